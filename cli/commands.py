@@ -1,0 +1,255 @@
+"""The subcommands of ``caseclock``: each parses input, runs one engine call, prints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from engine import queries
+from engine.definitions import DeployDiagrams
+from engine.org import ImportOrg, parse_org_file
+from engine.runtime import (
+    ClaimTask,
+    CompleteTask,
+    CorrelateMessage,
+    DelegateTask,
+    ReassignTask,
+    ResolveTask,
+    StartInstance,
+    UnclaimTask,
+    parse_data,
+)
+
+from . import app_of, emit, main, read_files
+from .output import table
+
+TASK_COLUMNS = ["id", "instance_id", "name", "assignee", "candidate_groups", "due_at"]
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create the database schema (safe to run again)."""
+    app = app_of(ctx)
+    app.init_schema()
+    emit(ctx, {"database": app.settings.database_url}, f"initialised {app.db.url!r}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.pass_context
+def deploy(ctx: click.Context, files: tuple[str, ...]) -> None:
+    """Deploy BPMN and DMN files as one unit (identical content is a no-op)."""
+    results = app_of(ctx).execute(DeployDiagrams(read_files(files)), actor="cli")
+    lines = [
+        f"{r.key} version {r.version}" + ("" if r.created else " (unchanged)") for r in results
+    ]
+    emit(ctx, [r.__dict__ for r in results], "\n".join(lines))
+
+
+@main.command()
+@click.pass_context
+def definitions(ctx: click.Context) -> None:
+    """List deployed process definitions and their versions."""
+    rows = app_of(ctx).read(queries.definitions)
+    emit(ctx, rows, table(rows, ["key", "version", "name", "running_instances", "deployed_at"]))
+
+
+@main.command()
+@click.argument("key")
+@click.option("--business-key", help="Your reference for the case (used to correlate messages).")
+@click.option("--data", help="Initial case data as a JSON object.")
+@click.option("--user", default="cli", show_default=True, help="Who starts it (audit).")
+@click.pass_context
+def start(ctx: click.Context, key: str, business_key: str | None, data: str | None,
+          user: str) -> None:  # fmt: skip
+    """Start an instance of the latest version of process KEY."""
+    app = app_of(ctx)
+    instance = app.execute(StartInstance(key, business_key, parse_data(data)), actor=user)
+    view = app.read(lambda s: queries.instance(s, instance.id, app.services.timezone))
+    tasks = ", ".join(f"{t['id']} {t['name']}" for t in view["open_tasks"]) or "none"
+    emit(ctx, view, f"started instance {instance.id} ({view['state']}); open tasks: {tasks}")
+
+
+@main.command()
+@click.option("--user", help="Tasks assigned to this user or claimable by their groups.")
+@click.option("--group", help="Tasks offered to this candidate group.")
+@click.pass_context
+def tasks(ctx: click.Context, user: str | None, group: str | None) -> None:
+    """List open tasks, soonest deadline first."""
+    app = app_of(ctx)
+    rows = app.read(lambda s: queries.tasks(s, app.services.timezone, user, group))
+    emit(ctx, rows, table(rows, TASK_COLUMNS))
+
+
+def _task_command(name: str, help_text: str, build) -> None:  # type: ignore[no-untyped-def]
+    @main.command(name, help=help_text)
+    @click.argument("task_id", type=int)
+    @click.option("--user", required=True, help="Who acts.")
+    @click.pass_context
+    def command(ctx: click.Context, task_id: int, user: str) -> None:
+        app = app_of(ctx)
+        task = app.execute(build(task_id, user), actor=user)
+        emit(ctx, queries.task_view(task, app.services.timezone),
+             f"task {task.id}: {name} by {user}; assignee now {task.assignee or '-'}")  # fmt: skip
+
+
+_task_command("claim", "Claim an unassigned task you are a candidate for.", ClaimTask)
+_task_command("unclaim", "Give a claimed task back to its candidate groups.", UnclaimTask)
+
+
+@main.command()
+@click.argument("task_id", type=int)
+@click.option("--user", required=True, help="The current assignee.")
+@click.option("--to", "to", required=True, help="Who works on it (the owner stays you).")
+@click.pass_context
+def delegate(ctx: click.Context, task_id: int, user: str, to: str) -> None:
+    """Delegate a task: the delegate works on it and resolves it back to you."""
+    task = app_of(ctx).execute(DelegateTask(task_id, user, to), actor=user)
+    emit(ctx, {"id": task.id, "assignee": task.assignee, "owner": task.owner},
+         f"task {task.id} delegated to {to}")  # fmt: skip
+
+
+@main.command()
+@click.argument("task_id", type=int)
+@click.option("--user", required=True, help="The delegate.")
+@click.option("--data", help="Form values to save, as a JSON object.")
+@click.pass_context
+def resolve(ctx: click.Context, task_id: int, user: str, data: str | None) -> None:
+    """Hand a delegated task back to its owner."""
+    task = app_of(ctx).execute(ResolveTask(task_id, user, parse_data(data)), actor=user)
+    emit(ctx, {"id": task.id, "assignee": task.assignee}, f"task {task.id} back to {task.assignee}")
+
+
+@main.command()
+@click.argument("task_id", type=int)
+@click.option("--to", "to", help="New assignee; omit to put the task back in the group pool.")
+@click.option("--user", default="cli", show_default=True, help="Who reassigns (audit).")
+@click.pass_context
+def reassign(ctx: click.Context, task_id: int, to: str | None, user: str) -> None:
+    """Set a task's assignee outright (a supervisor's action)."""
+    task = app_of(ctx).execute(ReassignTask(task_id, to), actor=user)
+    emit(ctx, {"id": task.id, "assignee": task.assignee},
+         f"task {task.id} assigned to {task.assignee or '(pool)'}")  # fmt: skip
+
+
+@main.command()
+@click.argument("task_id", type=int)
+@click.option("--user", required=True, help="The assignee.")
+@click.option("--data", help="Form values as a JSON object.")
+@click.pass_context
+def complete(ctx: click.Context, task_id: int, user: str, data: str | None) -> None:
+    """Complete a task you hold, with its form data."""
+    opened = app_of(ctx).execute(CompleteTask(task_id, user, parse_data(data)), actor=user)
+    nxt = ", ".join(f"{t.id} {t.name}" for t in opened) or "none"
+    emit(ctx, {"completed": task_id, "opened": [t.id for t in opened]},
+         f"task {task_id} completed; new tasks: {nxt}")  # fmt: skip
+
+
+@main.command()
+@click.argument("name")
+@click.option("--business-key", required=True, help="Business key of the waiting case.")
+@click.option("--data", help="Message payload as a JSON object (merged into case data).")
+@click.option("--user", default="cli", show_default=True, help="Who sends it (audit).")
+@click.pass_context
+def message(ctx: click.Context, name: str, business_key: str, data: str | None,
+            user: str) -> None:  # fmt: skip
+    """Deliver message NAME to the case(s) with this business key."""
+    ids = app_of(ctx).execute(CorrelateMessage(name, business_key, parse_data(data)), actor=user)
+    emit(ctx, {"instances": ids}, f"message {name!r} delivered to instance(s) {ids}")
+
+
+@main.command()
+@click.argument("instance_id", type=int)
+@click.pass_context
+def instance(ctx: click.Context, instance_id: int) -> None:
+    """Show an instance: state, open tasks, waiting timers with due times, history."""
+    app = app_of(ctx)
+    view = app.read(lambda s: queries.instance(s, instance_id, app.services.timezone))
+    emit(ctx, view, _instance_text(view))
+
+
+def _instance_text(view: dict) -> str:  # type: ignore[type-arg]
+    lines = [
+        f"instance {view['id']}  {view['definition']}  key={view['business_key'] or '-'}  "
+        f"state={view['state']}",
+        f"started {view['started_at']}, ended {view['ended_at'] or '-'}",
+        "", "open tasks:", table(view["open_tasks"], TASK_COLUMNS),
+        "", "waiting timers:",
+        table(view["waiting_timers"], ["element_id", "name", "kind", "interrupting", "due_at"]),
+        "", "waiting messages:", table(view["waiting_messages"], ["element_id", "message"]),
+        "", "history:", table(view["history"], ["at", "actor", "command", "task_id"]),
+    ]  # fmt: skip
+    return "\n".join(lines)
+
+
+@main.command()
+@click.option("--state", type=click.Choice(["running", "completed", "error"]))
+@click.pass_context
+def instances(ctx: click.Context, state: str | None) -> None:
+    """List recent instances."""
+    rows = app_of(ctx).read(lambda s: queries.instances(s, state))
+    emit(ctx, rows, table(rows, ["id", "definition", "business_key", "state", "started_at"]))
+
+
+@main.group("org")
+def org_group() -> None:
+    """The organisation: departments, people, superiors, groups."""
+
+
+@org_group.command("import")
+@click.argument("file", type=click.Path())
+@click.pass_context
+def org_import(ctx: click.Context, file: str) -> None:
+    """Import departments, people and groups from YAML or CSV (create or update)."""
+    ((name, content),) = read_files((file,))
+    summary = app_of(ctx).execute(ImportOrg(parse_org_file(name, content)), actor="cli")
+    emit(ctx, summary.__dict__,
+         f"imported {summary.departments} departments, {summary.people} people, "
+         f"{summary.groups} groups")  # fmt: skip
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Fire what is due now and exit.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
+@click.pass_context
+def worker(ctx: click.Context, once: bool, interval: float) -> None:
+    """Run the timer worker (several may run against one PostgreSQL database)."""
+    from timers.worker import run_worker
+
+    run_worker(app_of(ctx), once=once, interval=interval, emit=lambda v, h: emit(ctx, v, h))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-worker", is_flag=True, help="Do not run the embedded timer worker.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, no_worker: bool) -> None:
+    """Run the web app (with an embedded timer worker unless --no-worker)."""
+    from webapp import create_app
+
+    app = app_of(ctx)
+    app.init_schema()
+    flask_app = create_app(engine=app, start_worker=not no_worker)
+    click.echo(f"CaseClock on http://{host}:{port}/  (database {app.db.url!r})")
+    flask_app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.option("--fresh", is_flag=True, help="Delete the SQLite database first.")
+@click.pass_context
+def demo(ctx: click.Context, fresh: bool) -> None:
+    """Create the schema, demo org, every diagram in bpmn/, and demo cases."""
+    from .demo import seed
+
+    app = app_of(ctx)
+    if fresh and app.db.url.get_backend_name() == "sqlite" and app.db.url.database:
+        app.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(app.db.url.database + suffix).unlink(missing_ok=True)
+        ctx.obj.app = None
+        app = app_of(ctx)
+    lines = seed(app)
+    emit(ctx, lines, "\n".join(lines))

@@ -1,0 +1,77 @@
+"""The audit log: one append-only event per command, in per-chain hash chains.
+
+Each instance has its own chain (``instance:<id>``); commands on no instance use the
+``org`` chain. A chain head is read under the instance lock the command already
+holds, so chains never need a global lock. ``hash`` covers the previous hash and
+every column, so an edited, inserted or deleted row breaks the chain at that point.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from .executor import CommandContext
+from .store import AuditEvent
+
+GENESIS = "0" * 64
+
+
+def chain_key_for(instance_id: int | None) -> str:
+    return f"instance:{instance_id}" if instance_id is not None else "org"
+
+
+def append(
+    ctx: CommandContext,
+    command: str,
+    *,
+    instance_id: int | None = None,
+    task_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> AuditEvent:
+    chain_key = chain_key_for(instance_id)
+    head = ctx.session.execute(
+        select(AuditEvent.chain_seq, AuditEvent.hash)
+        .where(AuditEvent.chain_key == chain_key)
+        .order_by(AuditEvent.chain_seq.desc())
+        .limit(1)
+    ).first()
+    seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
+    event = AuditEvent(
+        at=ctx.now,
+        actor=ctx.actor,
+        command=command,
+        instance_id=instance_id,
+        task_id=task_id,
+        payload=payload or {},
+        chain_key=chain_key,
+        chain_seq=seq,
+        prev_hash=prev_hash,
+    )
+    event.hash = event_hash(event)
+    ctx.session.add(event)
+    return event
+
+
+def event_hash(event: AuditEvent) -> str:
+    body = json.dumps(
+        [
+            event.chain_key,
+            event.chain_seq,
+            event.prev_hash,
+            event.at.isoformat(),
+            event.actor,
+            event.command,
+            event.instance_id,
+            event.task_id,
+            event.payload,
+        ],
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()

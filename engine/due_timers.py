@@ -1,0 +1,95 @@
+"""Acquiring and firing due timers, as commands (Camunda's job acquisition, simplified).
+
+:class:`AcquireDueTimers` leases a batch of due timers to one worker: due, waiting, and
+not leased or lease expired, oldest first. On PostgreSQL the rows are locked ``FOR
+UPDATE SKIP LOCKED`` so competing workers take disjoint batches; on SQLite the
+transaction already holds the single write lock (``BEGIN IMMEDIATE``). A worker that
+dies loses its lease when it expires and another takes the timer over.
+
+:class:`FireTimer` fires one leased timer; it is idempotent — a timer that is no longer
+waiting, or leased to someone else, is left alone.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+
+from . import audit
+from .executor import CommandContext
+from .runtime import finish, load_workflow, lock_instance, run_engine
+from .store import Timer
+
+DEFAULT_LEASE = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(hours=1)
+
+
+class AcquireDueTimers:
+    name = "acquire_timers"
+
+    def __init__(self, owner: str, limit: int = 50, lease: timedelta = DEFAULT_LEASE) -> None:
+        self.owner, self.limit, self.lease = owner, limit, lease
+
+    def __call__(self, ctx: CommandContext) -> list[int]:
+        """Lock contract: rows are locked (PostgreSQL) until this command commits."""
+        rows = ctx.session.scalars(
+            select(Timer)
+            .where(
+                Timer.status == "waiting",
+                Timer.due_at <= ctx.now,
+                or_(Timer.lease_until.is_(None), Timer.lease_until < ctx.now),
+            )
+            .order_by(Timer.due_at, Timer.id)
+            .limit(self.limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in rows:
+            row.lease_owner, row.lease_until = self.owner, ctx.now + self.lease
+        return [row.id for row in rows]
+
+
+class FireTimer:
+    name = "fire_timer"
+
+    def __init__(self, timer_id: int, owner: str) -> None:
+        self.timer_id, self.owner = timer_id, owner
+
+    def __call__(self, ctx: CommandContext) -> bool:
+        timer = ctx.session.get(Timer, self.timer_id)
+        if timer is None:
+            return False
+        instance = lock_instance(ctx, timer.instance_id)
+        ctx.session.refresh(timer)
+        if timer.status != "waiting" or timer.lease_owner != self.owner:
+            return False
+        workflow = load_workflow(ctx, instance)
+        run_engine(workflow, workflow.refresh_waiting_tasks)
+        finish(ctx, instance, workflow)
+        lateness = (ctx.now - timer.due_at).total_seconds()
+        audit.append(ctx, "timer_fired", instance_id=instance.id, payload={
+            "timer": timer.element_id, "due_at": timer.due_at.isoformat(),
+            "late_seconds": round(lateness, 3),
+        })  # fmt: skip
+        return True
+
+
+class RecordTimerFailure:
+    """Run in a new transaction after a failed firing, so the record survives the rollback."""
+
+    name = "timer_failed"
+
+    def __init__(self, timer_id: int, error: str) -> None:
+        self.timer_id, self.error = timer_id, error
+
+    def __call__(self, ctx: CommandContext) -> None:
+        timer = ctx.session.get(Timer, self.timer_id)
+        if timer is None:
+            return
+        timer.attempts += 1
+        timer.last_error = self.error
+        backoff = min(timedelta(seconds=30) * 2 ** (timer.attempts - 1), MAX_BACKOFF)
+        timer.lease_owner, timer.lease_until = "backoff", ctx.now + backoff
+        audit.append(ctx, "timer_failed", instance_id=timer.instance_id, payload={
+            "timer": timer.element_id, "attempts": timer.attempts, "error": self.error,
+        })  # fmt: skip

@@ -1,0 +1,93 @@
+"""One command = one transaction.
+
+Every state change is a *command*: a callable taking a :class:`CommandContext`. The
+:class:`CommandExecutor` opens the transaction, runs the command, and commits; on any
+error it rolls back and evicts every workflow the command touched from the in-memory
+cache (a failed command may have mutated them). Commands never commit themselves, and
+nothing leaves the system before commit: notifications go to the outbox table.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .errors import CaseClockError, Conflict
+
+if TYPE_CHECKING:
+    from .services import Services
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Command(Protocol[T_co]):
+    def __call__(self, ctx: CommandContext) -> T_co: ...
+
+
+@dataclass
+class CommandContext:
+    """What a command may use: its session, the time it runs at, who runs it."""
+
+    session: Session
+    services: Services
+    actor: str
+    now: datetime
+    command_name: str
+    # Instance ids whose cached workflow this command loaded (evicted on failure).
+    touched: set[int] = field(default_factory=set)
+
+
+class CommandExecutor:
+    def __init__(self, sessions: sessionmaker[Session], services: Services) -> None:
+        self._sessions = sessions
+        self._services = services
+
+    def execute(self, command: Callable[[CommandContext], T], actor: str = "system") -> T:
+        name = getattr(command, "name", type(command).__name__)
+        session = self._sessions()
+        ctx = CommandContext(session, self._services, actor, self._services.clock.now(), name)
+        try:
+            with session.begin():
+                result = command(ctx)
+        except CaseClockError:
+            self._evict(ctx)
+            raise
+        except IntegrityError as exc:
+            self._evict(ctx)
+            log.debug("command %s lost a race: %s", name, exc)
+            raise Conflict(f"{name}: a concurrent change won; try again") from exc
+        except OperationalError as exc:
+            self._evict(ctx)
+            if "could not serialize" in str(exc) or "database is locked" in str(exc):
+                raise Conflict(f"{name}: the database is busy; try again") from exc
+            raise
+        except BaseException:
+            self._evict(ctx)
+            raise
+        finally:
+            session.close()
+        log.debug("command %s by %s done", name, actor)
+        return result
+
+    def read(self, query: Callable[[Session], T]) -> T:
+        """Run a read-only function in its own short transaction."""
+        with self._sessions() as session, session.begin():
+            return query(session)
+
+    def _evict(self, ctx: CommandContext) -> None:
+        for instance_id in ctx.touched:
+            self._services.workflows.evict(instance_id)
+
+
+def command_payload(**values: Any) -> dict[str, Any]:
+    """Audit payloads keep only what was given (drop ``None``)."""
+    return {k: v for k, v in values.items() if v is not None}

@@ -1,0 +1,194 @@
+"""The organisation: departments (a tree with heads), people (one superior), groups.
+
+Imported from YAML or CSV; the engine asks it who is a candidate for a task, who is
+responsible for a task, and who that person's superior is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .errors import NotFound, ValidationError
+from .executor import CommandContext
+from .store import Department, Group, GroupMember, Person, Task
+
+
+def person_by_key(session: Session, key: str) -> Person:
+    person = session.scalars(select(Person).where(Person.key == key)).first()
+    if person is None or not person.active:
+        raise NotFound(f"unknown user {key!r}")
+    return person
+
+
+def group_keys_of(session: Session, person: Person) -> set[str]:
+    return set(
+        session.scalars(
+            select(Group.key)
+            .join(GroupMember, GroupMember.group_id == Group.id)
+            .where(GroupMember.person_id == person.id)
+        )
+    )
+
+
+def resolve_group(session: Session, key_or_name: str) -> str:
+    """A lane or candidate-group name as a group key (unknown names pass through)."""
+    group = session.scalars(
+        select(Group).where((Group.key == key_or_name) | (Group.name == key_or_name))
+    ).first()
+    return group.key if group else key_or_name
+
+
+def responsible_person(session: Session, task: Task) -> Person | None:
+    """The assignee; while unclaimed, the head of the first candidate group's department."""
+    if task.assignee:
+        return session.scalars(select(Person).where(Person.key == task.assignee)).first()
+    for key in task.candidate_groups:
+        group = session.scalars(select(Group).where(Group.key == key)).first()
+        if group and group.department_id:
+            department = session.get(Department, group.department_id)
+            if department and department.head_id:
+                return session.get(Person, department.head_id)
+    return None
+
+
+def superior_of(session: Session, person: Person) -> Person | None:
+    return session.get(Person, person.superior_id) if person.superior_id else None
+
+
+# --- import -----------------------------------------------------------------------------
+
+
+@dataclass
+class ImportSummary:
+    departments: int = 0
+    people: int = 0
+    groups: int = 0
+
+
+def parse_org_file(name: str, content: bytes) -> dict[str, list[dict[str, Any]]]:
+    text = content.decode("utf-8-sig")
+    if name.lower().endswith(".csv"):
+        return _from_csv(text)
+    try:
+        doc = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ValidationError(f"{name}: not valid YAML: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ValidationError(f"{name}: expected a mapping with departments, people, groups")
+    return {k: list(doc.get(k) or []) for k in ("departments", "people", "groups")}
+
+
+def _from_csv(text: str) -> dict[str, list[dict[str, Any]]]:
+    """One row per person: key,name,department,superior,groups(;),email,phone,head_of."""
+    people, departments = [], {}
+    for row in csv.DictReader(io.StringIO(text)):
+        person = {k: (v or "").strip() or None for k, v in row.items() if k}
+        if person.get("groups"):
+            person["groups"] = [g.strip() for g in person["groups"].split(";") if g.strip()]
+        if person.get("department"):
+            departments.setdefault(person["department"], {"key": person["department"]})
+        if person.get("head_of"):
+            departments.setdefault(person["head_of"], {"key": person["head_of"]})
+            departments[person["head_of"]]["head"] = person["key"]
+        people.append(person)
+    return {"departments": list(departments.values()), "people": people, "groups": []}
+
+
+class ImportOrg:
+    """Create or update departments, people and groups; unknown references are errors."""
+
+    name = "org_import"
+
+    def __init__(self, doc: dict[str, list[dict[str, Any]]]) -> None:
+        self.doc = doc
+
+    def __call__(self, ctx: CommandContext) -> ImportSummary:
+        s = ctx.session
+        summary = ImportSummary()
+        departments = {d.key: d for d in s.scalars(select(Department))}
+        for row in self.doc["departments"]:
+            dept = departments.get(_required(row, "key", "department"))
+            if dept is None:
+                dept = departments[row["key"]] = Department(key=row["key"], name=row["key"])
+                s.add(dept)
+            dept.name = row.get("name") or dept.name
+            summary.departments += 1
+        s.flush()
+        for row in self.doc["departments"]:
+            if row.get("parent"):
+                departments[row["key"]].parent_id = _ref(
+                    departments, row["parent"], "department"
+                ).id
+        people = {p.key: p for p in s.scalars(select(Person))}
+        for row in self.doc["people"]:
+            person = people.get(_required(row, "key", "person"))
+            if person is None:
+                person = people[row["key"]] = Person(key=row["key"], name=row["key"])
+                s.add(person)
+            person.name = row.get("name") or person.name
+            person.email = row.get("email") or person.email
+            person.phone = str(row["phone"]) if row.get("phone") else person.phone
+            if row.get("department"):
+                person.department_id = _ref(departments, row["department"], "department").id
+            summary.people += 1
+        s.flush()
+        for row in self.doc["people"]:
+            if row.get("superior"):
+                people[row["key"]].superior_id = _ref(people, row["superior"], "person").id
+        for row in self.doc["departments"]:
+            if row.get("head"):
+                departments[row["key"]].head_id = _ref(people, row["head"], "person").id
+        summary.groups = self._import_groups(ctx, departments, people)
+        audit.append(ctx, "org_import", payload={
+            "departments": summary.departments, "people": summary.people, "groups": summary.groups,
+        })  # fmt: skip
+        return summary
+
+    def _import_groups(
+        self, ctx: CommandContext, departments: dict[str, Department], people: dict[str, Person]
+    ) -> int:
+        s = ctx.session
+        groups = {g.key: g for g in s.scalars(select(Group))}
+        for row in self.doc["groups"]:
+            group = groups.get(_required(row, "key", "group"))
+            if group is None:
+                group = groups[row["key"]] = Group(key=row["key"], name=row["key"])
+                s.add(group)
+            group.name = row.get("name") or group.name
+            if row.get("department"):
+                group.department_id = _ref(departments, row["department"], "department").id
+        for row in self.doc["people"]:
+            for key in row.get("groups") or []:
+                if key not in groups:
+                    groups[key] = Group(key=key, name=key)
+                    s.add(groups[key])
+        s.flush()
+        existing = {(m.group_id, m.person_id) for m in s.scalars(select(GroupMember))}
+        for row in self.doc["people"]:
+            for key in row.get("groups") or []:
+                pair = (groups[key].id, people[row["key"]].id)
+                if pair not in existing:
+                    s.add(GroupMember(group_id=pair[0], person_id=pair[1]))
+                    existing.add(pair)
+        return len(self.doc["groups"])
+
+
+def _required(row: dict[str, Any], field: str, kind: str) -> str:
+    value = row.get(field)
+    if not value:
+        raise ValidationError(f"a {kind} entry has no {field}: {row}")
+    return str(value)
+
+
+def _ref(table: dict[str, Any], key: str, kind: str) -> Any:
+    if key not in table:
+        raise ValidationError(f"unknown {kind} {key!r} referenced in the org file")
+    return table[key]

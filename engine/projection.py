@@ -1,0 +1,188 @@
+"""Keeping the ``task``, ``timer`` and ``message_subscription`` rows in step with a workflow.
+
+Called by every command after the workflow moved, inside the same transaction. The
+inbox, the boards and the timer scan read these rows only; they never open a workflow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import delete, select
+
+from . import org
+from .errors import ScriptError
+from .executor import CommandContext
+from .store import MessageSubscription, ProcessInstance, Task, TaskCandidateGroup, Timer
+from .timer_events import ClockedCycle, ClockedDuration, ClockedTimeDate
+
+TIMER_KINDS = {ClockedTimeDate: "date", ClockedDuration: "duration", ClockedCycle: "cycle"}
+
+
+def sync(ctx: CommandContext, instance: ProcessInstance, workflow: BpmnWorkflow) -> list[Task]:
+    """Bring every projection of ``instance`` up to date; return newly opened tasks."""
+    waiting = list(workflow.get_tasks(state=TaskState.WAITING))
+    opened = _sync_tasks(ctx, instance, workflow)
+    _sync_timers(ctx, instance, waiting)
+    _sync_subscriptions(ctx, instance, waiting)
+    if workflow.is_completed():
+        instance.state = "completed"
+        instance.ended_at = ctx.now
+    last = workflow.last_task
+    data = last.data if last is not None else workflow.data
+    instance.data = ctx.services.serializer.data_to_json_safe(data)
+    return opened
+
+
+def _sync_tasks(
+    ctx: CommandContext, instance: ProcessInstance, workflow: BpmnWorkflow
+) -> list[Task]:
+    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    rows = ctx.session.scalars(
+        select(Task).where(Task.instance_id == instance.id, Task.state == "open")
+    ).all()
+    for row in rows:
+        if row.spiff_task_id not in ready:
+            # A user task that left READY without our CompleteTask: a boundary event or
+            # an interrupting event subprocess cancelled it.
+            row.state, row.ended_at = "cancelled", ctx.now
+            ctx.session.execute(
+                delete(TaskCandidateGroup).where(TaskCandidateGroup.task_id == row.id)
+            )
+    known = {row.spiff_task_id for row in rows}
+    opened = []
+    for spiff_id, spiff_task in ready.items():
+        if spiff_id not in known:
+            opened.append(_open_task(ctx, instance, spiff_task))
+    return opened
+
+
+def _open_task(ctx: CommandContext, instance: ProcessInstance, spiff_task: Any) -> Task:
+    element_id = spiff_task.task_spec.bpmn_id
+    meta = instance.definition.meta["user_tasks"].get(element_id, {})
+    assignee = _evaluate_assignment(ctx, spiff_task, meta.get("assignee"))
+    groups = _candidate_groups(ctx, spiff_task, meta)
+    task = Task(
+        instance_id=instance.id,
+        spiff_task_id=str(spiff_task.id),
+        element_id=element_id,
+        name=meta.get("name") or spiff_task.task_spec.bpmn_name or element_id,
+        lane=meta.get("lane"),
+        state="open",
+        assignee=assignee,
+        candidate_groups=groups,
+        created_at=ctx.now,
+        claimed_at=ctx.now if assignee else None,
+    )
+    ctx.session.add(task)
+    ctx.session.flush()
+    for key in groups:
+        ctx.session.add(TaskCandidateGroup(task_id=task.id, group_key=key))
+    return task
+
+
+def _evaluate_assignment(ctx: CommandContext, spiff_task: Any, text: str | None) -> str | None:
+    """``camunda:assignee`` is a literal user key or ``${variable}``."""
+    if not text:
+        return None
+    text = text.strip()
+    if text.startswith("${") and text.endswith("}"):
+        expression = text[2:-1].strip()
+        try:
+            value = ctx.services.script_engine.evaluate(spiff_task, expression)
+        except Exception as exc:
+            raise ScriptError(
+                f"{spiff_task.task_spec.bpmn_id}: assignment {text!r} failed: {exc}"
+            ) from exc
+        return str(value) if value else None
+    return text
+
+
+def _candidate_groups(ctx: CommandContext, spiff_task: Any, meta: dict[str, Any]) -> list[str]:
+    raw = _evaluate_assignment(ctx, spiff_task, meta.get("candidate_groups"))
+    if raw:
+        names = [name.strip() for name in raw.split(",") if name.strip()]
+    elif meta.get("lane"):
+        names = [meta["lane"]]
+    else:
+        names = []
+    return [org.resolve_group(ctx.session, name) for name in names]
+
+
+def _sync_timers(ctx: CommandContext, instance: ProcessInstance, waiting: list[Any]) -> None:
+    current = {str(t.id): t for t in waiting if type(_event_definition(t)) in TIMER_KINDS}
+    rows = {
+        row.spiff_task_id: row
+        for row in ctx.session.scalars(
+            select(Timer).where(Timer.instance_id == instance.id, Timer.status == "waiting")
+        )
+    }
+    for spiff_id, row in rows.items():
+        if spiff_id not in current:
+            row.status = "fired" if row.due_at <= ctx.now else "cancelled"
+            row.fired_at = ctx.now if row.status == "fired" else None
+    meta = instance.definition.meta["timers"]
+    for spiff_id, spiff_task in current.items():
+        due = _due_at(spiff_task)
+        if due is None:
+            continue
+        row = rows.get(spiff_id)
+        if row is None:
+            element_id = spiff_task.task_spec.bpmn_id
+            info = meta.get(element_id, {})
+            ctx.session.add(Timer(
+                instance_id=instance.id,
+                spiff_task_id=spiff_id,
+                element_id=element_id,
+                name=info.get("name") or element_id,
+                kind=TIMER_KINDS[type(_event_definition(spiff_task))],
+                interrupting=info.get("interrupting", True),
+                attached_to=info.get("attached_to"),
+                due_at=due,
+                status="waiting",
+                created_at=ctx.now,
+            ))  # fmt: skip
+        elif row.due_at != due:
+            row.due_at, row.lease_owner, row.lease_until = due, None, None
+
+
+def _event_definition(spiff_task: Any) -> Any:
+    return getattr(spiff_task.task_spec, "event_definition", None)
+
+
+def _due_at(spiff_task: Any) -> datetime | None:
+    """Make SpiffWorkflow compute the due time if it has not yet, then read it."""
+    value = spiff_task._get_internal_data("event_value")
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        value = value.get("next") if value.get("cycles") != 0 else None
+    return datetime.fromisoformat(value) if value else None
+
+
+def _sync_subscriptions(ctx: CommandContext, instance: ProcessInstance, waiting: list[Any]) -> None:
+    current = {
+        str(t.id): t for t in waiting if isinstance(_event_definition(t), MessageEventDefinition)
+    }
+    rows = {
+        row.spiff_task_id: row
+        for row in ctx.session.scalars(
+            select(MessageSubscription).where(MessageSubscription.instance_id == instance.id)
+        )
+    }
+    for spiff_id, row in rows.items():
+        if spiff_id not in current:
+            ctx.session.delete(row)
+    for spiff_id, spiff_task in current.items():
+        if spiff_id not in rows:
+            ctx.session.add(MessageSubscription(
+                instance_id=instance.id,
+                spiff_task_id=spiff_id,
+                element_id=spiff_task.task_spec.bpmn_id,
+                message_name=_event_definition(spiff_task).name,
+                business_key=instance.business_key,
+            ))  # fmt: skip

@@ -1,0 +1,160 @@
+"""Read-side views as plain dicts, for the CLI, the JSON API and the pages.
+
+They read projections only (``task``, ``timer``, ``message_subscription``, ``audit_event``)
+and never deserialize a workflow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from . import org
+from .errors import NotFound
+from .store import (
+    AuditEvent,
+    Definition,
+    MessageSubscription,
+    ProcessInstance,
+    Task,
+    TaskCandidateGroup,
+    Timer,
+)
+
+
+def local(instant: datetime | None, tz: tzinfo) -> str | None:
+    return instant.astimezone(tz).isoformat(timespec="seconds") if instant else None
+
+
+def definitions(session: Session) -> list[dict[str, Any]]:
+    running = dict(
+        session.execute(
+            select(ProcessInstance.definition_id, func.count())
+            .where(ProcessInstance.state == "running")
+            .group_by(ProcessInstance.definition_id)
+        ).all()
+    )
+    rows = session.scalars(select(Definition).order_by(Definition.key, Definition.version))
+    return [
+        {
+            "id": d.id,
+            "key": d.key,
+            "version": d.version,
+            "name": d.name,
+            "deployed_at": d.deployed_at.isoformat(),
+            "running_instances": running.get(d.id, 0),
+        }
+        for d in rows
+    ]
+
+
+def task_view(task: Task, tz: tzinfo) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "instance_id": task.instance_id,
+        "element_id": task.element_id,
+        "name": task.name,
+        "state": task.state,
+        "assignee": task.assignee,
+        "owner": task.owner,
+        "delegation_state": task.delegation_state,
+        "candidate_groups": task.candidate_groups,
+        "created_at": local(task.created_at, tz),
+        "due_at": local(task.due_at, tz),
+    }
+
+
+def tasks(
+    session: Session, tz: tzinfo, user: str | None = None, group: str | None = None
+) -> list[dict[str, Any]]:
+    """Open tasks; ``user`` = assigned to them or claimable through their groups."""
+    query = select(Task).where(Task.state == "open")
+    if user:
+        person = org.person_by_key(session, user)
+        groups = org.group_keys_of(session, person)
+        claimable = Task.id.in_(
+            select(TaskCandidateGroup.task_id).where(TaskCandidateGroup.group_key.in_(groups))
+        )
+        query = query.where(or_(Task.assignee == user, (Task.assignee.is_(None)) & claimable))
+    if group:
+        query = query.where(
+            Task.id.in_(
+                select(TaskCandidateGroup.task_id).where(TaskCandidateGroup.group_key == group)
+            )
+        )
+    rows = session.scalars(query.order_by(Task.due_at.is_(None), Task.due_at, Task.id))
+    return [task_view(t, tz) for t in rows]
+
+
+def instances(session: Session, state: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    query = select(ProcessInstance).order_by(ProcessInstance.id.desc()).limit(limit)
+    if state:
+        query = query.where(ProcessInstance.state == state)
+    return [
+        {
+            "id": i.id,
+            "definition": f"{i.definition.key}:{i.definition.version}",
+            "business_key": i.business_key,
+            "state": i.state,
+            "started_at": i.started_at.isoformat(),
+        }
+        for i in session.scalars(query)
+    ]
+
+
+def instance(session: Session, instance_id: int, tz: tzinfo) -> dict[str, Any]:
+    row = session.get(ProcessInstance, instance_id)
+    if row is None:
+        raise NotFound(f"no process instance {instance_id}")
+    open_tasks = session.scalars(
+        select(Task).where(Task.instance_id == row.id, Task.state == "open").order_by(Task.id)
+    )
+    timers = session.scalars(
+        select(Timer)
+        .where(Timer.instance_id == row.id, Timer.status == "waiting")
+        .order_by(Timer.due_at)
+    )
+    subscriptions = session.scalars(
+        select(MessageSubscription).where(MessageSubscription.instance_id == row.id)
+    )
+    history = session.scalars(
+        select(AuditEvent).where(AuditEvent.instance_id == row.id).order_by(AuditEvent.chain_seq)
+    )
+    return {
+        "id": row.id,
+        "definition": f"{row.definition.key}:{row.definition.version}",
+        "business_key": row.business_key,
+        "state": row.state,
+        "started_at": local(row.started_at, tz),
+        "ended_at": local(row.ended_at, tz),
+        "data": row.data,
+        "open_tasks": [task_view(t, tz) for t in open_tasks],
+        "waiting_timers": [
+            {
+                "id": t.id,
+                "element_id": t.element_id,
+                "name": t.name,
+                "kind": t.kind,
+                "interrupting": t.interrupting,
+                "attached_to": t.attached_to,
+                "due_at": local(t.due_at, tz),
+            }
+            for t in timers
+        ],
+        "waiting_messages": [
+            {"element_id": s.element_id, "message": s.message_name} for s in subscriptions
+        ],
+        "history": [
+            {
+                "at": local(e.at, tz),
+                "actor": e.actor,
+                "command": e.command,
+                "task_id": e.task_id,
+                "payload": e.payload,
+            }
+            for e in history
+        ],
+    }

@@ -1,0 +1,361 @@
+"""Runtime commands: start, claim, unclaim, delegate, resolve, reassign, complete, message.
+
+Each command locks the instance row first (``SELECT … FOR UPDATE`` on PostgreSQL; on
+SQLite the transaction already began with ``BEGIN IMMEDIATE``), moves the workflow,
+syncs projections, appends an audit event, and returns. Task rules follow Camunda's
+Tasklist: claim an unassigned task you are a candidate for (claiming your own task
+again is a no-op); only the assignee completes; a delegated task is resolved by the
+delegate and goes back to its owner.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from sqlalchemy import select
+
+from . import audit, forms, org, projection
+from .definitions import latest_definition
+from .errors import CaseClockError, Conflict, Forbidden, NotFound, ScriptError, ValidationError
+from .executor import CommandContext
+from .store import Definition, MessageSubscription, ProcessInstance, Task
+
+
+def parse_data(text: str | None) -> dict[str, Any]:
+    """``--data`` JSON from a user: an object or nothing."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"data is not valid JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(value, dict):
+        raise ValidationError('data must be a JSON object, e.g. {"amount": 100}')
+    return value
+
+
+# --- shared steps ----------------------------------------------------------------------------
+
+
+def lock_instance(ctx: CommandContext, instance_id: int) -> ProcessInstance:
+    instance = ctx.session.scalars(
+        select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
+    ).first()
+    if instance is None:
+        raise NotFound(f"no process instance {instance_id}")
+    ctx.touched.add(instance.id)
+    return instance
+
+
+def load_workflow(ctx: CommandContext, instance: ProcessInstance) -> BpmnWorkflow:
+    return ctx.services.workflows.load(instance, ctx.services.script_engine)
+
+
+def run_engine(workflow: BpmnWorkflow, action: Any = None) -> None:
+    """Run ``action`` then every automatic step; SpiffWorkflow errors become ours."""
+    try:
+        if action is not None:
+            action()
+        workflow.do_engine_steps()
+    except CaseClockError:
+        raise
+    except SpiffWorkflowException as exc:
+        raise _as_case_clock_error(exc) from exc
+
+
+def _as_case_clock_error(exc: SpiffWorkflowException) -> CaseClockError:
+    cause = getattr(exc, "exception", None) or exc.__cause__
+    message = cause.message if isinstance(cause, CaseClockError) else str(exc)
+    task_spec = getattr(exc, "task_spec", None)
+    where = getattr(task_spec, "bpmn_id", None) or getattr(exc, "task_name", None) or "workflow"
+    return ScriptError(f"{where}: {message}", details={"element_id": where})
+
+
+def finish(ctx: CommandContext, instance: ProcessInstance, workflow: BpmnWorkflow) -> list[Task]:
+    opened = projection.sync(ctx, instance, workflow)
+    ctx.services.workflows.save(instance, workflow)
+    return opened
+
+
+def lock_task(ctx: CommandContext, task_id: int) -> tuple[Task, ProcessInstance]:
+    task = ctx.session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    instance = lock_instance(ctx, task.instance_id)
+    ctx.session.refresh(task)
+    if task.state != "open":
+        raise Conflict(f"task {task_id} is already {task.state}")
+    return task, instance
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+class StartInstance:
+    name = "start"
+
+    def __init__(
+        self,
+        key: str,
+        business_key: str | None = None,
+        data: dict[str, Any] | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.key, self.business_key, self.data, self.message = (
+            key,
+            business_key,
+            data or {},
+            message,
+        )
+
+    def __call__(self, ctx: CommandContext) -> ProcessInstance:
+        definition = latest_definition(ctx.session, self.key)
+        return start_instance(ctx, definition, self.business_key, self.data, self.message)
+
+
+def start_instance(
+    ctx: CommandContext,
+    definition: Definition,
+    business_key: str | None,
+    data: dict[str, Any],
+    message: str | None = None,
+) -> ProcessInstance:
+    if definition.meta["message_starts"] and message is None:
+        names = ", ".join(definition.meta["message_starts"])
+        raise ValidationError(
+            f"process {definition.key!r} starts on a message ({names}); "
+            f"send it with: caseclock message NAME --business-key K"
+        )
+    workflow = ctx.services.workflows.new(definition, ctx.services.script_engine)
+    instance = ProcessInstance(
+        definition_id=definition.id,
+        definition=definition,
+        business_key=business_key,
+        state="running",
+        version=0,
+        workflow_state="",
+        data={},
+        started_at=ctx.now,
+        started_by=ctx.actor,
+    )
+    ctx.session.add(instance)
+    ctx.session.flush()
+    ctx.touched.add(instance.id)
+
+    def begin() -> None:
+        workflow.task_tree.data.update(data)
+        if message is not None:
+            workflow.do_engine_steps()
+            workflow.catch(BpmnEvent(MessageEventDefinition(message), payload=data))
+
+    run_engine(workflow, begin)
+    finish(ctx, instance, workflow)
+    audit.append(ctx, "start", instance_id=instance.id, payload={
+        "definition": f"{definition.key}:{definition.version}",
+        "business_key": business_key, "data": data, "message": message,
+    })  # fmt: skip
+    return instance
+
+
+class ClaimTask:
+    name = "claim"
+
+    def __init__(self, task_id: int, user: str) -> None:
+        self.task_id, self.user = task_id, user
+
+    def __call__(self, ctx: CommandContext) -> Task:
+        person = org.person_by_key(ctx.session, self.user)
+        task, instance = lock_task(ctx, self.task_id)
+        if task.assignee == self.user:
+            return task
+        if task.assignee:
+            raise Conflict(f"task {task.id} is already claimed by {task.assignee}")
+        if task.candidate_groups and not (
+            org.group_keys_of(ctx.session, person) & set(task.candidate_groups)
+        ):
+            raise Forbidden(
+                f"{self.user} is not in a candidate group of task {task.id} "
+                f"({', '.join(task.candidate_groups)})"
+            )
+        task.assignee, task.claimed_at = self.user, ctx.now
+        audit.append(ctx, "claim", instance_id=instance.id, task_id=task.id,
+                     payload={"user": self.user})  # fmt: skip
+        return task
+
+
+class UnclaimTask:
+    name = "unclaim"
+
+    def __init__(self, task_id: int, user: str) -> None:
+        self.task_id, self.user = task_id, user
+
+    def __call__(self, ctx: CommandContext) -> Task:
+        task, instance = lock_task(ctx, self.task_id)
+        if task.assignee is None:
+            raise Conflict(f"task {task.id} is not claimed")
+        if task.assignee != self.user:
+            raise Forbidden(f"task {task.id} is claimed by {task.assignee}, not {self.user}")
+        if task.delegation_state == "pending":
+            raise Conflict(f"task {task.id} is delegated; resolve it instead")
+        task.assignee, task.claimed_at = None, None
+        audit.append(ctx, "unclaim", instance_id=instance.id, task_id=task.id,
+                     payload={"user": self.user})  # fmt: skip
+        return task
+
+
+class DelegateTask:
+    """The assignee hands the work to someone else and stays its owner."""
+
+    name = "delegate"
+
+    def __init__(self, task_id: int, user: str, to: str) -> None:
+        self.task_id, self.user, self.to = task_id, user, to
+
+    def __call__(self, ctx: CommandContext) -> Task:
+        org.person_by_key(ctx.session, self.to)
+        task, instance = lock_task(ctx, self.task_id)
+        if task.assignee != self.user:
+            raise Forbidden(f"only the assignee of task {task.id} can delegate it")
+        task.owner = task.owner or self.user
+        task.assignee, task.delegation_state = self.to, "pending"
+        audit.append(ctx, "delegate", instance_id=instance.id, task_id=task.id,
+                     payload={"from": self.user, "to": self.to})  # fmt: skip
+        return task
+
+
+class ResolveTask:
+    """The delegate hands the task back to its owner (Camunda ``resolveTask``)."""
+
+    name = "resolve"
+
+    def __init__(self, task_id: int, user: str, data: dict[str, Any] | None = None) -> None:
+        self.task_id, self.user, self.data = task_id, user, data or {}
+
+    def __call__(self, ctx: CommandContext) -> Task:
+        task, instance = lock_task(ctx, self.task_id)
+        if task.delegation_state != "pending" or task.assignee != self.user:
+            raise Conflict(f"task {task.id} is not delegated to {self.user}")
+        if self.data:
+            _apply_form(ctx, task, instance, self.data, complete=False)
+        task.assignee, task.delegation_state = task.owner, "resolved"
+        audit.append(ctx, "resolve", instance_id=instance.id, task_id=task.id,
+                     payload={"user": self.user, "data": self.data})  # fmt: skip
+        return task
+
+
+class ReassignTask:
+    """Set the assignee outright (a supervisor's action); ``None`` puts it back in the pool."""
+
+    name = "reassign"
+
+    def __init__(self, task_id: int, to: str | None) -> None:
+        self.task_id, self.to = task_id, to
+
+    def __call__(self, ctx: CommandContext) -> Task:
+        if self.to:
+            org.person_by_key(ctx.session, self.to)
+        task, instance = lock_task(ctx, self.task_id)
+        previous = task.assignee
+        task.assignee, task.claimed_at = self.to, ctx.now if self.to else None
+        task.owner, task.delegation_state = None, None
+        audit.append(ctx, "reassign", instance_id=instance.id, task_id=task.id,
+                     payload={"from": previous, "to": self.to})  # fmt: skip
+        return task
+
+
+class CompleteTask:
+    name = "complete"
+
+    def __init__(self, task_id: int, user: str, data: dict[str, Any] | None = None) -> None:
+        self.task_id, self.user, self.data = task_id, user, data or {}
+
+    def __call__(self, ctx: CommandContext) -> list[Task]:
+        org.person_by_key(ctx.session, self.user)
+        task, instance = lock_task(ctx, self.task_id)
+        if task.assignee is None:
+            raise Conflict(f"task {task.id} is not claimed; claim it before completing")
+        if task.assignee != self.user:
+            raise Forbidden(f"task {task.id} is assigned to {task.assignee}; only they complete it")
+        if task.delegation_state == "pending":
+            raise Conflict(f"task {task.id} is delegated; the delegate resolves it instead")
+        opened = _apply_form(ctx, task, instance, self.data, complete=True)
+        audit.append(ctx, "complete", instance_id=instance.id, task_id=task.id,
+                     payload={"user": self.user, "data": self.data})  # fmt: skip
+        return opened
+
+
+def _apply_form(
+    ctx: CommandContext, task: Task, instance: ProcessInstance, data: dict[str, Any], complete: bool
+) -> list[Task]:
+    fields = instance.definition.meta["user_tasks"].get(task.element_id, {}).get("form", [])
+    cleaned = forms.validate(fields, data, partial=not complete)
+    workflow = load_workflow(ctx, instance)
+    spiff_task = workflow.get_task_from_id(UUID(task.spiff_task_id))
+    if spiff_task is None:
+        raise Conflict(f"task {task.id} no longer exists in its workflow")
+
+    def apply() -> None:
+        spiff_task.data.update(cleaned)
+        if complete:
+            spiff_task.run()
+
+    run_engine(workflow, apply)
+    if complete:
+        task.state, task.ended_at, task.completed_by = "completed", ctx.now, ctx.actor
+    return finish(ctx, instance, workflow)
+
+
+class CorrelateMessage:
+    """Deliver a named message to the instance(s) waiting for it with this business key.
+
+    If none waits and a process starts on this message, a new instance is started.
+    """
+
+    name = "message"
+
+    def __init__(self, message: str, business_key: str, data: dict[str, Any] | None = None):
+        self.message, self.business_key, self.data = message, business_key, data or {}
+
+    def __call__(self, ctx: CommandContext) -> list[int]:
+        instance_ids = ctx.session.scalars(
+            select(MessageSubscription.instance_id)
+            .where(
+                MessageSubscription.message_name == self.message,
+                MessageSubscription.business_key == self.business_key,
+            )
+            .distinct()
+            .order_by(MessageSubscription.instance_id)
+        ).all()
+        if instance_ids:
+            for instance_id in instance_ids:
+                self._deliver(ctx, instance_id)
+            return list(instance_ids)
+        definition = self._starting_definition(ctx)
+        instance = start_instance(ctx, definition, self.business_key, self.data, self.message)
+        return [instance.id]
+
+    def _deliver(self, ctx: CommandContext, instance_id: int) -> None:
+        instance = lock_instance(ctx, instance_id)
+        workflow = load_workflow(ctx, instance)
+        event = BpmnEvent(MessageEventDefinition(self.message), payload=dict(self.data))
+        run_engine(workflow, lambda: workflow.catch(event))
+        finish(ctx, instance, workflow)
+        audit.append(ctx, "message", instance_id=instance.id, payload={
+            "message": self.message, "business_key": self.business_key, "data": self.data,
+        })  # fmt: skip
+
+    def _starting_definition(self, ctx: CommandContext) -> Definition:
+        keys = ctx.session.scalars(select(Definition.key).distinct()).all()
+        for key in keys:
+            definition = latest_definition(ctx.session, key)
+            if self.message in definition.meta["message_starts"]:
+                return definition
+        raise NotFound(
+            f"no instance with business key {self.business_key!r} waits for message "
+            f"{self.message!r}, and no process starts on it"
+        )

@@ -1,0 +1,42 @@
+"""Persistence: typed models, the engine/session factory, and named locking queries."""
+
+from .base import Base
+from .database import create_schema, default_url, make_engine, make_sessionmaker
+from .models import (
+    AuditEvent,
+    Definition,
+    Department,
+    Deployment,
+    DeploymentResource,
+    Group,
+    GroupMember,
+    MessageSubscription,
+    OutboxMessage,
+    Person,
+    ProcessInstance,
+    Task,
+    TaskCandidateGroup,
+    Timer,
+)
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Definition",
+    "Department",
+    "Deployment",
+    "DeploymentResource",
+    "Group",
+    "GroupMember",
+    "MessageSubscription",
+    "OutboxMessage",
+    "Person",
+    "ProcessInstance",
+    "Task",
+    "TaskCandidateGroup",
+    "Timer",
+    "create_schema",
+    "default_url",
+    "make_engine",
+    "make_sessionmaker",
+]

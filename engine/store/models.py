@@ -1,0 +1,289 @@
+"""Typed ORM models: the whole persistent state of CaseClock.
+
+Runtime rows (``ProcessInstance``, ``Task``, ``Timer``, ``MessageSubscription``) are
+projections kept in step with the SpiffWorkflow state by the command that changes it.
+``AuditEvent`` and ``OutboxMessage`` are append-only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, BigId, key_str, pk, short_str
+
+# --- organisation -------------------------------------------------------------------
+
+
+class Department(Base):
+    __tablename__ = "department"
+
+    id: Mapped[pk]
+    key: Mapped[key_str] = mapped_column(unique=True)
+    name: Mapped[short_str]
+    parent_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("department.id"))
+    head_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("person.id", use_alter=True, name="fk_department_head_id_person")
+    )
+
+
+class Person(Base):
+    __tablename__ = "person"
+
+    id: Mapped[pk]
+    key: Mapped[key_str] = mapped_column(unique=True)
+    name: Mapped[short_str]
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    department_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("department.id"))
+    superior_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("person.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
+
+
+class Group(Base):
+    """A role or team; candidate groups and lanes resolve to these by key or name."""
+
+    __tablename__ = "org_group"
+
+    id: Mapped[pk]
+    key: Mapped[key_str] = mapped_column(unique=True)
+    name: Mapped[short_str]
+    # The department that answers for the group's unclaimed work.
+    department_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("department.id"))
+
+
+class GroupMember(Base):
+    __tablename__ = "group_member"
+    __table_args__ = (UniqueConstraint("group_id", "person_id"),)
+
+    id: Mapped[pk]
+    group_id: Mapped[int] = mapped_column(BigId, ForeignKey("org_group.id"))
+    person_id: Mapped[int] = mapped_column(BigId, ForeignKey("person.id"))
+
+
+# --- definitions -------------------------------------------------------------------
+
+
+class Deployment(Base):
+    """One deploy call: the exact files as uploaded, kept for audit and re-parsing."""
+
+    __tablename__ = "deployment"
+
+    id: Mapped[pk]
+    deployed_at: Mapped[datetime]
+    deployed_by: Mapped[key_str]
+    resources: Mapped[list[DeploymentResource]] = relationship(
+        back_populates="deployment", order_by="DeploymentResource.id"
+    )
+
+
+class DeploymentResource(Base):
+    __tablename__ = "deployment_resource"
+
+    id: Mapped[pk]
+    deployment_id: Mapped[int] = mapped_column(BigId, ForeignKey("deployment.id"))
+    name: Mapped[short_str]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    deployment: Mapped[Deployment] = relationship(back_populates="resources")
+
+
+class Definition(Base):
+    """One version of one executable process."""
+
+    __tablename__ = "definition"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[pk]
+    key: Mapped[key_str]
+    version: Mapped[int]
+    name: Mapped[short_str]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    deployment_id: Mapped[int] = mapped_column(BigId, ForeignKey("deployment.id"))
+    # SpiffWorkflow's serialized spec (process + called/embedded subprocess specs),
+    # stored once per version so instance rows carry only their own state.
+    spec_json: Mapped[str] = mapped_column(Text)
+    # What CaseClock reads from the XML beyond SpiffWorkflow: per user task its
+    # candidate groups, assignee expression and form fields; per timer its text.
+    meta: Mapped[dict[str, Any]]
+    deployed_at: Mapped[datetime]
+
+
+# --- runtime -----------------------------------------------------------------------
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    __table_args__ = (Index(None, "business_key"), Index(None, "state"))
+
+    id: Mapped[pk]
+    definition_id: Mapped[int] = mapped_column(BigId, ForeignKey("definition.id"))
+    business_key: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20))  # running | completed | error
+    # Optimistic counter: bumped by every command; a cached workflow is reused only
+    # while its version matches.
+    version: Mapped[int] = mapped_column(default=0)
+    workflow_state: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]]
+    started_at: Mapped[datetime]
+    started_by: Mapped[key_str]
+    ended_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+    definition: Mapped[Definition] = relationship()
+
+
+class Task(Base):
+    """Projection of a user task: the inbox reads this, never the workflow."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index(None, "instance_id", "state"),
+        Index(None, "assignee", "state"),
+        UniqueConstraint("spiff_task_id"),
+    )
+
+    id: Mapped[pk]
+    instance_id: Mapped[int] = mapped_column(BigId, ForeignKey("process_instance.id"))
+    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[key_str]
+    name: Mapped[short_str]
+    lane: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20))  # open | completed | cancelled
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    # Camunda delegation: the owner keeps the task while the delegate works on it.
+    owner: Mapped[str | None] = mapped_column(String(100))
+    delegation_state: Mapped[str | None] = mapped_column(String(20))  # pending | resolved
+    candidate_groups: Mapped[list[Any]]
+    created_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+    due_at: Mapped[datetime | None]
+
+    instance: Mapped[ProcessInstance] = relationship()
+
+
+class TaskCandidateGroup(Base):
+    """One row per (open task, group) so that group inbox queries use an index."""
+
+    __tablename__ = "task_candidate_group"
+    __table_args__ = (Index(None, "group_key"),)
+
+    task_id: Mapped[int] = mapped_column(BigId, ForeignKey("task.id"), primary_key=True)
+    group_key: Mapped[key_str] = mapped_column(primary_key=True)
+
+
+class Timer(Base):
+    """Projection of a waiting timer; the schedule the worker scans."""
+
+    __tablename__ = "timer"
+    __table_args__ = (
+        Index(
+            "ix_timer_due_waiting",
+            "due_at",
+            postgresql_where=text("status = 'waiting'"),
+            sqlite_where=text("status = 'waiting'"),
+        ),
+        Index(None, "instance_id"),
+    )
+
+    id: Mapped[pk]
+    instance_id: Mapped[int] = mapped_column(BigId, ForeignKey("process_instance.id"))
+    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[key_str]
+    name: Mapped[short_str]
+    kind: Mapped[str] = mapped_column(String(20))  # date | duration | cycle
+    interrupting: Mapped[bool] = mapped_column(default=True)
+    attached_to: Mapped[str | None] = mapped_column(String(100))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20))  # waiting | fired | cancelled
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    fired_at: Mapped[datetime | None]
+    # Failed firings: counted, the error kept, retried after a backoff.
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class MessageSubscription(Base):
+    """A waiting message catch, so that correlation never opens a workflow blindly."""
+
+    __tablename__ = "message_subscription"
+    __table_args__ = (Index(None, "message_name", "business_key"),)
+
+    id: Mapped[pk]
+    instance_id: Mapped[int] = mapped_column(BigId, ForeignKey("process_instance.id"))
+    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[key_str]
+    message_name: Mapped[short_str]
+    business_key: Mapped[str | None] = mapped_column(String(200))
+
+
+# --- append-only logs ------------------------------------------------------------------
+
+
+class AuditEvent(Base):
+    """Every command appends one; never updated or deleted.
+
+    ``chain_key``/``chain_seq``/``prev_hash``/``hash`` form per-chain hash chains (one
+    chain per instance, one for organisation-level commands) so that tampering can be
+    detected without a global lock serialising every command.
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (UniqueConstraint("chain_key", "chain_seq"), Index(None, "instance_id"))
+
+    id: Mapped[pk]
+    at: Mapped[datetime]
+    actor: Mapped[key_str]
+    command: Mapped[key_str]
+    instance_id: Mapped[int | None] = mapped_column(BigId)
+    task_id: Mapped[int | None] = mapped_column(BigId)
+    payload: Mapped[dict[str, Any]]
+    chain_key: Mapped[key_str]
+    chain_seq: Mapped[int]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxMessage(Base):
+    """A message to leave the system, written in the command's transaction.
+
+    The worker sends it only after commit; ``idempotency_key`` makes a retried
+    command or a re-sent message harmless.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key"),
+        Index(None, "status", "next_attempt_at"),
+    )
+
+    id: Mapped[pk]
+    created_at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(20))  # email | sms | webhook | inapp
+    recipient: Mapped[short_str]
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]]
+    idempotency_key: Mapped[short_str]
+    instance_id: Mapped[int | None] = mapped_column(BigId)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

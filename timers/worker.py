@@ -1,0 +1,102 @@
+"""The worker loop: acquire due timers, fire them, repeat until a batch comes back short.
+
+APScheduler only provides the tick (an interval job, ``max_instances=1`` and
+``coalesce=True`` so a slow pass never stacks up); the schedule itself is the ``timer``
+table, which any number of workers on PostgreSQL share through leases.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from engine.app import CaseClock
+from engine.due_timers import AcquireDueTimers, FireTimer, RecordTimerFailure
+from engine.errors import CaseClockError
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 5.0
+BATCH = 50
+
+
+@dataclass
+class PassResult:
+    fired: int = 0
+    failed: int = 0
+
+
+class Worker:
+    def __init__(self, app: CaseClock, owner: str | None = None, batch: int = BATCH) -> None:
+        self.app = app
+        self.owner = owner or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        self.batch = batch
+        self._scheduler: BackgroundScheduler | None = None
+
+    def run_once(self) -> PassResult:
+        """Fire everything due now; used by tests and ``caseclock worker --once``."""
+        result = PassResult()
+        while True:
+            ids = self.app.execute(AcquireDueTimers(self.owner, self.batch), actor="worker")
+            for timer_id in ids:
+                self._fire(timer_id, result)
+            if len(ids) < self.batch:
+                return result
+
+    def _fire(self, timer_id: int, result: PassResult) -> None:
+        try:
+            if self.app.execute(FireTimer(timer_id, self.owner), actor="worker"):
+                result.fired += 1
+        except Exception as exc:  # any failure is recorded and retried later, never lost
+            message = exc.message if isinstance(exc, CaseClockError) else repr(exc)
+            result.failed += 1
+            log.warning("timer %s failed: %s", timer_id, message)
+            self.app.execute(RecordTimerFailure(timer_id, message), actor="worker")
+
+    def start(self, interval: float = POLL_SECONDS) -> None:
+        self._scheduler = BackgroundScheduler(timezone="UTC")
+        self._scheduler.add_job(
+            self._tick, "interval", seconds=interval, max_instances=1, coalesce=True
+        )
+        self._scheduler.start()
+        log.info("timer worker %s polling every %.1fs", self.owner, interval)
+
+    def _tick(self) -> None:
+        try:
+            result = self.run_once()
+        except Exception:  # the loop must survive a bad pass (e.g. database restart)
+            log.exception("timer pass failed")
+            return
+        if result.fired or result.failed:
+            log.info("timers fired=%d failed=%d", result.fired, result.failed)
+
+    def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
+
+
+def run_worker(
+    app: CaseClock, once: bool, interval: float, emit: Callable[[Any, str], None]
+) -> None:
+    """``caseclock worker``: one pass, or poll until SIGINT/SIGTERM, then stop cleanly."""
+    worker = Worker(app)
+    if once:
+        result = worker.run_once()
+        emit(result.__dict__, f"fired {result.fired} timer(s), {result.failed} failed")
+        return
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    worker.start(interval)
+    emit({"owner": worker.owner}, f"worker {worker.owner} running; Ctrl-C to stop")
+    stopping.wait()
+    worker.stop()
