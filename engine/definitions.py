@@ -233,7 +233,28 @@ def extract_meta(tree: etree._ElementTree, process: etree._Element) -> dict[str,
         for start in process.findall("bpmn:startEvent", NS)
         for m in start.findall("bpmn:messageEventDefinition", NS)
     ]
-    return {"user_tasks": user_tasks, "timers": timers, "message_starts": message_starts}
+    return {
+        "user_tasks": user_tasks,
+        "timers": timers,
+        "message_starts": message_starts,
+        "event_subprocesses": _event_subprocesses(process, messages),
+    }
+
+
+def _event_subprocesses(process: etree._Element, messages: dict[str, str]) -> dict[str, Any]:
+    """Top-level event subprocesses: their start event, whether it interrupts, its message."""
+    found = {}
+    for sub in process.findall("bpmn:subProcess[@triggeredByEvent='true']", NS):
+        start = sub.find("bpmn:startEvent", NS)
+        if start is None:
+            continue
+        message = start.find("bpmn:messageEventDefinition", NS)
+        found[sub.get("id")] = {
+            "start": start.get("id"),
+            "interrupting": start.get("isInterrupting", "true") == "true",
+            "message": messages.get(message.get("messageRef")) if message is not None else None,
+        }
+    return found
 
 
 def _lanes(process: etree._Element) -> dict[str, str]:

@@ -64,7 +64,7 @@ class FireTimer:
         if timer.status != "waiting" or timer.lease_owner != self.owner:
             return False
         workflow = load_workflow(ctx, instance)
-        run_engine(workflow, workflow.refresh_waiting_tasks)
+        run_engine(workflow, instance.definition.meta, workflow.refresh_waiting_tasks)
         finish(ctx, instance, workflow)
         lateness = (ctx.now - timer.due_at).total_seconds()
         audit.append(ctx, "timer_fired", instance_id=instance.id, payload={

@@ -34,6 +34,10 @@ def validate(
     for field_id, field in declared.items():
         if partial and field_id not in data:
             continue
+        if field["type"] == "boolean" and field_id not in data:
+            # An unticked checkbox is not sent by browsers: it means false.
+            cleaned[field_id] = False
+            continue
         try:
             value = _clean(field, data.get(field_id))
         except ValueError as exc:

@@ -11,6 +11,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, select
 
@@ -28,8 +29,9 @@ def sync(ctx: CommandContext, instance: ProcessInstance, workflow: BpmnWorkflow)
     waiting = list(workflow.get_tasks(state=TaskState.WAITING))
     opened = _sync_tasks(ctx, instance, workflow)
     _sync_timers(ctx, instance, waiting)
-    _sync_subscriptions(ctx, instance, waiting)
-    if workflow.is_completed():
+    completed = workflow.is_completed()
+    _sync_subscriptions(ctx, instance, waiting, running=not completed)
+    if completed:
         instance.state = "completed"
         instance.ended_at = ctx.now
     last = workflow.last_task
@@ -114,7 +116,7 @@ def _candidate_groups(ctx: CommandContext, spiff_task: Any, meta: dict[str, Any]
 
 
 def _sync_timers(ctx: CommandContext, instance: ProcessInstance, waiting: list[Any]) -> None:
-    current = {str(t.id): t for t in waiting if type(_event_definition(t)) in TIMER_KINDS}
+    current = {str(t.id): t for t in waiting if _timer_definition(t) is not None}
     rows = {
         row.spiff_task_id: row
         for row in ctx.session.scalars(
@@ -134,12 +136,13 @@ def _sync_timers(ctx: CommandContext, instance: ProcessInstance, waiting: list[A
         if row is None:
             element_id = spiff_task.task_spec.bpmn_id
             info = meta.get(element_id, {})
+            definition = _timer_definition(spiff_task)
             ctx.session.add(Timer(
                 instance_id=instance.id,
                 spiff_task_id=spiff_id,
                 element_id=element_id,
-                name=info.get("name") or element_id,
-                kind=TIMER_KINDS[type(_event_definition(spiff_task))],
+                name=info.get("name") or definition.name or element_id,
+                kind=TIMER_KINDS[type(definition)],
                 interrupting=info.get("interrupting", True),
                 attached_to=info.get("attached_to"),
                 due_at=due,
@@ -150,8 +153,16 @@ def _sync_timers(ctx: CommandContext, instance: ProcessInstance, waiting: list[A
             row.due_at, row.lease_owner, row.lease_until = due, None, None
 
 
-def _event_definition(spiff_task: Any) -> Any:
-    return getattr(spiff_task.task_spec, "event_definition", None)
+def _event_definitions(spiff_task: Any) -> list[Any]:
+    """The definitions a waiting task listens for; an event-based gateway has several."""
+    definition = getattr(spiff_task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        return list(definition.event_definitions)
+    return [definition] if definition is not None else []
+
+
+def _timer_definition(spiff_task: Any) -> Any:
+    return next((d for d in _event_definitions(spiff_task) if type(d) in TIMER_KINDS), None)
 
 
 def _due_at(spiff_task: Any) -> datetime | None:
@@ -164,25 +175,39 @@ def _due_at(spiff_task: Any) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _sync_subscriptions(ctx: CommandContext, instance: ProcessInstance, waiting: list[Any]) -> None:
-    current = {
-        str(t.id): t for t in waiting if isinstance(_event_definition(t), MessageEventDefinition)
+def _sync_subscriptions(
+    ctx: CommandContext, instance: ProcessInstance, waiting: list[Any], running: bool
+) -> None:
+    """Waiting message catches, plus the message starts of event subprocesses.
+
+    An event subprocess has no waiting task until its message arrives, so its
+    subscription comes from the definition and lasts while the instance runs.
+    """
+    current: dict[str, tuple[str, str]] = {
+        f"{t.id}:{d.name}": (t.task_spec.bpmn_id, d.name)
+        for t in waiting
+        for d in _event_definitions(t)
+        if isinstance(d, MessageEventDefinition)
     }
+    if running:
+        for sub_id, info in instance.definition.meta.get("event_subprocesses", {}).items():
+            if info["message"]:
+                current[f"start:{sub_id}"] = (info["start"], info["message"])
     rows = {
-        row.spiff_task_id: row
+        row.key: row
         for row in ctx.session.scalars(
             select(MessageSubscription).where(MessageSubscription.instance_id == instance.id)
         )
     }
-    for spiff_id, row in rows.items():
-        if spiff_id not in current:
+    for key, row in rows.items():
+        if key not in current:
             ctx.session.delete(row)
-    for spiff_id, spiff_task in current.items():
-        if spiff_id not in rows:
+    for key, (element_id, message) in current.items():
+        if key not in rows:
             ctx.session.add(MessageSubscription(
                 instance_id=instance.id,
-                spiff_task_id=spiff_id,
-                element_id=spiff_task.task_spec.bpmn_id,
-                message_name=_event_definition(spiff_task).name,
+                key=key,
+                element_id=element_id,
+                message_name=message,
                 business_key=instance.business_key,
             ))  # fmt: skip

@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import select
 
-from . import audit, forms, org, projection
+from . import audit, event_subprocesses, forms, org, projection
 from .definitions import latest_definition
 from .errors import CaseClockError, Conflict, Forbidden, NotFound, ScriptError, ValidationError
 from .executor import CommandContext
@@ -56,12 +56,14 @@ def load_workflow(ctx: CommandContext, instance: ProcessInstance) -> BpmnWorkflo
     return ctx.services.workflows.load(instance, ctx.services.script_engine)
 
 
-def run_engine(workflow: BpmnWorkflow, action: Any = None) -> None:
+def run_engine(workflow: BpmnWorkflow, meta: dict[str, Any], action: Any = None) -> None:
     """Run ``action`` then every automatic step; SpiffWorkflow errors become ours."""
     try:
         if action is not None:
             action()
         workflow.do_engine_steps()
+        while event_subprocesses.settle(workflow, meta.get("event_subprocesses", {})):
+            workflow.do_engine_steps()
     except CaseClockError:
         raise
     except SpiffWorkflowException as exc:
@@ -153,7 +155,7 @@ def start_instance(
             workflow.do_engine_steps()
             workflow.catch(BpmnEvent(MessageEventDefinition(message), payload=data))
 
-    run_engine(workflow, begin)
+    run_engine(workflow, definition.meta, begin)
     finish(ctx, instance, workflow)
     audit.append(ctx, "start", instance_id=instance.id, payload={
         "definition": f"{definition.key}:{definition.version}",
@@ -304,7 +306,7 @@ def _apply_form(
         if complete:
             spiff_task.run()
 
-    run_engine(workflow, apply)
+    run_engine(workflow, instance.definition.meta, apply)
     if complete:
         task.state, task.ended_at, task.completed_by = "completed", ctx.now, ctx.actor
     return finish(ctx, instance, workflow)
@@ -343,7 +345,7 @@ class CorrelateMessage:
         instance = lock_instance(ctx, instance_id)
         workflow = load_workflow(ctx, instance)
         event = BpmnEvent(MessageEventDefinition(self.message), payload=dict(self.data))
-        run_engine(workflow, lambda: workflow.catch(event))
+        run_engine(workflow, instance.definition.meta, lambda: workflow.catch(event))
         finish(ctx, instance, workflow)
         audit.append(ctx, "message", instance_id=instance.id, payload={
             "message": self.message, "business_key": self.business_key, "data": self.data,

@@ -23,6 +23,7 @@ child process.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import math
 import os
@@ -89,14 +90,22 @@ class ScriptSyntaxError(ScriptError, SyntaxError):
 
 def validate_script(code: str) -> None:
     """Raise :class:`ScriptError` if ``code`` would be refused as a script."""
-    _raise_if_refused(cached_compile(code, "exec") if isinstance(code, str) else
-                      Compiled(None, "refused", "code must be a string", None), "script")
+    _raise_if_refused(
+        cached_compile(code, "exec")
+        if isinstance(code, str)
+        else Compiled(None, "refused", "code must be a string", None),
+        "script",
+    )
 
 
 def validate_expression(code: str) -> None:
     """Raise :class:`ScriptError` if ``code`` would be refused as an expression."""
-    _raise_if_refused(cached_compile(code, "eval") if isinstance(code, str) else
-                      Compiled(None, "refused", "code must be a string", None), "expression")
+    _raise_if_refused(
+        cached_compile(code, "eval")
+        if isinstance(code, str)
+        else Compiled(None, "refused", "code must be a string", None),
+        "expression",
+    )
 
 
 def _raise_if_refused(compiled: Compiled, what: str) -> None:
@@ -124,7 +133,20 @@ def _names_used(source: str, mode: str) -> frozenset[str] | None:
         tree = ast.parse(source, mode=mode)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    return frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif (
+            isinstance(
+                node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler)
+            )
+            and node.name
+        ):
+            found.add(node.name)  # binding these replaces (so drops) a variable
+        elif isinstance(node, ast.Global):
+            found.update(node.names)
+    return frozenset(found)
 
 
 # ---------------------------------------------------------------------------------------
@@ -142,20 +164,14 @@ class _Gone(Exception):
 def _reap(proc: subprocess.Popen[bytes]) -> None:
     """Kill and collect a child (idempotent; also runs at exit via weakref.finalize)."""
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(OSError):
             proc.kill()
-        except OSError:
-            pass
     for pipe in (proc.stdin, proc.stdout):
         if pipe is not None:
-            try:
+            with contextlib.suppress(OSError):
                 pipe.close()
-            except OSError:
-                pass
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 class _Child:
@@ -165,8 +181,13 @@ class _Child:
         env = {key: os.environ[key] for key in _CHILD_ENV_KEYS if key in os.environ}
         self.proc = subprocess.Popen(
             [sys.executable, "-I", str(CHILD_SCRIPT), str(memory_bytes), str(cpu_budget)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            bufsize=0, cwd="/", env=env, start_new_session=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            bufsize=0,
+            cwd="/",
+            env=env,
+            start_new_session=True,
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.owner = os.getpid()
@@ -184,7 +205,7 @@ class _Child:
     def send(self, payload: bytes) -> None:
         view = memoryview(frame(payload))
         while view:
-            view = view[os.write(self._write_fd, view):]
+            view = view[os.write(self._write_fd, view) :]
 
     def receive(self, deadline: float) -> bytes:
         """One message; :class:`_Timeout` at ``deadline``, :class:`_Gone` on EOF."""
@@ -273,14 +294,19 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     # -- internals -----------------------------------------------------------------
 
-    def _call(self, op: str, code: str, names: Mapping[str, Any]
-              ) -> tuple[dict[str, Any], frozenset[str]]:
+    def _call(
+        self, op: str, code: str, names: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], frozenset[str]]:
         what = "expression" if op == "eval" else "script"
         used = _names_used(code, op) if isinstance(code, str) else None
         if used is None:  # let the compiler say precisely what is wrong
@@ -295,12 +321,19 @@ class Sandbox:
             except UnsupportedValue as exc:
                 raise ScriptError(
                     f"variable {key!r} holds {exc}, which cannot be passed to a script",
-                    details={"kind": "data", "variable": key}) from None
+                    details={"kind": "data", "variable": key},
+                ) from None
         payload = dumps({"op": op, "code": code, "names": encoded})
         with self._lock:
             reply = self._roundtrip(payload)
         if reply.get("ok") is True:
-            return reply, frozenset(encoded)
+            if "value" in reply if op == "eval" else isinstance(reply.get("vars"), dict):
+                return reply, frozenset(encoded)
+            with self._lock:
+                self._restart()
+            raise ScriptError(
+                "the script sandbox sent an invalid reply", details={"kind": "protocol"}
+            )
         kind, message, line = reply.get("kind"), str(reply.get("message")), reply.get("line")
         details = {"kind": kind, "line": line}
         if kind == "syntax":
@@ -333,30 +366,38 @@ class Sandbox:
             raw = child.receive(time.monotonic() + self.wall_time)
         except _Timeout:
             self._restart()
-            raise ScriptError(f"script exceeded the time limit of {self.wall_time} s",
-                              details={"kind": "timeout", "limit_s": self.wall_time}) from None
+            raise ScriptError(
+                f"script exceeded the time limit of {self.wall_time} s",
+                details={"kind": "timeout", "limit_s": self.wall_time},
+            ) from None
         except _Gone:
             child.discard()
             code = child.proc.returncode
             self._restart()
             if code == -signal.SIGXCPU:
-                raise ScriptError(f"script exceeded the time limit of {self.wall_time} s",
-                                  details={"kind": "timeout", "limit_s": self.wall_time}
-                                  ) from None
-            raise ScriptError("the script process died unexpectedly",
-                              details={"kind": "crash", "returncode": code}) from None
+                raise ScriptError(
+                    f"script exceeded the time limit of {self.wall_time} s",
+                    details={"kind": "timeout", "limit_s": self.wall_time},
+                ) from None
+            raise ScriptError(
+                "the script process died unexpectedly",
+                details={"kind": "crash", "returncode": code},
+            ) from None
         try:
             reply = loads(raw)
             if not isinstance(reply, dict):
                 raise TypeError("reply is not an object")
         except Exception:  # the child is untrusted: a bad reply means a bad child
             self._restart()
-            raise ScriptError("the script sandbox sent an invalid reply",
-                              details={"kind": "protocol"}) from None
+            raise ScriptError(
+                "the script sandbox sent an invalid reply", details={"kind": "protocol"}
+            ) from None
         if reply.get("kind") == "memory":
             self._restart()
-            raise ScriptError("script exceeded the memory limit",
-                              details={"kind": "memory", "limit_bytes": self.memory_bytes})
+            raise ScriptError(
+                "script exceeded the memory limit",
+                details={"kind": "memory", "limit_bytes": self.memory_bytes},
+            )
         return reply
 
     def _spawn(self) -> _Child:
@@ -370,10 +411,8 @@ class Sandbox:
         if self._child is not None:
             self._child.discard()
             self._child = None
-        try:
+        with contextlib.suppress(ScriptError):  # the next call tries again and reports
             self._child = self._spawn()
-        except ScriptError:
-            pass  # the next call tries again and reports
 
     def _ready_child(self) -> _Child:
         child = self._child
@@ -384,7 +423,7 @@ class Sandbox:
         if not child.ready:
             try:
                 hello = loads(child.receive(time.monotonic() + STARTUP_TIMEOUT))
-            except (_Timeout, _Gone, ValueError):
+            except Exception:  # _Timeout, _Gone or garbage
                 hello = {"message": "no ready signal"}
             if not isinstance(hello, dict) or hello.get("ready") is not True:
                 child.discard()
@@ -407,17 +446,24 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
     (these must be plain data: functions cannot cross into the sandbox).
     """
 
-    def __init__(self, sandbox: Sandbox, environment_globals: dict[str, Any] | None = None
-                 ) -> None:
+    def __init__(self, sandbox: Sandbox, environment_globals: dict[str, Any] | None = None) -> None:
         super().__init__(environment_globals)
         self.sandbox = sandbox
 
-    def evaluate(self, expression: str, context: dict[str, Any],
-                 external_context: Mapping[str, Any] | None = None) -> Any:
+    def evaluate(
+        self,
+        expression: str,
+        context: dict[str, Any],
+        external_context: Mapping[str, Any] | None = None,
+    ) -> Any:
         return self.sandbox.evaluate(expression, self._names(context, external_context))
 
-    def execute(self, script: str, context: dict[str, Any],
-                external_context: Mapping[str, Any] | None = None) -> bool:
+    def execute(
+        self,
+        script: str,
+        context: dict[str, Any],
+        external_context: Mapping[str, Any] | None = None,
+    ) -> bool:
         """Update ``context`` in place (added, changed and deleted keys); return True.
 
         As in SpiffWorkflow, names that came only from the globals or the external
@@ -431,8 +477,9 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         context.update((key, value) for key, value in result.items() if key not in borrowed)
         return True
 
-    def _names(self, context: Mapping[str, Any],
-               external_context: Mapping[str, Any] | None) -> dict[str, Any]:
+    def _names(
+        self, context: Mapping[str, Any], external_context: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
         return {**self.globals, **(external_context or {}), **context}
 
 
@@ -469,8 +516,9 @@ class SandboxedScriptEngine(PythonScriptEngine):
     ``clock`` is stored for the engine's timer handling and not used here.
     """
 
-    def __init__(self, sandbox: Sandbox, clock: Any = None,
-                 environment: SandboxedEnvironment | None = None) -> None:
+    def __init__(
+        self, sandbox: Sandbox, clock: Any = None, environment: SandboxedEnvironment | None = None
+    ) -> None:
         super().__init__(environment=environment or SandboxedEnvironment(sandbox))
         self.sandbox = sandbox
         self.clock = clock
@@ -479,8 +527,9 @@ class SandboxedScriptEngine(PythonScriptEngine):
         """Restricted compile check; syntax errors are also ``SyntaxError`` (see DMN)."""
         validate_script(expression)
 
-    def evaluate(self, task: Any, expression: str,
-                 external_context: Mapping[str, Any] | None = None) -> Any:
+    def evaluate(
+        self, task: Any, expression: str, external_context: Mapping[str, Any] | None = None
+    ) -> Any:
         try:
             return self.environment.evaluate(expression, task.data, external_context)
         except SpiffWorkflowException as exc:
@@ -489,7 +538,8 @@ class SandboxedScriptEngine(PythonScriptEngine):
         except Exception as exc:
             detail = exc.message if isinstance(exc, ScriptError) else str(exc)
             wrapper = WorkflowTaskException(
-                f"Error evaluating expression '{expression}': {detail}", task=task, exception=exc)
+                f"Error evaluating expression '{expression}': {detail}", task=task, exception=exc
+            )
             raise _link(wrapper, exc) from exc
 
     def create_task_exec_exception(self, task: Any, script: str, err: Exception) -> Any:
@@ -499,6 +549,7 @@ class SandboxedScriptEngine(PythonScriptEngine):
         line = err.details.get("line") or 0
         lines = script.splitlines()
         error_line = lines[line - 1] if 0 < line <= len(lines) else ""
-        wrapper = WorkflowTaskException(err.message, task=task, exception=err,
-                                        line_number=line, error_line=error_line)
+        wrapper = WorkflowTaskException(
+            err.message, task=task, exception=err, line_number=line, error_line=error_line
+        )
         return _link(wrapper, err)

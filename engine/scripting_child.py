@@ -117,7 +117,7 @@ def to_json(value: Any, depth: int = 0) -> Any:
         return {TAG: "timedelta", "v": [value.days, value.seconds, value.microseconds]}
     if isinstance(value, Decimal):
         return {TAG: "decimal", "v": str(value)}
-    raise UnsupportedValue(f"a value of type {type(value).__name__!r}")
+    raise UnsupportedValue(describe(value))
 
 
 def from_json_object(obj: dict[str, Any]) -> Any:
@@ -246,9 +246,10 @@ class CaseClockPolicy(RestrictingNodeTransformer):
                 base, exponent = _constant_int(node.left), _constant_int(node.right)
             except _HugePower:
                 base, exponent = None, MAX_POW_BITS + 1
-            if exponent is not None and (
-                _pow_bits(base, exponent) if base is not None else exponent
-            ) > MAX_POW_BITS:
+            if (
+                exponent is not None
+                and (_pow_bits(base, exponent) if base is not None else exponent) > MAX_POW_BITS
+            ):
                 self.error(node, "the result of ** would be too large")
                 return node
         return super().visit_BinOp(node)
@@ -272,8 +273,7 @@ def restricted_compile(source: str, mode: str) -> Compiled:
     try:
         tree = ast.parse(source, SCRIPT_FILENAME, mode)
     except SyntaxError as exc:
-        return Compiled(None, "syntax", f"syntax error on line {exc.lineno}: {exc.msg}",
-                        exc.lineno)
+        return Compiled(None, "syntax", f"syntax error on line {exc.lineno}: {exc.msg}", exc.lineno)
     except (ValueError, RecursionError, MemoryError) as exc:
         return Compiled(None, "syntax", f"code cannot be parsed: {exc}", None)
     compiler = compile_restricted_exec if mode == "exec" else compile_restricted_eval
@@ -308,10 +308,19 @@ def guarded_getattr(obj: object, name: str) -> Any:
 
 
 _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul,
-    "/=": operator.itruediv, "//=": operator.ifloordiv, "%=": operator.imod,
-    "**=": operator.ipow, "<<=": operator.ilshift, ">>=": operator.irshift,
-    "&=": operator.iand, "^=": operator.ixor, "|=": operator.ior, "@=": operator.imatmul,
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+    "**=": operator.ipow,
+    "<<=": operator.ilshift,
+    ">>=": operator.irshift,
+    "&=": operator.iand,
+    "^=": operator.ixor,
+    "|=": operator.ior,
+    "@=": operator.imatmul,
 }
 
 
@@ -337,16 +346,41 @@ _LEFT_OUT = {"__build_class__", "setattr", "delattr", "_getattr_"}
 BUILTINS: dict[str, Any] = {k: v for k, v in safe_builtins.items() if k not in _LEFT_OUT}
 BUILTINS.update(
     # harmless extras BPMN scripts want
-    min=min, max=max, sum=sum, any=any, all=all, sorted=sorted, reversed=reversed,
-    enumerate=enumerate, zip=zip, map=map, filter=filter, next=next, iter=iter,
-    dict=dict, list=list, tuple=tuple, set=set, frozenset=frozenset, range=limited_range,
+    min=min,
+    max=max,
+    sum=sum,
+    any=any,
+    all=all,
+    sorted=sorted,
+    reversed=reversed,
+    enumerate=enumerate,
+    zip=zip,
+    map=map,
+    filter=filter,
+    next=next,
+    iter=iter,
+    dict=dict,
+    list=list,
+    tuple=tuple,
+    set=set,
+    frozenset=frozenset,
+    range=limited_range,
     # values scripts work with (classes are safe: the guards refuse every dunder)
-    datetime=datetime, date=date, timedelta=timedelta, timezone=timezone, Decimal=Decimal,
+    datetime=datetime,
+    date=date,
+    timedelta=timedelta,
+    timezone=timezone,
+    Decimal=Decimal,
     # RestrictedPython's hooks; scripts cannot name them since they start with "_"
-    _getattr_=guarded_getattr, _getitem_=operator.getitem, _getiter_=iter,
-    _write_=full_write_guard, _inplacevar_=inplacevar, _apply_=apply,
+    _getattr_=guarded_getattr,
+    _getitem_=operator.getitem,
+    _getiter_=iter,
+    _write_=full_write_guard,
+    _inplacevar_=inplacevar,
+    _apply_=apply,
     _unpack_sequence_=guarded_unpack_sequence,
-    _iter_unpack_sequence_=guarded_iter_unpack_sequence, _print_=PrintCollector,
+    _iter_unpack_sequence_=guarded_iter_unpack_sequence,
+    _print_=PrintCollector,
 )
 """Everything lives in ``__builtins__`` so the script's globals hold only its own data."""
 
@@ -403,8 +437,9 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
         try:
             return {"ok": True, "value": to_json(value)}
         except UnsupportedValue as exc:
-            raise _Refusal("data", f"the expression result is {exc}, which cannot be "
-                           "returned") from None
+            raise _Refusal(
+                "data", f"the expression result is {exc}, which cannot be returned"
+            ) from None
     out: dict[str, Any] = {}
     for key, item in scope.items():
         # Mirror SpiffWorkflow: functions (anything callable) a script defines are dropped.
@@ -413,8 +448,9 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
         try:
             out[key] = to_json(item)
         except UnsupportedValue as exc:
-            raise _Refusal("data", f"variable {key!r} holds {exc}, which cannot be "
-                           "stored in task data") from None
+            raise _Refusal(
+                "data", f"variable {key!r} holds {exc}, which cannot be stored in task data"
+            ) from None
     return {"ok": True, "vars": out}
 
 
@@ -446,8 +482,9 @@ def _handle(body: bytes, cpu_budget: int) -> bytes:
             reply = {"ok": False, "kind": "data", "message": "data is nested too deeply"}
         payload = dumps(reply)
         if len(payload) > MAX_MESSAGE:
-            payload = dumps({"ok": False, "kind": "data",
-                             "message": "the script produced too much data"})
+            payload = dumps(
+                {"ok": False, "kind": "data", "message": "the script produced too much data"}
+            )
         return frame(payload)
     except MemoryError:
         return _MEMORY_REPLY

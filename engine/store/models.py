@@ -227,7 +227,8 @@ class MessageSubscription(Base):
 
     id: Mapped[pk]
     instance_id: Mapped[int] = mapped_column(BigId, ForeignKey("process_instance.id"))
-    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    # "<spiff task id>:<message>" for a waiting catch, "start:<id>" for an event subprocess.
+    key: Mapped[str] = mapped_column(String(250))
     element_id: Mapped[key_str]
     message_name: Mapped[short_str]
     business_key: Mapped[str | None] = mapped_column(String(200))

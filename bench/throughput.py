@@ -1,0 +1,364 @@
+"""Throughput of the reference case: raw SpiffWorkflow in memory vs. CaseClock, durably.
+
+One instance of ``bench/reference_case.bpmn`` is: start, then claim + complete each of
+its three user tasks (each with a required one-field form and a non-interrupting PT4H
+boundary timer). The same scenario runs N times in three variants:
+
+* ``raw``     -- SpiffWorkflow alone, in memory: the floor CaseClock is measured against.
+* ``sqlite``  -- CaseClock, every command its own committed transaction, on a fresh
+  SQLite file in a temporary directory.
+* ``postgres``-- the same on PostgreSQL (the database is created if missing and its
+  tables dropped and re-created first).
+
+Each variant is warmed up with a few instances that are not counted. For the durable
+variants SQL statements (SQLAlchemy ``before_cursor_execute``, so ``BEGIN IMMEDIATE``
+and ``PRAGMA`` count too) and commits are counted per instance, and per command.
+
+Usage::
+
+    .venv/bin/python bench/throughput.py [--n 200] [--pg-url URL] [--no-pg]
+                                         [--profile {sqlite,postgres}] [--profile-out FILE]
+
+The last line printed is always ``ratio_sqlite=X.XX ratio_pg=Y.YY`` (durable
+instances/s divided by raw instances/s; ``n/a`` for a variant that did not run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import pstats
+import sys
+import tempfile
+import time
+import zoneinfo
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.util.task import TaskState
+
+from engine.app import CaseClock
+from engine.clock import SystemClock
+from engine.definitions import DeployDiagrams
+from engine.executor import CommandContext
+from engine.org import ImportOrg, parse_org_file
+from engine.parser import CaseClockParser
+from engine.runtime import ClaimTask, CompleteTask, StartInstance
+from engine.services import Settings
+from engine.store import Base, Task, create_schema, make_engine
+from engine.store.database import normalise_url
+
+ROOT = Path(__file__).resolve().parent.parent
+DIAGRAM = Path(__file__).resolve().parent / "reference_case.bpmn"
+ORG_FILE = ROOT / "demo" / "org.yaml"
+PROCESS_KEY = "reference_case"
+TASKS = 3
+USER = "li"  # in group "reception" in demo/org.yaml
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/caseclock_bench"
+TIMEZONE = "Asia/Shanghai"
+
+
+@dataclass
+class Result:
+    variant: str
+    instances: int
+    seconds: float
+    statements: int | None = None
+    commits: int | None = None
+    by_command: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.instances / self.seconds if self.seconds else float("inf")
+
+
+# --- raw SpiffWorkflow -------------------------------------------------------------------
+
+
+def _form_data(spec_or_element: str) -> dict[str, str]:
+    field_id = {
+        "Task_register": "register_note",
+        "Task_check": "check_note",
+        "Task_close": "close_note",
+    }[spec_or_element]
+    return {field_id: f"bench value for {spec_or_element}"}
+
+
+class RawRunner:
+    """The scenario on SpiffWorkflow alone; the diagram is parsed once."""
+
+    def __init__(self) -> None:
+        parser = CaseClockParser()
+        parser.add_bpmn_file(str(DIAGRAM))
+        self.spec = parser.get_spec(PROCESS_KEY)
+        self.subprocess_specs = parser.get_subprocess_specs(PROCESS_KEY)
+        self.script_engine = PythonScriptEngine()
+        # Our timer classes read "now" and the zone from the script engine.
+        self.script_engine.clock = SystemClock()
+        self.script_engine.timezone = zoneinfo.ZoneInfo(TIMEZONE)
+
+    def one(self) -> None:
+        workflow = BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=self.script_engine)
+        workflow.do_engine_steps()
+        done = 0
+        while True:
+            ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+            if not ready:
+                break
+            task = ready[0]
+            task.data.update(_form_data(task.task_spec.bpmn_id))
+            task.run()
+            workflow.do_engine_steps()
+            done += 1
+        if done != TASKS or not workflow.is_completed():
+            raise RuntimeError(f"raw run completed {done} tasks, finished={workflow.is_completed()}")
+
+    def run(self, n: int, warmup: int) -> Result:
+        for _ in range(warmup):
+            self.one()
+        gc.collect()
+        started = time.perf_counter()
+        for _ in range(n):
+            self.one()
+        return Result("raw SpiffWorkflow", n, time.perf_counter() - started)
+
+
+# --- CaseClock, durable ------------------------------------------------------------------
+
+
+class StartAndFindTask:
+    """``StartInstance``, then the task row it opened, in the same transaction.
+
+    The projection adds the task row to the session; a session listener keeps it, so
+    finding it costs no extra statement and no extra transaction.
+    """
+
+    name = "start"
+
+    def __init__(self, business_key: str) -> None:
+        self.start = StartInstance(PROCESS_KEY, business_key=business_key)
+
+    def __call__(self, ctx: CommandContext) -> Task:
+        added: list[Task] = []
+
+        def keep(_session: Any, obj: Any) -> None:
+            if isinstance(obj, Task):
+                added.append(obj)
+
+        event.listen(ctx.session, "transient_to_pending", keep)
+        try:
+            self.start(ctx)
+        finally:
+            event.remove(ctx.session, "transient_to_pending", keep)
+        if len(added) != 1:
+            raise RuntimeError(f"expected one task opened by start, found {len(added)}")
+        return added[0]
+
+
+class StatementCounter:
+    """Counts statements and commits on an engine, attributed to the running command."""
+
+    def __init__(self, db: Any) -> None:
+        self.statements = 0
+        self.commits = 0
+        self.command = "setup"
+        self.by_command: Counter[str] = Counter()
+        event.listen(db, "before_cursor_execute", self._on_execute)
+        event.listen(db, "commit", self._on_commit)
+
+    def _on_execute(self, *_args: Any) -> None:
+        self.statements += 1
+        self.by_command[self.command] += 1
+
+    def _on_commit(self, *_args: Any) -> None:
+        self.commits += 1
+
+    def reset(self) -> None:
+        self.statements = self.commits = 0
+        self.by_command.clear()
+
+
+class DurableRunner:
+    def __init__(self, label: str, url: str) -> None:
+        self.label = label
+        self.app = CaseClock(Settings(database_url=url, timezone=TIMEZONE))
+        self.app.init_schema()
+        self.app.execute(ImportOrg(parse_org_file(ORG_FILE.name, ORG_FILE.read_bytes())))
+        self.app.execute(DeployDiagrams([(DIAGRAM.name, DIAGRAM.read_bytes())]), actor="bench")
+        self.counter = StatementCounter(self.app.db)
+        self.serial = 0
+
+    def _run(self, name: str, command: Callable[[CommandContext], Any]) -> Any:
+        self.counter.command = name
+        return self.app.execute(command, actor=USER)
+
+    def one(self) -> None:
+        self.serial += 1
+        # Task rows come back detached but loaded (expire_on_commit=False): no re-read.
+        task = self._run("start", StartAndFindTask(f"bench-{self.serial}"))
+        for step in range(TASKS):
+            task_id, element_id = task.id, task.element_id
+            self._run("claim", ClaimTask(task_id, USER))
+            opened = self._run("complete", CompleteTask(task_id, USER, _form_data(element_id)))
+            if step < TASKS - 1:
+                if len(opened) != 1:
+                    raise RuntimeError(f"expected one task opened by complete, got {opened}")
+                task = opened[0]
+            elif opened:
+                raise RuntimeError(f"the last complete opened tasks: {opened}")
+
+    def run(self, n: int, warmup: int, profile: cProfile.Profile | None = None) -> Result:
+        for _ in range(warmup):
+            self.one()
+        gc.collect()
+        self.counter.reset()
+        if profile is not None:
+            profile.enable()
+        started = time.perf_counter()
+        for _ in range(n):
+            self.one()
+        seconds = time.perf_counter() - started
+        if profile is not None:
+            profile.disable()
+        self._check(n + warmup)
+        return Result(
+            self.label,
+            n,
+            seconds,
+            statements=self.counter.statements,
+            commits=self.counter.commits,
+            by_command=dict(self.counter.by_command),
+        )
+
+    def _check(self, expected: int) -> None:
+        completed = self.app.read(
+            lambda s: s.scalar(
+                text("SELECT count(*) FROM process_instance WHERE state = 'completed'")
+            )
+        )
+        if completed != expected:
+            raise RuntimeError(f"{self.label}: {completed} completed instances, want {expected}")
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def fresh_pg_database(url: str) -> None:
+    """Create the database if missing (as tests/conftest.py does), then empty it."""
+    parsed = make_url(normalise_url(url))
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+        )
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+    engine = make_engine(url)
+    Base.metadata.drop_all(engine)
+    create_schema(engine)
+    engine.dispose()
+
+
+# --- reporting ---------------------------------------------------------------------------
+
+
+def print_table(results: list[Result]) -> None:
+    head = (
+        f"{'variant':<22}{'instances':>10}{'seconds':>10}{'inst/s':>10}"
+        f"{'stmts/inst':>12}{'commits/inst':>14}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        stmts = f"{r.statements / r.instances:.1f}" if r.statements is not None else "-"
+        commits = f"{r.commits / r.instances:.1f}" if r.commits is not None else "-"
+        print(
+            f"{r.variant:<22}{r.instances:>10}{r.seconds:>10.2f}{r.rate:>10.1f}"
+            f"{stmts:>12}{commits:>14}"
+        )
+    for r in results:
+        if r.by_command:
+            parts = ", ".join(
+                f"{name} {count / r.instances:.1f}" for name, count in sorted(r.by_command.items())
+            )
+            print(f"statements/instance by command ({r.variant}): {parts}")
+
+
+def print_profile(profile: cProfile.Profile, out: str | None) -> None:
+    if out:
+        profile.dump_stats(out)
+        print(f"profile written to {out} (read with: python -m pstats {out})")
+    buffer = io.StringIO()
+    stats = pstats.Stats(profile, stream=buffer).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)
+    print(buffer.getvalue())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=200, help="instances per variant (200)")
+    parser.add_argument("--warmup", type=int, default=10, help="uncounted instances first (10)")
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help=f"({DEFAULT_PG_URL})")
+    parser.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL variant")
+    parser.add_argument(
+        "--profile",
+        choices=("sqlite", "postgres"),
+        help="run that durable variant under cProfile and print the top functions",
+    )
+    parser.add_argument("--profile-out", help="also write the raw cProfile stats here")
+    args = parser.parse_args(argv)
+    if args.n < 1:
+        parser.error("--n must be at least 1")
+
+    print(f"reference case: start + {TASKS} x (claim + complete), N={args.n}, "
+          f"warm-up {args.warmup}; python {sys.version.split()[0]}")  # fmt: skip
+    results: list[Result] = []
+    profile = cProfile.Profile() if args.profile else None
+
+    raw = RawRunner().run(args.n, args.warmup)
+    results.append(raw)
+
+    with tempfile.TemporaryDirectory(prefix="caseclock-bench-") as tmp:
+        runner = DurableRunner("CaseClock SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}")
+        try:
+            sqlite = runner.run(
+                args.n, args.warmup, profile if args.profile == "sqlite" else None
+            )
+        finally:
+            runner.close()
+    results.append(sqlite)
+
+    pg: Result | None = None
+    if not args.no_pg:
+        fresh_pg_database(args.pg_url)
+        runner = DurableRunner("CaseClock PostgreSQL", args.pg_url)
+        try:
+            pg = runner.run(args.n, args.warmup, profile if args.profile == "postgres" else None)
+        finally:
+            runner.close()
+        results.append(pg)
+
+    print()
+    print_table(results)
+    if profile is not None:
+        print()
+        print_profile(profile, args.profile_out)
+    ratio_sqlite = f"{sqlite.rate / raw.rate:.2f}"
+    ratio_pg = f"{pg.rate / raw.rate:.2f}" if pg is not None else "n/a"
+    print(f"ratio_sqlite={ratio_sqlite} ratio_pg={ratio_pg}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
