@@ -13,6 +13,7 @@ waiting, or leased to someone else, is left alone.
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import UUID
 
 from sqlalchemy import or_, select
 
@@ -64,7 +65,19 @@ class FireTimer:
         if timer.status != "waiting" or timer.lease_owner != self.owner:
             return False
         workflow = load_workflow(ctx, instance)
-        run_engine(workflow, instance.definition.meta, workflow.refresh_waiting_tasks)
+        spiff_task = workflow.event_manager.tasks.get(UUID(timer.spiff_task_id))
+        if spiff_task is None:  # its task went away without the projection noticing
+            timer.status = "cancelled"
+            return False
+        timer.status, timer.fired_at = "fired", ctx.now
+        # Release only this timer: see engine.timer_events._released.
+        workflow.released_timers = frozenset({spiff_task.id})
+        try:
+            run_engine(
+                workflow, instance.definition.meta, lambda: spiff_task.task_spec._update(spiff_task)
+            )
+        finally:
+            workflow.released_timers = frozenset()
         finish(ctx, instance, workflow)
         lateness = (ctx.now - timer.due_at).total_seconds()
         audit.append(ctx, "timer_fired", instance_id=instance.id, payload={

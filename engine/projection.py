@@ -125,8 +125,9 @@ def _sync_timers(ctx: CommandContext, instance: ProcessInstance, waiting: list[A
     }
     for spiff_id, row in rows.items():
         if spiff_id not in current:
-            row.status = "fired" if row.due_at <= ctx.now else "cancelled"
-            row.fired_at = ctx.now if row.status == "fired" else None
+            # FireTimer marks the timer it fires; any other timer that stopped waiting
+            # went with its task (completed, cancelled, or another event won).
+            row.status = "cancelled"
     meta = instance.definition.meta["timers"]
     for spiff_id, spiff_task in current.items():
         due = _due_at(spiff_task)

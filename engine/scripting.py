@@ -161,8 +161,10 @@ class _Gone(Exception):
     pass
 
 
-def _reap(proc: subprocess.Popen[bytes]) -> None:
+def _reap(proc: subprocess.Popen[bytes], owner: int) -> None:
     """Kill and collect a child (idempotent; also runs at exit via weakref.finalize)."""
+    if os.getpid() != owner:  # a forked copy of our process must not kill our child
+        return
     if proc.poll() is None:
         with contextlib.suppress(OSError):
             proc.kill()
@@ -197,7 +199,7 @@ class _Child:
         self._poll = select.poll()
         self._poll.register(self._read_fd, select.POLLIN)
         self._buffer = bytearray()
-        self._finalizer = weakref.finalize(self, _reap, self.proc)
+        self._finalizer = weakref.finalize(self, _reap, self.proc, self.owner)
 
     def alive(self) -> bool:
         return self.owner == os.getpid() and self.proc.poll() is None
@@ -216,8 +218,8 @@ class _Child:
 
     def _read_exact(self, size: int, deadline: float) -> bytes:
         while len(self._buffer) < size:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self._poll.poll(math.ceil(remaining * 1000)):
+            remaining_ms = math.ceil((deadline - time.monotonic()) * 1000)
+            if not self._poll.poll(max(remaining_ms, 0)):
                 raise _Timeout
             chunk = os.read(self._read_fd, max(size - len(self._buffer), 65536))
             if not chunk:
@@ -278,10 +280,23 @@ class Sandbox:
         ones with their new values) plus the variables it created.
         """
         names = names or {}
-        reply, sent = self._call("exec", script, names)
+        changed, sent = self.execute_delta(script, names)
         result = {key: value for key, value in names.items() if key not in sent}
-        result.update(reply["vars"])
+        result.update(changed)
         return result
+
+    def execute_delta(
+        self, script: str, names: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], frozenset[str]]:
+        """Like :meth:`execute`, but only what the script could touch.
+
+        Returns ``(variables, sent)``: ``sent`` are the keys of ``names`` the script
+        mentions (only those were copied into the child); ``variables`` are the sent ones
+        it kept (possibly changed) plus the ones it created. A sent key missing from
+        ``variables`` was deleted. Saves copying large task data on every script.
+        """
+        reply, sent = self._call("exec", script, names)
+        return reply["vars"], sent
 
     def close(self) -> None:
         """Stop the child; later calls raise :class:`ScriptError`."""
@@ -315,7 +330,7 @@ class Sandbox:
             _raise_if_refused(cached_compile(code, op), what)
             raise ScriptError(f"invalid {what}: it cannot be parsed")
         encoded: dict[str, Any] = {}
-        for key in used.intersection(names):
+        for key in (key for key in used if key in names):
             try:
                 encoded[key] = to_json(names[key])
             except UnsupportedValue as exc:
@@ -326,14 +341,16 @@ class Sandbox:
         payload = dumps({"op": op, "code": code, "names": encoded})
         with self._lock:
             reply = self._roundtrip(payload)
-        if reply.get("ok") is True:
-            if "value" in reply if op == "eval" else isinstance(reply.get("vars"), dict):
-                return reply, frozenset(encoded)
-            with self._lock:
+            ok = reply.get("ok") is True
+            if ok and not (
+                "value" in reply if op == "eval" else isinstance(reply.get("vars"), dict)
+            ):
                 self._restart()
-            raise ScriptError(
-                "the script sandbox sent an invalid reply", details={"kind": "protocol"}
-            )
+                raise ScriptError(
+                    "the script sandbox sent an invalid reply", details={"kind": "protocol"}
+                )
+        if ok:
+            return reply, frozenset(encoded)
         kind, message, line = reply.get("kind"), str(reply.get("message")), reply.get("line")
         details = {"kind": kind, "line": line}
         if kind == "syntax":
@@ -470,16 +487,20 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         context are not copied into the task data.
         """
         names = self._names(context, external_context)
-        result = self.sandbox.execute(script, names)
-        borrowed = names.keys() - context.keys()
-        for key in [key for key in context if key not in result]:
-            del context[key]
-        context.update((key, value) for key, value in result.items() if key not in borrowed)
+        changed, sent = self.sandbox.execute_delta(script, names)
+        for key in sent:
+            if key not in changed:
+                context.pop(key, None)
+        for key, value in changed.items():
+            if key in context or key not in names:  # not a borrowed (external) name
+                context[key] = value
         return True
 
     def _names(
         self, context: Mapping[str, Any], external_context: Mapping[str, Any] | None
-    ) -> dict[str, Any]:
+    ) -> Mapping[str, Any]:
+        if not self.globals and not external_context:
+            return context  # the usual case: no copy of the task data
         return {**self.globals, **(external_context or {}), **context}
 
 

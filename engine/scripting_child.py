@@ -273,9 +273,12 @@ def restricted_compile(source: str, mode: str) -> Compiled:
     try:
         tree = ast.parse(source, SCRIPT_FILENAME, mode)
     except SyntaxError as exc:
-        return Compiled(None, "syntax", f"syntax error on line {exc.lineno}: {exc.msg}", exc.lineno)
-    except (ValueError, RecursionError, MemoryError) as exc:
+        where = f" on line {exc.lineno}" if exc.lineno else ""
+        return Compiled(None, "syntax", f"syntax error{where}: {exc.msg}", exc.lineno)
+    except ValueError as exc:
         return Compiled(None, "syntax", f"code cannot be parsed: {exc}", None)
+    except (RecursionError, MemoryError):
+        return Compiled(None, "syntax", "code is nested too deeply to parse", None)
     compiler = compile_restricted_exec if mode == "exec" else compile_restricted_eval
     try:
         result = compiler(tree, SCRIPT_FILENAME, policy=CaseClockPolicy)

@@ -45,6 +45,18 @@ def _due(my_task: Any, kind: TimerKind, expression: str) -> datetime | Cycle:
     )
 
 
+def _released(my_task: Any) -> bool:
+    """Whether this timer may fire now.
+
+    SpiffWorkflow re-checks every waiting timer after each engine step, so any command
+    would fire every overdue timer at once. The engine instead sets
+    ``released_timers`` on the workflow: only the timer the worker is firing (in due
+    order, one command each) may fire. Without the attribute, timers behave as usual.
+    """
+    released = getattr(my_task.workflow.top_workflow, "released_timers", None)
+    return released is None or my_task.id in released
+
+
 def _fire_if_due(my_task: Any, kind: TimerKind, expression: str) -> bool:
     event_value = my_task._get_internal_data("event_value")
     if event_value is None:
@@ -52,7 +64,7 @@ def _fire_if_due(my_task: Any, kind: TimerKind, expression: str) -> bool:
         assert isinstance(due, datetime)
         event_value = due.isoformat()
         my_task._set_internal_data(event_value=event_value)
-    if datetime.fromisoformat(event_value) <= _now(my_task):
+    if _released(my_task) and datetime.fromisoformat(event_value) <= _now(my_task):
         my_task._set_internal_data(event_fired=True)
     return my_task._get_internal_data("event_fired", False)
 
@@ -83,7 +95,7 @@ class ClockedCycle(CycleTimerEventDefinition):
         ready = False
         if event_value["cycles"] != 0:
             next_at = datetime.fromisoformat(event_value["next"])
-            if next_at <= _now(my_task):
+            if _released(my_task) and next_at <= _now(my_task):
                 following = parse_duration(event_value["interval"]).after(next_at)
                 event_value["next"] = following.astimezone(timezone.utc).isoformat()
                 event_value["cycles"] -= 1

@@ -53,11 +53,14 @@ class WorkflowCache:
         spec, subprocess_specs = self._specs.get(instance.definition)
         workflow = self._serializer.state_from_json(instance.workflow_state, spec, subprocess_specs)
         workflow.script_engine = script_engine
+        workflow.released_timers = frozenset()  # see engine.timer_events._released
         return workflow
 
     def new(self, definition: Definition, script_engine: Any) -> BpmnWorkflow:
         spec, subprocess_specs = self._specs.get(definition)
-        return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+        workflow.released_timers = frozenset()
+        return workflow
 
     def save(self, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
         """Write the state to the row and remember the workflow under the new version."""

@@ -22,6 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.errors import ScriptError
 from engine.scripting import (
     Sandbox,
+    SandboxedEnvironment,
     SandboxedScriptEngine,
     ScriptSyntaxError,
     original_script_error,
@@ -192,6 +193,26 @@ def test_syntax_errors_are_also_syntax_errors() -> None:
     assert info.value.lineno == 1
     validate_expression("total > 100 and f'{total}' != ''")
     validate_script("x = [i ** 2 for i in range(10)]\nassert x[3] == 9")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "x = " + "-" * 90_000 + "1",
+        "x = " + "+".join(["1"] * 30_000),
+        "x = 1\n" * 20_000,
+        "x" + ".a" * 5_000,
+        "lambda: " * 2_000 + "1",
+        "x = 1\0",
+    ],
+    ids=["unary-chain", "long-sum", "too-long", "attribute-chain", "lambdas", "nul"],
+)
+def test_pathological_source_is_refused_cleanly(sandbox: Sandbox, code: str) -> None:
+    """Compiling happens in the parent at deploy time: it must never crash or hang."""
+    with pytest.raises(ScriptError):
+        validate_script(code)
+    with pytest.raises(ScriptError):
+        sandbox.execute(code)
 
 
 def test_runtime_getattr_guard() -> None:
@@ -405,9 +426,18 @@ class CountingSandbox(Sandbox):
         self.calls.append(("eval", expression))
         return super().evaluate(expression, names)
 
-    def execute(self, script: str, names: Any = None) -> dict[str, Any]:
+    def execute_delta(self, script: str, names: Any) -> tuple[dict[str, Any], frozenset[str]]:
         self.calls.append(("exec", script))
-        return super().execute(script, names)
+        return super().execute_delta(script, names)
+
+
+def test_environment_contract(sandbox: Sandbox) -> None:
+    """What SpiffWorkflow's PythonScriptEngine relies on, incl. DMN's external context."""
+    env = SandboxedEnvironment(sandbox, environment_globals={"limit": 10})
+    context: dict[str, Any] = {"a": 1, "gone": True, "kept": [1], "bag": object()}
+    assert env.evaluate("a + dmninputexpr + limit", context, {"dmninputexpr": 5}) == 16
+    assert env.execute("a += ext\nb = a * limit\ndel gone\next = 0", context, {"ext": 2})
+    assert context == {"a": 3, "b": 30, "kept": [1], "bag": context["bag"]}
 
 
 @pytest.fixture(scope="module")
