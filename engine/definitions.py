@@ -190,7 +190,7 @@ def _refused(name: str, element_id: str | None, check: Any, code: str) -> list[P
     try:
         check(code)
     except ScriptError as exc:
-        return [Problem(name, element_id, f"script refused: {exc.message}")]
+        return [Problem(name, element_id, exc.message)]
     return []
 
 

@@ -56,6 +56,7 @@ from .scripting_child import (
     dumps,
     frame,
     loads,
+    normalise,
     to_json,
 )
 
@@ -130,7 +131,7 @@ def _names_used(source: str, mode: str) -> frozenset[str] | None:
     if len(source) > MAX_SOURCE:
         return None
     try:
-        tree = ast.parse(source, mode=mode)
+        tree = ast.parse(normalise(source, mode), mode=mode)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     found: set[str] = set()

@@ -29,6 +29,7 @@ import resource
 import signal
 import struct
 import sys
+import textwrap
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -264,6 +265,16 @@ class Compiled(NamedTuple):
     line: int | None
 
 
+def normalise(source: str, mode: str) -> str:
+    """Forgive the indentation BPMN XML tends to add around code.
+
+    ``eval()`` itself ignores leading blanks, which SpiffWorkflow's default engine relies
+    on for conditions; ``compile()`` does not. Dedenting a script changes nothing for code
+    that was valid before (line numbers stay the same).
+    """
+    return source.strip() if mode == "eval" else textwrap.dedent(source)
+
+
 def restricted_compile(source: str, mode: str) -> Compiled:
     """Compile ``source`` ("exec" or "eval" mode) under :class:`CaseClockPolicy`."""
     if not isinstance(source, str):
@@ -271,7 +282,7 @@ def restricted_compile(source: str, mode: str) -> Compiled:
     if len(source) > MAX_SOURCE:
         return Compiled(None, "refused", f"code is longer than {MAX_SOURCE} characters", None)
     try:
-        tree = ast.parse(source, SCRIPT_FILENAME, mode)
+        tree = ast.parse(normalise(source, mode), SCRIPT_FILENAME, mode)
     except SyntaxError as exc:
         where = f" on line {exc.lineno}" if exc.lineno else ""
         return Compiled(None, "syntax", f"syntax error{where}: {exc.msg}", exc.lineno)

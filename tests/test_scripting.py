@@ -29,7 +29,7 @@ from engine.scripting import (
     validate_expression,
     validate_script,
 )
-from engine.scripting_child import guarded_getattr
+from engine.scripting_child import BUILTINS, guarded_getattr
 
 WALL = 0.5
 
@@ -65,6 +65,7 @@ def child_pid(box: Sandbox) -> int:
         ("'%s-%d' % (s, n)", {"s": "a", "n": 1}, "a-1"),
         ("{k: v * 2 for k, v in d.items()}", {"d": {"a": 1}}, {"a": 2}),
         ("date", {"date": "shadowed by task data"}, "shadowed by task data"),
+        ("\n   a > 1\n  ", {"a": 2}, True),  # XML indentation around a condition
     ],
 )
 def test_expressions(
@@ -111,6 +112,7 @@ def test_script_adds_changes_and_deletes_variables(sandbox: Sandbox) -> None:
     }
     assert names["items"] == [1], "the caller's data is not mutated"
     assert result["untouched"] is names["untouched"], "names a script never uses stay put"
+    assert sandbox.execute("\n    x = 1\n    if x:\n        y = 2\n") == {"x": 1, "y": 2}
 
 
 def test_tagged_values_round_trip(sandbox: Sandbox) -> None:
@@ -213,6 +215,33 @@ def test_pathological_source_is_refused_cleanly(sandbox: Sandbox, code: str) -> 
         validate_script(code)
     with pytest.raises(ScriptError):
         sandbox.execute(code)
+
+
+def test_no_dangerous_builtins() -> None:
+    dangerous = {
+        "__import__",
+        "open",
+        "getattr",
+        "setattr",
+        "delattr",
+        "hasattr",
+        "type",
+        "vars",
+        "globals",
+        "locals",
+        "dir",
+        "eval",
+        "exec",
+        "compile",
+        "input",
+        "breakpoint",
+        "memoryview",
+        "bytearray",
+        "object",
+        "super",
+        "__build_class__",
+    }
+    assert not dangerous & BUILTINS.keys()
 
 
 def test_runtime_getattr_guard() -> None:
@@ -362,15 +391,6 @@ def test_closed_sandbox_refuses() -> None:
     box.close()
     with pytest.raises(ScriptError, match="closed"):
         box.evaluate("1")
-
-
-def test_per_call_overhead_is_small(sandbox: Sandbox) -> None:
-    sandbox.evaluate("a + 1", {"a": 0})
-    started = time.perf_counter()
-    for i in range(1000):
-        sandbox.evaluate("a + 1", {"a": i})
-    per_call = (time.perf_counter() - started) / 1000
-    assert per_call < 0.002, f"{per_call * 1e6:.0f} µs per call"
 
 
 # --- SpiffWorkflow integration -------------------------------------------------------
