@@ -1,0 +1,90 @@
+"""The ``caseclock`` command line as a user types it: exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+from .conftest import ROOT, SHIPPED
+
+
+@pytest.fixture
+def cli(database_url, monkeypatch):
+    monkeypatch.setenv("CASECLOCK_DATABASE_URL", database_url)
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True):
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        assert (result.exit_code == 0) == ok, result.output
+        return result
+
+    run("init")
+    run("org", "import", str(ROOT / "demo" / "org.yaml"))
+    return run
+
+
+def test_a_case_from_the_command_line(cli):
+    out = cli("deploy", str(SHIPPED / "case_handling.bpmn")).output
+    assert "case_handling version 1" in out
+    assert "(unchanged)" in cli("deploy", str(SHIPPED / "case_handling.bpmn")).output
+    assert "case_handling" in cli("definitions").output
+    started = json.loads(cli("--json", "start", "case_handling", "--business-key", "BJ-7").output)
+    task_id = started["open_tasks"][0]["id"]
+    assert "受理" in cli("tasks", "--user", "li").output
+    assert cli("tasks", "--user", "yang").output.strip() == "(none)"
+    cli("claim", str(task_id), "--user", "li")
+    data = '{"applicant_name": "张三", "matter": "许可", "documents_complete": true}'
+    out = cli("complete", str(task_id), "--user", "li", "--data", data).output
+    assert "new tasks:" in out and "审核" in out
+    shown = cli("instance", str(started["id"])).output
+    assert "waiting timers:" in shown and "Timer_review_deadline" in shown
+    assert "complete" in shown
+
+
+def test_message_start_and_correlation(cli):
+    cli("deploy", str(ROOT / "tests" / "diagrams" / "messages.bpmn"))
+    out = cli("message", "order_placed", "--business-key", "ORD-1", "--data", '{"quantity": 2}')
+    assert "delivered to instance(s) [1]" in out.output
+    assert "ORD-1" in cli("instances").output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("start", "nope"), "error: no process definition with key 'nope'"),
+        (("claim", "42", "--user", "li"), "error: no task 42"),
+        (("start", "case_handling", "--data", "{oops"), "error: data is not valid JSON"),
+        (("deploy", "/no/such/file.bpmn"), "error: no such file: /no/such/file.bpmn"),
+        (("instance", "77"), "error: no process instance 77"),
+        (("tasks", "--user", "ghost"), "error: unknown user 'ghost'"),
+    ],
+)
+def test_errors_are_one_clear_line_and_non_zero(cli, args, message):
+    cli("deploy", str(SHIPPED / "case_handling.bpmn"))
+    result = cli(*args, ok=False)
+    assert result.output.strip().splitlines() == [message] or result.output.startswith(message)
+    assert "Traceback" not in result.output
+
+
+def test_deploy_problems_are_listed(cli, tmp_path):
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text(
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">'
+        '<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"/>'
+        '<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="nowhere"/></bpmn:process>'
+        "</bpmn:definitions>"
+    )
+    result = cli("deploy", str(bad), ok=False)
+    assert result.output.startswith("error: cannot deploy: bad.bpmn: f: targetRef 'nowhere'")
+
+
+def test_demo_seeds_once(cli):
+    out = cli("demo").output
+    assert "deployed case_handling v1" in out and "case 6: concluded" in out
+    again = cli("demo").output
+    assert "8 cases already present; nothing started" in again
+    assert "BJ-2026-0006" in cli("instances", "--state", "completed").output

@@ -1,0 +1,47 @@
+"""The web app's health and JSON views; errors are JSON, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.runtime import StartInstance
+from webapp import create_app
+
+from .conftest import SHIPPED, deploy
+
+
+@pytest.fixture
+def client(org_app):
+    deploy(org_app, SHIPPED / "case_handling.bpmn")
+    org_app.execute(StartInstance("case_handling", "BJ-W"))
+    return create_app({"TESTING": True}, engine=org_app).test_client()
+
+
+def test_health(client):
+    body = client.get("/health").get_json()
+    assert body["status"] == "ok" and body["database"] in ("sqlite", "postgresql")
+
+
+def test_json_views(client):
+    assert client.get("/api/definitions").get_json()[0]["key"] == "case_handling"
+    [instance] = client.get("/api/instances").get_json()
+    detail = client.get(f"/api/instances/{instance['id']}").get_json()
+    assert detail["open_tasks"][0]["name"] == "受理"
+    assert client.get("/api/tasks?user=li").get_json()[0]["candidate_groups"] == ["reception"]
+    assert client.get("/api/tasks?group=reviewers").get_json() == []
+
+
+@pytest.mark.parametrize(
+    "url, status, code",
+    [
+        ("/api/instances/999", 404, "not_found"),
+        ("/api/tasks?user=ghost", 404, "not_found"),
+        ("/api/instances?state=bogus", 422, "invalid"),
+        ("/nowhere", 404, "not_found"),
+    ],
+)
+def test_errors_are_json(client, url, status, code):
+    response = client.get(url)
+    assert response.status_code == status
+    assert response.get_json()["error"] == code
+    assert response.get_json()["message"]
