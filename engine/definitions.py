@@ -45,6 +45,9 @@ FLOW_NODES = {
     "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
     "serviceTask", "complexGateway", "adHocSubProcess",
 }  # fmt: skip
+# SpiffWorkflow names its own internal task specs so; an element with such an id would
+# be silently replaced by them.
+RESERVED_IDS = {"Start", "End", "Root"}
 _JUEL_NAME = re.compile(r"^\s*\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\s*$")
 
 
@@ -94,11 +97,16 @@ def check_bpmn(tree: etree._ElementTree, name: str) -> list[Problem]:
 
 def _check_process(process: etree._Element, name: str) -> list[Problem]:
     problems: list[Problem] = []
+    _name_anonymous_flows(process)
     ids = {el.get("id") for el in process.iter() if el.get("id")}
     for el in process.iter():
         local = _local(el.tag)
         element_id = el.get("id") or _owner_id(el)
-        if local in UNSUPPORTED:
+        if el.get("id") in RESERVED_IDS and local in FLOW_NODES:
+            problems.append(
+                Problem(name, element_id, f"the id {element_id!r} is reserved; rename the element")
+            )
+        elif local in UNSUPPORTED:
             problems.append(Problem(name, element_id, f"bpmn:{local}: {UNSUPPORTED[local]}"))
         elif local == "sequenceFlow":
             for end in ("sourceRef", "targetRef"):
@@ -119,6 +127,21 @@ def _check_process(process: etree._Element, name: str) -> list[Problem]:
         ):
             problems.append(Problem(name, element_id, "no incoming sequence flow"))
     return problems
+
+
+def _name_anonymous_flows(process: etree._Element) -> None:
+    """SpiffWorkflow drops sequence flows without an id; give them one."""
+    for number, flow in enumerate(process.iter(f"{{{BPMN_NS}}}sequenceFlow"), start=1):
+        if not flow.get("id"):
+            flow.set("id", f"Flow_{flow.get('sourceRef')}_{flow.get('targetRef')}_{number}")
+
+
+def _event_id(node: etree._Element) -> str | None:
+    """The id of the event a timer text belongs to (not its timerEventDefinition's)."""
+    parent = node.getparent()
+    while parent is not None and _local(parent.tag) not in FLOW_NODES:
+        parent = parent.getparent()
+    return parent.get("id") if parent is not None else _owner_id(node)
 
 
 def _owner_id(el: etree._Element) -> str | None:
@@ -166,7 +189,7 @@ def _check_condition(flow: etree._Element, name: str) -> list[Problem]:
 
 
 def _check_timer(node: etree._Element, name: str) -> list[Problem]:
-    event_id = _owner_id(node)
+    event_id = _event_id(node)
     try:
         text = classify(TIMER_TAGS[_local(node.tag)], node.text)
     except TimerTextError as exc:
@@ -233,8 +256,14 @@ def extract_meta(tree: etree._ElementTree, process: etree._Element) -> dict[str,
         for start in process.findall("bpmn:startEvent", NS)
         for m in start.findall("bpmn:messageEventDefinition", NS)
     ]
+    message_catches = {
+        event.get("id"): messages.get(m.get("messageRef"))
+        for event in process.iter(f"{{{BPMN_NS}}}intermediateCatchEvent")
+        for m in event.findall("bpmn:messageEventDefinition", NS)
+    }
     return {
         "user_tasks": user_tasks,
+        "message_catches": message_catches,
         "timers": timers,
         "message_starts": message_starts,
         "event_subprocesses": _event_subprocesses(process, messages),
@@ -312,8 +341,9 @@ class DeployDiagrams:
         parser = CaseClockParser()
         for name, tree in trees:
             _add_to_parser(parser, name, tree)
-        _add_dependencies(ctx, parser, {n for n, t in trees if not _is_dmn(t)})
-        deployment: Deployment | None = None
+        _add_dependencies(ctx, parser, trees)
+        new_decisions = _new_decisions(ctx, self.files, trees)
+        deployment = _store_deployment(ctx, self.files) if new_decisions else None
         results = []
         for name, tree in trees:
             if _is_dmn(tree):
@@ -391,27 +421,51 @@ def _spec_json(ctx: CommandContext, parser: CaseClockParser, name: str, process_
     return ctx.services.serializer.spec_to_json(spec, subprocess_specs)
 
 
-def _add_dependencies(ctx: CommandContext, parser: CaseClockParser, new_files: set[str]) -> None:
+def _add_dependencies(
+    ctx: CommandContext, parser: CaseClockParser, trees: list[tuple[str, etree._ElementTree]]
+) -> None:
     """Called processes and decision tables deployed earlier are added to the parser."""
-    missing = parser.get_process_dependencies() - set(parser.get_process_ids())
-    missing_dmn = parser.get_dmn_dependencies() - set(parser.dmn_parsers)
-    for key in sorted(missing):
+    new_files = {name for name, _ in trees}
+    problems = []
+    for key in sorted(parser.get_process_dependencies() - set(parser.get_process_ids())):
         latest = latest_or_none(ctx.session, key)
         if latest is None:
-            raise DeploymentError(
-                f"call activity calls process {key!r}, which is neither in this deploy "
-                "nor deployed before"
-            )
+            problems += _referrers(trees, "callActivity", "calledElement", key,
+                                   f"calls process {key!r}, which is neither in this deploy "
+                                   "nor deployed before")  # fmt: skip
+            continue
         for resource in _resources(ctx, latest.deployment_id):
             if resource.name not in new_files:
                 _add_to_parser(
                     parser, resource.name, safexml.parse(resource.content, resource.name)
                 )
-    if missing_dmn:
-        _add_deployed_decisions(ctx, parser, missing_dmn)
+    missing = parser.get_dmn_dependencies() - set(parser.dmn_parsers)
+    for decision in sorted(missing - _add_deployed_decisions(ctx, parser, missing)):
+        problems += _referrers(trees, "businessRuleTask", f"{{{CAMUNDA_NS}}}decisionRef", decision,
+                               f"needs decision {decision!r}: deploy its .dmn file "
+                               "first or together with this diagram")  # fmt: skip
+    if problems:
+        _raise(problems)
 
 
-def _add_deployed_decisions(ctx: CommandContext, parser: CaseClockParser, wanted: set[str]) -> None:
+def _referrers(
+    trees: list[tuple[str, etree._ElementTree]], tag: str, attribute: str, value: str, text: str
+) -> list[Problem]:
+    return [
+        Problem(name, el.get("id"), text)
+        for name, tree in trees
+        for el in tree.iter(f"{{{BPMN_NS}}}{tag}")
+        if el.get(attribute) == value
+    ]
+
+
+def _add_deployed_decisions(
+    ctx: CommandContext, parser: CaseClockParser, wanted: set[str]
+) -> set[str]:
+    """Add earlier deployed decision tables among ``wanted``; return the ids found."""
+    found: set[str] = set()
+    if not wanted:
+        return found
     rows = ctx.session.scalars(
         select(DeploymentResource)
         .where(DeploymentResource.name.like("%.dmn"))
@@ -420,12 +474,32 @@ def _add_deployed_decisions(ctx: CommandContext, parser: CaseClockParser, wanted
     for resource in rows:
         tree = safexml.parse(resource.content, resource.name)
         ids = {d.get("id") for d in tree.getroot() if _local(d.tag) == "decision"}
-        if ids & wanted:
+        if ids & (wanted - found):
             _add_to_parser(parser, resource.name, tree)
-            wanted -= ids
-        if not wanted:
-            return
-    raise DeploymentError(f"business rule task needs decision(s) {sorted(wanted)}: deploy the .dmn")
+            found |= ids
+        if wanted <= found:
+            break
+    return found & wanted
+
+
+def _new_decisions(
+    ctx: CommandContext,
+    files: list[tuple[str, bytes]],
+    trees: list[tuple[str, etree._ElementTree]],
+) -> bool:
+    """Whether a decision table in this deploy differs from the one stored under its name."""
+    for (name, content), (_, tree) in zip(files, trees, strict=True):
+        if not _is_dmn(tree):
+            continue
+        stored = ctx.session.scalars(
+            select(DeploymentResource.content)
+            .where(DeploymentResource.name == name)
+            .order_by(DeploymentResource.id.desc())
+            .limit(1)
+        ).first()
+        if stored != content:
+            return True
+    return False
 
 
 def _resources(ctx: CommandContext, deployment_id: int) -> list[DeploymentResource]:

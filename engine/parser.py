@@ -10,6 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CONDITIONAL_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
+)
 from SpiffWorkflow.bpmn.parser.util import first, one
 from SpiffWorkflow.bpmn.specs.defaults import (
     BoundaryEvent,
@@ -73,7 +81,16 @@ class _CaseClockEvents:
 
 
 class StartEventParser(_CaseClockEvents, CamundaStartEventParser):
-    pass
+    def create_task(self) -> Any:
+        # SpiffWorkflow 3.2 reads no error or escalation definition on start events, so an
+        # event subprocess started by one would run as soon as the process starts.
+        event_definition = self.get_event_definition([
+            MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH,
+            CONDITIONAL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH,
+        ])  # fmt: skip
+        task = self._create_task(event_definition)
+        self.spec.start.connect(task)
+        return task
 
 
 class EndEventParser(_CaseClockEvents, CamundaEndEventParser):

@@ -135,7 +135,7 @@ def _sync_timers(ctx: CommandContext, instance: ProcessInstance, waiting: list[A
             continue
         row = rows.get(spiff_id)
         if row is None:
-            element_id = spiff_task.task_spec.bpmn_id
+            element_id = _catching_element(spiff_task, meta)
             info = meta.get(element_id, {})
             definition = _timer_definition(spiff_task)
             ctx.session.add(Timer(
@@ -162,6 +162,22 @@ def _event_definitions(spiff_task: Any) -> list[Any]:
     return [definition] if definition is not None else []
 
 
+def _catching_element(spiff_task: Any, known: dict[str, Any], message: str | None = None) -> str:
+    """The BPMN element that waits: for an event-based gateway, the catch event after it.
+
+    SpiffWorkflow moves the following events' definitions onto the gateway task; users
+    know the timer or message by the event they drew.
+    """
+    own = spiff_task.task_spec.bpmn_id
+    if own in known:
+        return own
+    for output in spiff_task.task_spec.outputs:
+        info = known.get(output.bpmn_id)
+        if info is not None and (message is None or info == message):
+            return output.bpmn_id
+    return own
+
+
 def _timer_definition(spiff_task: Any) -> Any:
     return next((d for d in _event_definitions(spiff_task) if type(d) in TIMER_KINDS), None)
 
@@ -184,8 +200,9 @@ def _sync_subscriptions(
     An event subprocess has no waiting task until its message arrives, so its
     subscription comes from the definition and lasts while the instance runs.
     """
+    catches = instance.definition.meta.get("message_catches", {})
     current: dict[str, tuple[str, str]] = {
-        f"{t.id}:{d.name}": (t.task_spec.bpmn_id, d.name)
+        f"{t.id}:{d.name}": (_catching_element(t, catches, d.name), d.name)
         for t in waiting
         for d in _event_definitions(t)
         if isinstance(d, MessageEventDefinition)

@@ -45,23 +45,14 @@ def test_an_edited_event_no_longer_matches_its_hash(org_app):
 
 
 def test_outbox_is_idempotent(app):
-    def send(ctx):
-        first = outbox.enqueue(ctx, channel="email", recipient="li@example.gov.cn",
-                               subject="催办", body="请尽快办理", idempotency_key="chase:1")  # fmt: skip
-        second = outbox.enqueue(ctx, channel="email", recipient="li@example.gov.cn",
-                                subject="催办", body="请尽快办理", idempotency_key="chase:1")  # fmt: skip
+    message = {"subject": "催办", "body": "请尽快办理", "idempotency_key": "chase:1"}
+
+    def send_twice(ctx):
+        first = outbox.enqueue(ctx, channel="email", recipient="li@example.gov.cn", **message)
+        second = outbox.enqueue(ctx, channel="email", recipient="li@example.gov.cn", **message)
         return first is second
 
-    assert app.execute(send) is True
-    app.execute(
-        lambda ctx: outbox.enqueue(
-            ctx,
-            channel="sms",
-            recipient="13800000001",
-            subject="s",
-            body="b",
-            idempotency_key="chase:1",
-        )  # fmt: skip
-    )
+    assert app.execute(send_twice) is True
+    app.execute(lambda ctx: outbox.enqueue(ctx, channel="sms", recipient="138", **message))
     rows = app.read(lambda s: s.scalars(select(OutboxMessage)).all())
     assert [(r.channel, r.status) for r in rows] == [("email", "pending")]

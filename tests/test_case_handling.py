@@ -79,11 +79,11 @@ def test_incomplete_documents_wait_for_the_applicant(case_app):
     assert [m["message"] for m in view(case_app, case)["waiting_messages"]] == [
         "documents_supplied"
     ]
-    assert "Gateway_wait_documents" in timers(case_app, case)  # the P15D withdrawal
+    assert "Timer_documents_timeout" in timers(case_app, case)  # the P15D withdrawal
     case_app.execute(CorrelateMessage("documents_supplied", "BJ-2", {"note": "补齐"}))
     tasks = open_tasks(case_app, case)
     assert list(tasks) == ["Task_receive"]
-    assert "Gateway_wait_documents" not in timers(case_app, case)
+    assert "Timer_documents_timeout" not in timers(case_app, case)
     assert view(case_app, case)["data"]["note"] == "补齐"
 
 

@@ -191,11 +191,6 @@ def test_other_engines_expression_in_time_date_is_refused(app: CaseClock) -> Non
     assert timer["element_id"] in {"catch-date", "TimerEventDefinition_1mj6p21"}
 
 
-@pytest.mark.xfail(
-    reason="engine/definitions.py _check_timer names the nearest ancestor with an id, "
-    "the timerEventDefinition, not the event that carries it",
-    strict=True,
-)
 def test_timer_problem_names_the_event_not_its_definition(app: CaseClock) -> None:
     path = corpus("bpmnengine-timers.bpmn")
     problems = refusal(app, path).details["problems"]
@@ -271,12 +266,6 @@ def test_spiff_cycle_written_as_python_string(app: CaseClock) -> None:
     assert timer["due_at"] == "2026-03-02T09:00:00+08:00"
 
 
-@pytest.mark.xfail(
-    reason="sequence flows without an id attribute are silently dropped by SpiffWorkflow's "
-    "ProcessParser (it indexes only .//*[@id]); engine/definitions.py neither refuses nor "
-    "repairs them, so the instance completes at once",
-    strict=True,
-)
 def test_sequence_flows_without_id_are_followed(app: CaseClock) -> None:
     path = corpus(
         "camunda-HistoricActivityInstanceTest.testHistoricActivityInstanceTimerEvent.bpmn"
@@ -291,12 +280,6 @@ def test_sequence_flows_without_id_are_followed(app: CaseClock) -> None:
     assert shown["waiting_messages"] == [{"element_id": "messageEvent", "message": "newInvoice"}]
 
 
-@pytest.mark.xfail(
-    reason="SpiffWorkflow 3.2 StartEventParser ignores escalation/error definitions, so the "
-    "event subprocesses' start events become none starts and run at instance start; "
-    "engine/parser.py StartEventParser does not add them and definitions.py does not refuse",
-    strict=True,
-)
 def test_escalation_event_subprocesses_wait_for_their_escalation(app: CaseClock) -> None:
     path = corpus("camunda-TaskServiceTest.handleUserTaskEscalation.bpmn")
     deploy(app, path)

@@ -240,11 +240,6 @@ def test_call_activity_without_its_child_is_refused(org_app: CaseClock) -> None:
     assert org_app.read(queries.definitions) == []
 
 
-@pytest.mark.xfail(
-    reason="engine/definitions.py _add_dependencies raises DeploymentError without "
-    "details['problems'] (no file, no element id)",
-    strict=True,
-)
 def test_call_activity_without_its_child_names_file_and_element(org_app: CaseClock) -> None:
     with pytest.raises(DeploymentError) as excinfo:
         deploy(org_app, DIAGRAMS / "call_activity.bpmn")
@@ -453,12 +448,6 @@ RESERVED_ID_XML = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-@pytest.mark.xfail(
-    reason="element id 'Start' collides with SpiffWorkflow's internal start task spec: "
-    "engine/definitions.py deploys it, then StartInstance raises a raw WorkflowException "
-    "('No output task connected') from BpmnWorkflow() outside run_engine",
-    strict=True,
-)
 def test_start_event_with_id_start_is_refused_or_works(org_app: CaseClock) -> None:
     try:
         org_app.execute(
@@ -507,11 +496,6 @@ def test_business_rule_without_its_decision_is_refused(org_app: CaseClock) -> No
     assert org_app.read(queries.definitions) == []
 
 
-@pytest.mark.xfail(
-    reason="engine/definitions.py DeployDiagrams stores no deployment for a DMN-only deploy, "
-    "so _add_deployed_decisions never finds the decision later",
-    strict=True,
-)
 def test_business_rule_finds_a_decision_deployed_earlier(org_app: CaseClock) -> None:
     assert deploy(org_app, DIAGRAMS / "risk_demo.dmn") == []
     deploy(org_app, DIAGRAMS / "business_rule.bpmn")
