@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from .executor import CommandContext
 from .store import AuditEvent
@@ -33,6 +33,8 @@ def append(
     payload: dict[str, Any] | None = None,
 ) -> AuditEvent:
     chain_key = chain_key_for(instance_id)
+    if instance_id is None:
+        _lock_chain(ctx, chain_key)
     head = ctx.session.execute(
         select(AuditEvent.chain_seq, AuditEvent.hash)
         .where(AuditEvent.chain_key == chain_key)
@@ -54,6 +56,13 @@ def append(
     event.hash = event_hash(event)
     ctx.session.add(event)
     return event
+
+
+def _lock_chain(ctx: CommandContext, chain_key: str) -> None:
+    """Serialise appends to a chain no instance lock protects (PostgreSQL; SQLite's
+    ``BEGIN IMMEDIATE`` already holds the only write lock)."""
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        ctx.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": chain_key})
 
 
 def event_hash(event: AuditEvent) -> str:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import multiprocessing as mp
 
 import pytest
+from sqlalchemy import select
 
 from engine.runtime import ClaimTask, CompleteTask, StartInstance
+from engine.store import AuditEvent
 
 from .conftest import SHIPPED, deploy
 from .helpers import open_tasks, view
@@ -83,3 +85,33 @@ def test_two_concurrent_claims_one_wins(org_app, database_url, case):
     [loser] = [r for r in outcome.values() if r != "ok"]
     assert loser == f"conflict: task {task_id} is already claimed by {winners[0]}"
     assert open_tasks(org_app, case)["Task_receive"]["assignee"] == winners[0]
+
+
+def _append_events(url: str, count: int, go) -> None:
+    from engine import audit
+    from engine.app import CaseClock
+    from engine.services import Settings
+
+    app = CaseClock(Settings(database_url=url))
+    go.wait(10)
+    for n in range(count):
+        app.execute(lambda ctx, n=n: audit.append(ctx, "note", payload={"n": n}), actor="p")
+    app.close()
+
+
+def test_concurrent_read_modify_writes_lose_nothing(app, database_url):
+    """4 processes x 25 appends to one chain: each append reads the head and writes the
+    next sequence number. pysqlite's default BEGIN would lose some silently."""
+    ctx = mp.get_context("spawn")
+    go = ctx.Event()
+    procs = [ctx.Process(target=_append_events, args=(database_url, 25, go)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    go.set()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    seqs = app.read(
+        lambda s: list(s.scalars(select(AuditEvent.chain_seq).order_by(AuditEvent.chain_seq)))
+    )
+    assert seqs == list(range(1, 101))
