@@ -79,7 +79,9 @@ def start(ctx: click.Context, key: str, business_key: str | None, data: str | No
 def tasks(ctx: click.Context, user: str | None, group: str | None) -> None:
     """List open tasks, soonest deadline first."""
     app = app_of(ctx)
-    rows = app.read(lambda s: queries.tasks(s, app.services.timezone, user, group))
+    rows = app.read(
+        lambda s: queries.tasks(s, app.services.timezone, app.services.org.snapshot(s), user, group)
+    )
     emit(ctx, rows, table(rows, TASK_COLUMNS))
 
 

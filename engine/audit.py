@@ -1,9 +1,10 @@
 """The audit log: one append-only event per command, in per-chain hash chains.
 
-Each instance has its own chain (``instance:<id>``); commands on no instance use the
-``org`` chain. A chain head is read under the instance lock the command already
-holds, so chains never need a global lock. ``hash`` covers the previous hash and
-every column, so an edited, inserted or deleted row breaks the chain at that point.
+Each instance has its own chain (``instance:<id>``) whose head (sequence and hash) is
+kept on the instance row the command already locks, so chains never need a global
+lock and appending costs no query. Commands on no instance use the ``org`` chain.
+``hash`` covers the previous hash and every column, so an edited, inserted or deleted
+row breaks the chain at that point.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from .executor import CommandContext
-from .store import AuditEvent
+from .store import AuditEvent, ProcessInstance
 
 GENESIS = "0" * 64
 
@@ -28,25 +29,22 @@ def append(
     ctx: CommandContext,
     command: str,
     *,
-    instance_id: int | None = None,
+    instance: ProcessInstance | None = None,
     task_id: int | None = None,
     payload: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    chain_key = chain_key_for(instance_id)
-    if instance_id is None:
-        _lock_chain(ctx, chain_key)
-    head = ctx.session.execute(
-        select(AuditEvent.chain_seq, AuditEvent.hash)
-        .where(AuditEvent.chain_key == chain_key)
-        .order_by(AuditEvent.chain_seq.desc())
-        .limit(1)
-    ).first()
-    seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
+    """Append to the instance's chain (its head is on the locked instance row) or to the
+    ``org`` chain (its head is read under a chain lock)."""
+    chain_key = chain_key_for(instance.id if instance is not None else None)
+    if instance is not None:
+        seq, prev_hash = instance.audit_seq + 1, instance.audit_hash
+    else:
+        seq, prev_hash = _org_head(ctx, chain_key)
     event = AuditEvent(
         at=ctx.now,
         actor=ctx.actor,
         command=command,
-        instance_id=instance_id,
+        instance_id=instance.id if instance is not None else None,
         task_id=task_id,
         payload=payload or {},
         chain_key=chain_key,
@@ -55,7 +53,20 @@ def append(
     )
     event.hash = event_hash(event)
     ctx.session.add(event)
+    if instance is not None:
+        instance.audit_seq, instance.audit_hash = seq, event.hash
     return event
+
+
+def _org_head(ctx: CommandContext, chain_key: str) -> tuple[int, str]:
+    _lock_chain(ctx, chain_key)
+    head = ctx.session.execute(
+        select(AuditEvent.chain_seq, AuditEvent.hash)
+        .where(AuditEvent.chain_key == chain_key)
+        .order_by(AuditEvent.chain_seq.desc())
+        .limit(1)
+    ).first()
+    return (head[0] + 1, head[1]) if head else (1, GENESIS)
 
 
 def _lock_chain(ctx: CommandContext, chain_key: str) -> None:

@@ -264,6 +264,8 @@ def extract_meta(tree: etree._ElementTree, process: etree._Element) -> dict[str,
     return {
         "user_tasks": user_tasks,
         "message_catches": message_catches,
+        # Lets commands skip the subscription projection for processes without messages.
+        "has_messages": bool(process.xpath(".//bpmn:messageEventDefinition", namespaces=NS)),
         "timers": timers,
         "message_starts": message_starts,
         "event_subprocesses": _event_subprocesses(process, messages),

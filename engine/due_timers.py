@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 
 from . import audit
 from .executor import CommandContext
-from .runtime import finish, load_workflow, lock_instance, run_engine
+from .runtime import definition_of, finish, load_workflow, lock_instance, run_engine
 from .store import Timer
 
 DEFAULT_LEASE = timedelta(minutes=5)
@@ -64,7 +64,8 @@ class FireTimer:
         ctx.session.refresh(timer)
         if timer.status != "waiting" or timer.lease_owner != self.owner:
             return False
-        workflow = load_workflow(ctx, instance)
+        definition = definition_of(ctx, instance)
+        workflow = load_workflow(ctx, instance, definition)
         spiff_task = workflow.event_manager.tasks.get(UUID(timer.spiff_task_id))
         if spiff_task is None:  # its task went away without the projection noticing
             timer.status = "cancelled"
@@ -73,14 +74,12 @@ class FireTimer:
         # Release only this timer: see engine.timer_events._released.
         workflow.released_timers = frozenset({spiff_task.id})
         try:
-            run_engine(
-                workflow, instance.definition.meta, lambda: spiff_task.task_spec._update(spiff_task)
-            )
+            run_engine(workflow, definition.meta, lambda: spiff_task.task_spec._update(spiff_task))
         finally:
             workflow.released_timers = frozenset()
-        finish(ctx, instance, workflow)
+        finish(ctx, instance, definition, workflow)
         lateness = (ctx.now - timer.due_at).total_seconds()
-        audit.append(ctx, "timer_fired", instance_id=instance.id, payload={
+        audit.append(ctx, "timer_fired", instance=instance, payload={
             "timer": timer.element_id, "due_at": timer.due_at.isoformat(),
             "late_seconds": round(lateness, 3),
         })  # fmt: skip
@@ -99,10 +98,11 @@ class RecordTimerFailure:
         timer = ctx.session.get(Timer, self.timer_id)
         if timer is None:
             return
+        instance = lock_instance(ctx, timer.instance_id)
         timer.attempts += 1
         timer.last_error = self.error
         backoff = min(timedelta(seconds=30) * 2 ** (timer.attempts - 1), MAX_BACKOFF)
         timer.lease_owner, timer.lease_until = "backoff", ctx.now + backoff
-        audit.append(ctx, "timer_failed", instance_id=timer.instance_id, payload={
+        audit.append(ctx, "timer_failed", instance=instance, payload={
             "timer": timer.element_id, "attempts": timer.attempts, "error": self.error,
         })  # fmt: skip

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .errors import CaseClockError, Conflict
 
 if TYPE_CHECKING:
+    from .org import OrgSnapshot
     from .services import Services
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,13 @@ class CommandContext:
     command_name: str
     # Instance ids whose cached workflow this command loaded (evicted on failure).
     touched: set[int] = field(default_factory=set)
+    _org: OrgSnapshot | None = None
+
+    def org(self) -> OrgSnapshot:
+        """The organisation as of this transaction (one cheap query, then cached)."""
+        if self._org is None:
+            self._org = self.services.org.snapshot(self.session)
+        return self._org
 
 
 class CommandExecutor:
@@ -86,8 +94,3 @@ class CommandExecutor:
     def _evict(self, ctx: CommandContext) -> None:
         for instance_id in ctx.touched:
             self._services.workflows.evict(instance_id)
-
-
-def command_payload(**values: Any) -> dict[str, Any]:
-    """Audit payloads keep only what was given (drop ``None``)."""
-    return {k: v for k, v in values.items() if v is not None}

@@ -9,41 +9,77 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from threading import Lock
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit
 from .errors import NotFound, ValidationError
 from .executor import CommandContext
-from .store import Department, Group, GroupMember, Person, Task
+from .store import AuditEvent, Department, Group, GroupMember, Person, Task
 
 
-def person_by_key(session: Session, key: str) -> Person:
-    person = session.scalars(select(Person).where(Person.key == key)).first()
-    if person is None or not person.active:
-        raise NotFound(f"unknown user {key!r}")
-    return person
+@dataclass(frozen=True)
+class OrgSnapshot:
+    """Who exists and who is in which group, as of one state of the organisation.
+
+    Commands ask it instead of querying people and groups each time; it is rebuilt
+    when the ``org`` audit chain moves (every import appends to it).
+    """
+
+    stamp: int
+    people: dict[str, tuple[int, frozenset[str]]]  # active person key -> (id, group keys)
+    group_keys: dict[str, str]  # group key or name -> key
+
+    def person_id(self, key: str) -> int:
+        if key not in self.people:
+            raise NotFound(f"unknown user {key!r}")
+        return self.people[key][0]
+
+    def groups_of(self, key: str) -> frozenset[str]:
+        self.person_id(key)
+        return self.people[key][1]
+
+    def group_key(self, key_or_name: str) -> str:
+        """A lane or candidate-group name as a group key (unknown names pass through)."""
+        return self.group_keys.get(key_or_name, key_or_name)
 
 
-def group_keys_of(session: Session, person: Person) -> set[str]:
-    return set(
-        session.scalars(
-            select(Group.key)
-            .join(GroupMember, GroupMember.group_id == Group.id)
-            .where(GroupMember.person_id == person.id)
+class OrgCache:
+    def __init__(self) -> None:
+        self._snapshot: OrgSnapshot | None = None
+        self._lock = Lock()
+
+    def snapshot(self, session: Session) -> OrgSnapshot:
+        stamp = session.scalar(
+            select(func.coalesce(func.max(AuditEvent.chain_seq), 0)).where(
+                AuditEvent.chain_key == audit.chain_key_for(None)
+            )
         )
-    )
+        current = self._snapshot
+        if current is not None and current.stamp == stamp:
+            return current
+        snapshot = _load_snapshot(session, stamp)
+        with self._lock:
+            self._snapshot = snapshot
+        return snapshot
 
 
-def resolve_group(session: Session, key_or_name: str) -> str:
-    """A lane or candidate-group name as a group key (unknown names pass through)."""
-    group = session.scalars(
-        select(Group).where((Group.key == key_or_name) | (Group.name == key_or_name))
-    ).first()
-    return group.key if group else key_or_name
+def _load_snapshot(session: Session, stamp: int) -> OrgSnapshot:
+    groups = {g.id: g for g in session.scalars(select(Group))}
+    members: dict[int, set[str]] = {}
+    for member in session.scalars(select(GroupMember)):
+        members.setdefault(member.person_id, set()).add(groups[member.group_id].key)
+    people = {
+        p.key: (p.id, frozenset(members.get(p.id, ())))
+        for p in session.scalars(select(Person).where(Person.active.is_(True)))
+    }
+    group_keys = {g.name: g.key for g in groups.values()}
+    group_keys.update({g.key: g.key for g in groups.values()})
+    return OrgSnapshot(stamp, people, group_keys)
 
 
 def responsible_person(session: Session, task: Task) -> Person | None:

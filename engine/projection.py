@@ -13,9 +13,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from . import org
 from .errors import ScriptError
 from .executor import CommandContext
 from .store import MessageSubscription, ProcessInstance, Task, TaskCandidateGroup, Timer
@@ -24,13 +23,31 @@ from .timer_events import ClockedCycle, ClockedDuration, ClockedTimeDate
 TIMER_KINDS = {ClockedTimeDate: "date", ClockedDuration: "duration", ClockedCycle: "cycle"}
 
 
-def sync(ctx: CommandContext, instance: ProcessInstance, workflow: BpmnWorkflow) -> list[Task]:
-    """Bring every projection of ``instance`` up to date; return newly opened tasks."""
-    waiting = list(workflow.get_tasks(state=TaskState.WAITING))
-    opened = _sync_tasks(ctx, instance, workflow)
-    _sync_timers(ctx, instance, waiting)
+def sync(
+    ctx: CommandContext,
+    instance: ProcessInstance,
+    meta: dict[str, Any],
+    workflow: BpmnWorkflow,
+    new: bool = False,
+) -> list[Task]:
+    """Bring every projection of ``instance`` up to date; return newly opened tasks.
+
+    ``new``: the instance is not stored yet, so it has no rows to compare against.
+    All reads happen before any write, so the command flushes once, at commit.
+    """
+    ready, waiting = [], []
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        if task.state == TaskState.WAITING:
+            waiting.append(task)
+        elif task.task_spec.manual:
+            ready.append(task)
     completed = workflow.is_completed()
-    _sync_subscriptions(ctx, instance, waiting, running=not completed)
+    with ctx.session.no_autoflush:
+        opened = _sync_tasks(ctx, instance, meta, ready, new)
+        if meta["timers"]:
+            _sync_timers(ctx, instance, meta, waiting, new)
+        if meta.get("has_messages", True):
+            _sync_subscriptions(ctx, instance, meta, waiting, not completed, new)
     if completed:
         instance.state = "completed"
         instance.ended_at = ctx.now
@@ -40,50 +57,56 @@ def sync(ctx: CommandContext, instance: ProcessInstance, workflow: BpmnWorkflow)
     return opened
 
 
+def _existing(ctx: CommandContext, model: Any, *where: Any) -> list[Any]:
+    return list(ctx.session.scalars(select(model).where(*where)))
+
+
 def _sync_tasks(
-    ctx: CommandContext, instance: ProcessInstance, workflow: BpmnWorkflow
+    ctx: CommandContext,
+    instance: ProcessInstance,
+    meta: dict[str, Any],
+    ready: list[Any],
+    new: bool,
 ) -> list[Task]:
-    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-    rows = ctx.session.scalars(
-        select(Task).where(Task.instance_id == instance.id, Task.state == "open")
-    ).all()
+    by_id = {str(t.id): t for t in ready}
+    rows = (
+        [] if new else _existing(ctx, Task, Task.instance_id == instance.id, Task.state == "open")
+    )
     for row in rows:
-        if row.spiff_task_id not in ready:
+        if row.spiff_task_id not in by_id and row.state == "open":
             # A user task that left READY without our CompleteTask: a boundary event or
             # an interrupting event subprocess cancelled it.
             row.state, row.ended_at = "cancelled", ctx.now
-            ctx.session.execute(
-                delete(TaskCandidateGroup).where(TaskCandidateGroup.task_id == row.id)
-            )
+            row.candidate_group_rows = []
     known = {row.spiff_task_id for row in rows}
-    opened = []
-    for spiff_id, spiff_task in ready.items():
-        if spiff_id not in known:
-            opened.append(_open_task(ctx, instance, spiff_task))
-    return opened
+    return [
+        _open_task(ctx, instance, meta, spiff_task)
+        for spiff_id, spiff_task in by_id.items()
+        if spiff_id not in known
+    ]
 
 
-def _open_task(ctx: CommandContext, instance: ProcessInstance, spiff_task: Any) -> Task:
+def _open_task(
+    ctx: CommandContext, instance: ProcessInstance, meta: dict[str, Any], spiff_task: Any
+) -> Task:
     element_id = spiff_task.task_spec.bpmn_id
-    meta = instance.definition.meta["user_tasks"].get(element_id, {})
-    assignee = _evaluate_assignment(ctx, spiff_task, meta.get("assignee"))
-    groups = _candidate_groups(ctx, spiff_task, meta)
+    info = meta["user_tasks"].get(element_id, {})
+    assignee = _evaluate_assignment(ctx, spiff_task, info.get("assignee"))
+    groups = _candidate_groups(ctx, spiff_task, info)
     task = Task(
-        instance_id=instance.id,
+        instance=instance,
         spiff_task_id=str(spiff_task.id),
         element_id=element_id,
-        name=meta.get("name") or spiff_task.task_spec.bpmn_name or element_id,
-        lane=meta.get("lane"),
+        name=info.get("name") or spiff_task.task_spec.bpmn_name or element_id,
+        lane=info.get("lane"),
         state="open",
         assignee=assignee,
         candidate_groups=groups,
         created_at=ctx.now,
         claimed_at=ctx.now if assignee else None,
+        candidate_group_rows=[TaskCandidateGroup(group_key=key) for key in groups],
     )
     ctx.session.add(task)
-    ctx.session.flush()
-    for key in groups:
-        ctx.session.add(TaskCandidateGroup(task_id=task.id, group_key=key))
     return task
 
 
@@ -112,34 +135,40 @@ def _candidate_groups(ctx: CommandContext, spiff_task: Any, meta: dict[str, Any]
         names = [meta["lane"]]
     else:
         names = []
-    return [org.resolve_group(ctx.session, name) for name in names]
+    org = ctx.org()
+    return list(dict.fromkeys(org.group_key(name) for name in names))
 
 
-def _sync_timers(ctx: CommandContext, instance: ProcessInstance, waiting: list[Any]) -> None:
+def _sync_timers(
+    ctx: CommandContext,
+    instance: ProcessInstance,
+    meta: dict[str, Any],
+    waiting: list[Any],
+    new: bool,
+) -> None:
     current = {str(t.id): t for t in waiting if _timer_definition(t) is not None}
-    rows = {
-        row.spiff_task_id: row
-        for row in ctx.session.scalars(
-            select(Timer).where(Timer.instance_id == instance.id, Timer.status == "waiting")
-        )
-    }
+    existing = (
+        []
+        if new
+        else _existing(ctx, Timer, Timer.instance_id == instance.id, Timer.status == "waiting")
+    )
+    rows = {row.spiff_task_id: row for row in existing if row.status == "waiting"}
     for spiff_id, row in rows.items():
         if spiff_id not in current:
             # FireTimer marks the timer it fires; any other timer that stopped waiting
             # went with its task (completed, cancelled, or another event won).
             row.status = "cancelled"
-    meta = instance.definition.meta["timers"]
     for spiff_id, spiff_task in current.items():
         due = _due_at(spiff_task)
         if due is None:
             continue
         row = rows.get(spiff_id)
         if row is None:
-            element_id = _catching_element(spiff_task, meta)
-            info = meta.get(element_id, {})
+            element_id = _catching_element(spiff_task, meta["timers"])
+            info = meta["timers"].get(element_id, {})
             definition = _timer_definition(spiff_task)
             ctx.session.add(Timer(
-                instance_id=instance.id,
+                instance=instance,
                 spiff_task_id=spiff_id,
                 element_id=element_id,
                 name=info.get("name") or definition.name or element_id,
@@ -193,14 +222,19 @@ def _due_at(spiff_task: Any) -> datetime | None:
 
 
 def _sync_subscriptions(
-    ctx: CommandContext, instance: ProcessInstance, waiting: list[Any], running: bool
+    ctx: CommandContext,
+    instance: ProcessInstance,
+    meta: dict[str, Any],
+    waiting: list[Any],
+    running: bool,
+    new: bool,
 ) -> None:
     """Waiting message catches, plus the message starts of event subprocesses.
 
     An event subprocess has no waiting task until its message arrives, so its
     subscription comes from the definition and lasts while the instance runs.
     """
-    catches = instance.definition.meta.get("message_catches", {})
+    catches = meta.get("message_catches", {})
     current: dict[str, tuple[str, str]] = {
         f"{t.id}:{d.name}": (_catching_element(t, catches, d.name), d.name)
         for t in waiting
@@ -208,22 +242,22 @@ def _sync_subscriptions(
         if isinstance(d, MessageEventDefinition)
     }
     if running:
-        for sub_id, info in instance.definition.meta.get("event_subprocesses", {}).items():
+        for sub_id, info in meta.get("event_subprocesses", {}).items():
             if info["message"]:
                 current[f"start:{sub_id}"] = (info["start"], info["message"])
-    rows = {
-        row.key: row
-        for row in ctx.session.scalars(
-            select(MessageSubscription).where(MessageSubscription.instance_id == instance.id)
-        )
-    }
+    existing = (
+        []
+        if new
+        else _existing(ctx, MessageSubscription, MessageSubscription.instance_id == instance.id)
+    )
+    rows = {row.key: row for row in existing}
     for key, row in rows.items():
         if key not in current:
             ctx.session.delete(row)
     for key, (element_id, message) in current.items():
         if key not in rows:
             ctx.session.add(MessageSubscription(
-                instance_id=instance.id,
+                instance=instance,
                 key=key,
                 element_id=element_id,
                 message_name=message,

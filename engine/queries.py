@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from . import org
 from .errors import NotFound
+from .org import OrgSnapshot
 from .store import (
     AuditEvent,
     Definition,
@@ -68,13 +68,16 @@ def task_view(task: Task, tz: tzinfo) -> dict[str, Any]:
 
 
 def tasks(
-    session: Session, tz: tzinfo, user: str | None = None, group: str | None = None
+    session: Session,
+    tz: tzinfo,
+    org: OrgSnapshot,
+    user: str | None = None,
+    group: str | None = None,
 ) -> list[dict[str, Any]]:
     """Open tasks; ``user`` = assigned to them or claimable through their groups."""
     query = select(Task).where(Task.state == "open")
     if user:
-        person = org.person_by_key(session, user)
-        groups = org.group_keys_of(session, person)
+        groups = org.groups_of(user)
         claimable = Task.id.in_(
             select(TaskCandidateGroup.task_id).where(TaskCandidateGroup.group_key.in_(groups))
         )

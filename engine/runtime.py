@@ -19,11 +19,12 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import select
 
-from . import audit, event_subprocesses, forms, org, projection
+from . import audit, event_subprocesses, forms, projection
 from .definitions import latest_definition
 from .errors import CaseClockError, Conflict, Forbidden, NotFound, ScriptError, ValidationError
 from .executor import CommandContext
 from .store import Definition, MessageSubscription, ProcessInstance, Task
+from .workflows import LoadedDefinition
 
 
 def parse_data(text: str | None) -> dict[str, Any]:
@@ -52,8 +53,32 @@ def lock_instance(ctx: CommandContext, instance_id: int) -> ProcessInstance:
     return instance
 
 
-def load_workflow(ctx: CommandContext, instance: ProcessInstance) -> BpmnWorkflow:
-    return ctx.services.workflows.load(instance, ctx.services.script_engine)
+def lock_task(ctx: CommandContext, task_id: int) -> tuple[Task, ProcessInstance]:
+    """Lock the task's instance, then read the task: what is read is current."""
+    instance = ctx.session.scalars(
+        select(ProcessInstance)
+        .join(Task, Task.instance_id == ProcessInstance.id)
+        .where(Task.id == task_id)
+        .with_for_update(of=ProcessInstance)
+    ).first()
+    if instance is None:
+        raise NotFound(f"no task {task_id}")
+    ctx.touched.add(instance.id)
+    task = ctx.session.get(Task, task_id)
+    assert task is not None
+    if task.state != "open":
+        raise Conflict(f"task {task_id} is already {task.state}")
+    return task, instance
+
+
+def definition_of(ctx: CommandContext, instance: ProcessInstance) -> LoadedDefinition:
+    return ctx.services.definitions.get(ctx.session, instance.definition_id)
+
+
+def load_workflow(
+    ctx: CommandContext, instance: ProcessInstance, definition: LoadedDefinition
+) -> BpmnWorkflow:
+    return ctx.services.workflows.load(instance, definition, ctx.services.script_engine)
 
 
 def run_engine(workflow: BpmnWorkflow, meta: dict[str, Any], action: Any = None) -> None:
@@ -78,21 +103,15 @@ def _as_case_clock_error(exc: SpiffWorkflowException) -> CaseClockError:
     return ScriptError(f"{where}: {message}", details={"element_id": where})
 
 
-def finish(ctx: CommandContext, instance: ProcessInstance, workflow: BpmnWorkflow) -> list[Task]:
-    opened = projection.sync(ctx, instance, workflow)
+def finish(
+    ctx: CommandContext,
+    instance: ProcessInstance,
+    definition: LoadedDefinition,
+    workflow: BpmnWorkflow,
+) -> list[Task]:
+    opened = projection.sync(ctx, instance, definition.meta, workflow)
     ctx.services.workflows.save(instance, workflow)
     return opened
-
-
-def lock_task(ctx: CommandContext, task_id: int) -> tuple[Task, ProcessInstance]:
-    task = ctx.session.get(Task, task_id)
-    if task is None:
-        raise NotFound(f"no task {task_id}")
-    instance = lock_instance(ctx, task.instance_id)
-    ctx.session.refresh(task)
-    if task.state != "open":
-        raise Conflict(f"task {task_id} is already {task.state}")
-    return task, instance
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -108,21 +127,18 @@ class StartInstance:
         data: dict[str, Any] | None = None,
         message: str | None = None,
     ) -> None:
-        self.key, self.business_key, self.data, self.message = (
-            key,
-            business_key,
-            data or {},
-            message,
-        )
+        self.key, self.business_key = key, business_key
+        self.data, self.message = data or {}, message
 
     def __call__(self, ctx: CommandContext) -> ProcessInstance:
-        definition = latest_definition(ctx.session, self.key)
+        row = latest_definition(ctx.session, self.key)
+        definition = ctx.services.definitions.get(ctx.session, row.id)
         return start_instance(ctx, definition, self.business_key, self.data, self.message)
 
 
 def start_instance(
     ctx: CommandContext,
-    definition: Definition,
+    definition: LoadedDefinition,
     business_key: str | None,
     data: dict[str, Any],
     message: str | None = None,
@@ -134,20 +150,6 @@ def start_instance(
             f"send it with: caseclock message NAME --business-key K"
         )
     workflow = ctx.services.workflows.new(definition, ctx.services.script_engine)
-    instance = ProcessInstance(
-        definition_id=definition.id,
-        definition=definition,
-        business_key=business_key,
-        state="running",
-        version=0,
-        workflow_state="",
-        data={},
-        started_at=ctx.now,
-        started_by=ctx.actor,
-    )
-    ctx.session.add(instance)
-    ctx.session.flush()
-    ctx.touched.add(instance.id)
 
     def begin() -> None:
         workflow.task_tree.data.update(data)
@@ -156,12 +158,40 @@ def start_instance(
             workflow.catch(BpmnEvent(MessageEventDefinition(message), payload=data))
 
     run_engine(workflow, definition.meta, begin)
-    finish(ctx, instance, workflow)
-    audit.append(ctx, "start", instance_id=instance.id, payload={
-        "definition": f"{definition.key}:{definition.version}",
+    instance = ProcessInstance(
+        definition_id=definition.id,
+        business_key=business_key,
+        state="running",
+        version=0,
+        data={},
+        started_at=ctx.now,
+        started_by=ctx.actor,
+    )
+    ctx.session.add(instance)
+    # The instance and its first projection rows go out in one flush.
+    projection.sync(ctx, instance, definition.meta, workflow, new=True)
+    ctx.services.workflows.save(instance, workflow)
+    ctx.session.flush()
+    ctx.touched.add(instance.id)
+    ctx.services.workflows.remember(instance, workflow)
+    audit.append(ctx, "start", instance=instance, payload={
+        "definition": definition.label,
         "business_key": business_key, "data": data, "message": message,
     })  # fmt: skip
     return instance
+
+
+def _claim(ctx: CommandContext, task: Task, instance: ProcessInstance, user: str) -> None:
+    if task.assignee:
+        raise Conflict(f"task {task.id} is already claimed by {task.assignee}")
+    groups = ctx.org().groups_of(user)
+    if task.candidate_groups and not groups & set(task.candidate_groups):
+        raise Forbidden(
+            f"{user} is not in a candidate group of task {task.id} "
+            f"({', '.join(task.candidate_groups)})"
+        )
+    task.assignee, task.claimed_at = user, ctx.now
+    audit.append(ctx, "claim", instance=instance, task_id=task.id, payload={"user": user})
 
 
 class ClaimTask:
@@ -171,22 +201,10 @@ class ClaimTask:
         self.task_id, self.user = task_id, user
 
     def __call__(self, ctx: CommandContext) -> Task:
-        person = org.person_by_key(ctx.session, self.user)
+        ctx.org().person_id(self.user)
         task, instance = lock_task(ctx, self.task_id)
-        if task.assignee == self.user:
-            return task
-        if task.assignee:
-            raise Conflict(f"task {task.id} is already claimed by {task.assignee}")
-        if task.candidate_groups and not (
-            org.group_keys_of(ctx.session, person) & set(task.candidate_groups)
-        ):
-            raise Forbidden(
-                f"{self.user} is not in a candidate group of task {task.id} "
-                f"({', '.join(task.candidate_groups)})"
-            )
-        task.assignee, task.claimed_at = self.user, ctx.now
-        audit.append(ctx, "claim", instance_id=instance.id, task_id=task.id,
-                     payload={"user": self.user})  # fmt: skip
+        if task.assignee != self.user:
+            _claim(ctx, task, instance, self.user)
         return task
 
 
@@ -205,7 +223,7 @@ class UnclaimTask:
         if task.delegation_state == "pending":
             raise Conflict(f"task {task.id} is delegated; resolve it instead")
         task.assignee, task.claimed_at = None, None
-        audit.append(ctx, "unclaim", instance_id=instance.id, task_id=task.id,
+        audit.append(ctx, "unclaim", instance=instance, task_id=task.id,
                      payload={"user": self.user})  # fmt: skip
         return task
 
@@ -219,13 +237,13 @@ class DelegateTask:
         self.task_id, self.user, self.to = task_id, user, to
 
     def __call__(self, ctx: CommandContext) -> Task:
-        org.person_by_key(ctx.session, self.to)
+        ctx.org().person_id(self.to)
         task, instance = lock_task(ctx, self.task_id)
         if task.assignee != self.user:
             raise Forbidden(f"only the assignee of task {task.id} can delegate it")
         task.owner = task.owner or self.user
         task.assignee, task.delegation_state = self.to, "pending"
-        audit.append(ctx, "delegate", instance_id=instance.id, task_id=task.id,
+        audit.append(ctx, "delegate", instance=instance, task_id=task.id,
                      payload={"from": self.user, "to": self.to})  # fmt: skip
         return task
 
@@ -245,7 +263,7 @@ class ResolveTask:
         if self.data:
             _apply_form(ctx, task, instance, self.data, complete=False)
         task.assignee, task.delegation_state = task.owner, "resolved"
-        audit.append(ctx, "resolve", instance_id=instance.id, task_id=task.id,
+        audit.append(ctx, "resolve", instance=instance, task_id=task.id,
                      payload={"user": self.user, "data": self.data})  # fmt: skip
         return task
 
@@ -260,25 +278,32 @@ class ReassignTask:
 
     def __call__(self, ctx: CommandContext) -> Task:
         if self.to:
-            org.person_by_key(ctx.session, self.to)
+            ctx.org().person_id(self.to)
         task, instance = lock_task(ctx, self.task_id)
         previous = task.assignee
         task.assignee, task.claimed_at = self.to, ctx.now if self.to else None
         task.owner, task.delegation_state = None, None
-        audit.append(ctx, "reassign", instance_id=instance.id, task_id=task.id,
+        audit.append(ctx, "reassign", instance=instance, task_id=task.id,
                      payload={"from": previous, "to": self.to})  # fmt: skip
         return task
 
 
 class CompleteTask:
+    """Complete a task you hold; with ``claim=True`` an unclaimed group task is claimed
+    first, in the same transaction (the Tasklist's "complete" on a group task)."""
+
     name = "complete"
 
-    def __init__(self, task_id: int, user: str, data: dict[str, Any] | None = None) -> None:
-        self.task_id, self.user, self.data = task_id, user, data or {}
+    def __init__(
+        self, task_id: int, user: str, data: dict[str, Any] | None = None, claim: bool = False
+    ) -> None:
+        self.task_id, self.user, self.data, self.claim = task_id, user, data or {}, claim
 
     def __call__(self, ctx: CommandContext) -> list[Task]:
-        org.person_by_key(ctx.session, self.user)
+        ctx.org().person_id(self.user)
         task, instance = lock_task(ctx, self.task_id)
+        if task.assignee is None and self.claim:
+            _claim(ctx, task, instance, self.user)
         if task.assignee is None:
             raise Conflict(f"task {task.id} is not claimed; claim it before completing")
         if task.assignee != self.user:
@@ -286,7 +311,7 @@ class CompleteTask:
         if task.delegation_state == "pending":
             raise Conflict(f"task {task.id} is delegated; the delegate resolves it instead")
         opened = _apply_form(ctx, task, instance, self.data, complete=True)
-        audit.append(ctx, "complete", instance_id=instance.id, task_id=task.id,
+        audit.append(ctx, "complete", instance=instance, task_id=task.id,
                      payload={"user": self.user, "data": self.data})  # fmt: skip
         return opened
 
@@ -294,9 +319,10 @@ class CompleteTask:
 def _apply_form(
     ctx: CommandContext, task: Task, instance: ProcessInstance, data: dict[str, Any], complete: bool
 ) -> list[Task]:
-    fields = instance.definition.meta["user_tasks"].get(task.element_id, {}).get("form", [])
+    definition = definition_of(ctx, instance)
+    fields = definition.meta["user_tasks"].get(task.element_id, {}).get("form", [])
     cleaned = forms.validate(fields, data, partial=not complete)
-    workflow = load_workflow(ctx, instance)
+    workflow = load_workflow(ctx, instance, definition)
     spiff_task = workflow.get_task_from_id(UUID(task.spiff_task_id))
     if spiff_task is None:
         raise Conflict(f"task {task.id} no longer exists in its workflow")
@@ -306,10 +332,10 @@ def _apply_form(
         if complete:
             spiff_task.run()
 
-    run_engine(workflow, instance.definition.meta, apply)
+    run_engine(workflow, definition.meta, apply)
     if complete:
         task.state, task.ended_at, task.completed_by = "completed", ctx.now, ctx.actor
-    return finish(ctx, instance, workflow)
+    return finish(ctx, instance, definition, workflow)
 
 
 class CorrelateMessage:
@@ -343,20 +369,21 @@ class CorrelateMessage:
 
     def _deliver(self, ctx: CommandContext, instance_id: int) -> None:
         instance = lock_instance(ctx, instance_id)
-        workflow = load_workflow(ctx, instance)
+        definition = definition_of(ctx, instance)
+        workflow = load_workflow(ctx, instance, definition)
         event = BpmnEvent(MessageEventDefinition(self.message), payload=dict(self.data))
-        run_engine(workflow, instance.definition.meta, lambda: workflow.catch(event))
-        finish(ctx, instance, workflow)
-        audit.append(ctx, "message", instance_id=instance.id, payload={
+        run_engine(workflow, definition.meta, lambda: workflow.catch(event))
+        finish(ctx, instance, definition, workflow)
+        audit.append(ctx, "message", instance=instance, payload={
             "message": self.message, "business_key": self.business_key, "data": self.data,
         })  # fmt: skip
 
-    def _starting_definition(self, ctx: CommandContext) -> Definition:
+    def _starting_definition(self, ctx: CommandContext) -> LoadedDefinition:
         keys = ctx.session.scalars(select(Definition.key).distinct()).all()
         for key in keys:
-            definition = latest_definition(ctx.session, key)
-            if self.message in definition.meta["message_starts"]:
-                return definition
+            row = latest_definition(ctx.session, key)
+            if self.message in row.meta["message_starts"]:
+                return ctx.services.definitions.get(ctx.session, row.id)
         raise NotFound(
             f"no instance with business key {self.business_key!r} waits for message "
             f"{self.message!r}, and no process starts on it"

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from .clock import Clock, SystemClock
+from .org import OrgCache
 from .scripting import Sandbox, SandboxedScriptEngine
 from .serialization import WorkflowSerializer
-from .workflows import SpecCache, WorkflowCache
+from .workflows import DefinitionCache, WorkflowCache
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,9 @@ class Services:
         self.script_engine = SandboxedScriptEngine(self.sandbox, clock=self.clock)
         # Timer definitions read dates without an offset in the organisation's zone.
         self.script_engine.timezone = self.timezone
-        self.specs = SpecCache(self.serializer)
-        self.workflows = WorkflowCache(self.serializer, self.specs, settings.workflow_cache_size)
+        self.definitions = DefinitionCache(self.serializer)
+        self.workflows = WorkflowCache(self.serializer, settings.workflow_cache_size)
+        self.org = OrgCache()
 
     def close(self) -> None:
         if self._owns_sandbox:

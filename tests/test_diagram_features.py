@@ -45,7 +45,9 @@ def waiting_timers(app: CaseClock, instance_id: int) -> dict[str, dict[str, Any]
 
 
 def inbox(app: CaseClock, user: str) -> list[dict[str, Any]]:
-    return app.read(lambda s: queries.tasks(s, app.services.timezone, user=user))
+    return app.read(
+        lambda s: queries.tasks(s, app.services.timezone, app.services.org.snapshot(s), user=user)
+    )
 
 
 def claim_and_complete(
@@ -205,7 +207,9 @@ def _run_call_parent(app: CaseClock) -> None:
     tasks = open_tasks(app, iid)
     assert set(tasks) == {"Task_child"}, "the child's task is listed under the parent instance"
     assert tasks["Task_child"]["name"] == "子流程任务"
-    listed = app.read(lambda s: queries.tasks(s, app.services.timezone))
+    listed = app.read(
+        lambda s: queries.tasks(s, app.services.timezone, app.services.org.snapshot(s))
+    )
     assert [(t["element_id"], t["instance_id"]) for t in listed] == [("Task_child", iid)]
 
     do(app, iid, "Task_child", data={"child_note": "done"})

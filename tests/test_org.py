@@ -36,7 +36,7 @@ def test_csv_import_creates_people_groups_and_heads(app):
     app.execute(ImportOrg(parse_org_file("people.csv", CSV.encode())))
     ann = person(app, "ann")
     assert ann.superior_id == person(app, "boss").id and ann.email == "ann@example.com"
-    groups = app.read(lambda s: org.group_keys_of(s, ann))
+    groups = app.read(lambda s: app.services.org.snapshot(s).groups_of("ann"))
     assert groups == {"reception", "reviewers"}
     head = app.read(lambda s: s.scalars(select(Department).where(Department.key == "hq")).one())
     assert head.head_id == person(app, "boss").id

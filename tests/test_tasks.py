@@ -31,7 +31,9 @@ def task_id(org_app):
 
 
 def inbox(app, user=None, group=None):
-    return app.read(lambda s: queries.tasks(s, app.services.timezone, user, group))
+    return app.read(
+        lambda s: queries.tasks(s, app.services.timezone, app.services.org.snapshot(s), user, group)
+    )
 
 
 def test_group_task_is_in_every_candidate_inbox_until_claimed(org_app, task_id):

@@ -54,4 +54,8 @@ def instance(instance_id: int) -> Any:
 def tasks() -> Any:
     tz = engine().services.timezone
     user, group = request.args.get("user"), request.args.get("group")
-    return jsonify(engine().read(lambda s: queries.tasks(s, tz, user, group)))
+    return jsonify(
+        engine().read(
+            lambda s: queries.tasks(s, tz, engine().services.org.snapshot(s), user, group)
+        )
+    )

@@ -114,7 +114,7 @@ class Definition(Base):
     deployment_id: Mapped[int] = mapped_column(BigId, ForeignKey("deployment.id"))
     # SpiffWorkflow's serialized spec (process + called/embedded subprocess specs),
     # stored once per version so instance rows carry only their own state.
-    spec_json: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     # What CaseClock reads from the XML beyond SpiffWorkflow: per user task its
     # candidate groups, assignee expression and form fields; per timer its text.
     meta: Mapped[dict[str, Any]]
@@ -135,12 +135,16 @@ class ProcessInstance(Base):
     # Optimistic counter: bumped by every command; a cached workflow is reused only
     # while its version matches.
     version: Mapped[int] = mapped_column(default=0)
-    workflow_state: Mapped[str] = mapped_column(Text)
+    # Deferred: most commands find the workflow in the in-process cache.
+    workflow_state: Mapped[str] = mapped_column(Text, deferred=True)
     data: Mapped[dict[str, Any]]
     started_at: Mapped[datetime]
     started_by: Mapped[key_str]
     ended_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    # Head of this instance's audit chain, kept on the row every command already locks.
+    audit_seq: Mapped[int] = mapped_column(default=0)
+    audit_hash: Mapped[str] = mapped_column(String(64), default="0" * 64)
 
     definition: Mapped[Definition] = relationship()
 
@@ -174,6 +178,9 @@ class Task(Base):
     due_at: Mapped[datetime | None]
 
     instance: Mapped[ProcessInstance] = relationship()
+    candidate_group_rows: Mapped[list[TaskCandidateGroup]] = relationship(
+        cascade="all, delete-orphan"
+    )
 
 
 class TaskCandidateGroup(Base):
@@ -218,6 +225,8 @@ class Timer(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
 
+    instance: Mapped[ProcessInstance] = relationship()
+
 
 class MessageSubscription(Base):
     """A waiting message catch, so that correlation never opens a workflow blindly."""
@@ -232,6 +241,8 @@ class MessageSubscription(Base):
     element_id: Mapped[key_str]
     message_name: Mapped[short_str]
     business_key: Mapped[str | None] = mapped_column(String(200))
+
+    instance: Mapped[ProcessInstance] = relationship()
 
 
 # --- append-only logs ------------------------------------------------------------------
