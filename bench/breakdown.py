@@ -45,7 +45,7 @@ TARGETS: list[tuple[Any, str, str]] = [
     (runtime.ClaimTask, "__call__", "ClaimTask (own code)"),
     (runtime.CompleteTask, "__call__", "CompleteTask (own code)"),
     (runtime, "latest_definition", "runtime.latest_definition"),
-    (runtime, "lock_task", "runtime.lock_task (get + refresh task)"),
+    (runtime, "lock_task", "runtime.lock_task (lock instance via task, get task)"),
     (runtime, "lock_instance", "runtime.lock_instance (SELECT ... FOR UPDATE)"),
     (runtime, "_apply_form", "runtime._apply_form (own code, lazy loads)"),
     (runtime, "load_workflow", "runtime.load_workflow (cache hit)"),
@@ -56,10 +56,8 @@ TARGETS: list[tuple[Any, str, str]] = [
     (projection, "_sync_subscriptions", "projection._sync_subscriptions"),
     (WorkflowSerializer, "state_to_json", "serializer.state_to_json"),
     (WorkflowSerializer, "data_to_json_safe", "serializer.data_to_json_safe"),
-    (audit, "append", "audit.append (head SELECT + autoflush)"),
-    (org, "person_by_key", "org.person_by_key"),
-    (org, "group_keys_of", "org.group_keys_of"),
-    (org, "resolve_group", "org.resolve_group"),
+    (audit, "append", "audit.append (Core INSERT + autoflush)"),
+    (org.OrgCache, "snapshot", "org.OrgCache.snapshot (stamp query, first of the tx)"),
 ]
 
 

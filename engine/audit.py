@@ -13,7 +13,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from .executor import CommandContext
 from .store import AuditEvent, ProcessInstance
@@ -32,30 +32,35 @@ def append(
     instance: ProcessInstance | None = None,
     task_id: int | None = None,
     payload: dict[str, Any] | None = None,
-) -> AuditEvent:
+) -> str:
     """Append to the instance's chain (its head is on the locked instance row) or to the
-    ``org`` chain (its head is read under a chain lock)."""
+    ``org`` chain (its head is read under a chain lock); return the event's hash.
+
+    Written with a Core INSERT: the row is never read back in the command, so the ORM
+    unit of work would only add cost.
+    """
     chain_key = chain_key_for(instance.id if instance is not None else None)
     if instance is not None:
         seq, prev_hash = instance.audit_seq + 1, instance.audit_hash
     else:
         seq, prev_hash = _org_head(ctx, chain_key)
-    event = AuditEvent(
-        at=ctx.now,
-        actor=ctx.actor,
-        command=command,
-        instance_id=instance.id if instance is not None else None,
-        task_id=task_id,
-        payload=payload or {},
-        chain_key=chain_key,
-        chain_seq=seq,
-        prev_hash=prev_hash,
-    )
-    event.hash = event_hash(event)
-    ctx.session.add(event)
+    row = {
+        "at": ctx.now,
+        "actor": ctx.actor,
+        "command": command,
+        "instance_id": instance.id if instance is not None else None,
+        "task_id": task_id,
+        "payload": payload or {},
+        "chain_key": chain_key,
+        "chain_seq": seq,
+        "prev_hash": prev_hash,
+    }
+    row["hash"] = event_hash(AuditEvent(**row))
     if instance is not None:
-        instance.audit_seq, instance.audit_hash = seq, event.hash
-    return event
+        # Before the INSERT, whose autoflush then writes the instance once.
+        instance.audit_seq, instance.audit_hash = seq, row["hash"]
+    ctx.session.execute(insert(AuditEvent), [row])
+    return row["hash"]
 
 
 def _org_head(ctx: CommandContext, chain_key: str) -> tuple[int, str]:

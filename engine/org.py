@@ -48,17 +48,19 @@ class OrgSnapshot:
         return self.group_keys.get(key_or_name, key_or_name)
 
 
+# Built once: constructing a statement costs more than running this one.
+_ORG_STAMP = select(func.coalesce(func.max(AuditEvent.chain_seq), 0)).where(
+    AuditEvent.chain_key == audit.chain_key_for(None)
+)
+
+
 class OrgCache:
     def __init__(self) -> None:
         self._snapshot: OrgSnapshot | None = None
         self._lock = Lock()
 
     def snapshot(self, session: Session) -> OrgSnapshot:
-        stamp = session.scalar(
-            select(func.coalesce(func.max(AuditEvent.chain_seq), 0)).where(
-                AuditEvent.chain_key == audit.chain_key_for(None)
-            )
-        )
+        stamp = session.scalar(_ORG_STAMP)
         current = self._snapshot
         if current is not None and current.stamp == stamp:
             return current

@@ -17,7 +17,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from . import audit, event_subprocesses, forms, projection
 from .definitions import latest_definition
@@ -53,14 +53,17 @@ def lock_instance(ctx: CommandContext, instance_id: int) -> ProcessInstance:
     return instance
 
 
+_LOCK_TASK_INSTANCE = (
+    select(ProcessInstance)
+    .join(Task, Task.instance_id == ProcessInstance.id)
+    .where(Task.id == bindparam("task_id"))
+    .with_for_update(of=ProcessInstance)
+)
+
+
 def lock_task(ctx: CommandContext, task_id: int) -> tuple[Task, ProcessInstance]:
     """Lock the task's instance, then read the task: what is read is current."""
-    instance = ctx.session.scalars(
-        select(ProcessInstance)
-        .join(Task, Task.instance_id == ProcessInstance.id)
-        .where(Task.id == task_id)
-        .with_for_update(of=ProcessInstance)
-    ).first()
+    instance = ctx.session.scalars(_LOCK_TASK_INSTANCE, {"task_id": task_id}).first()
     if instance is None:
         raise NotFound(f"no task {task_id}")
     ctx.touched.add(instance.id)
