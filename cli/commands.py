@@ -140,10 +140,12 @@ def reassign(ctx: click.Context, task_id: int, to: str | None, user: str) -> Non
 @click.argument("task_id", type=int)
 @click.option("--user", required=True, help="The assignee.")
 @click.option("--data", help="Form values as a JSON object.")
+@click.option("--claim", is_flag=True, help="Claim an unclaimed group task first.")
 @click.pass_context
-def complete(ctx: click.Context, task_id: int, user: str, data: str | None) -> None:
+def complete(ctx: click.Context, task_id: int, user: str, data: str | None, claim: bool) -> None:
     """Complete a task you hold, with its form data."""
-    opened = app_of(ctx).execute(CompleteTask(task_id, user, parse_data(data)), actor=user)
+    command = CompleteTask(task_id, user, parse_data(data), claim=claim)
+    opened = app_of(ctx).execute(command, actor=user)
     nxt = ", ".join(f"{t.id} {t.name}" for t in opened) or "none"
     emit(ctx, {"completed": task_id, "opened": [t.id for t in opened]},
          f"task {task_id} completed; new tasks: {nxt}")  # fmt: skip

@@ -64,6 +64,15 @@ def test_only_the_assignee_completes(org_app, task_id):
         org_app.execute(CompleteTask(task_id, "li", RECEIVE))
 
 
+def test_complete_with_claim_takes_a_group_task_in_one_command(org_app, task_id):
+    with pytest.raises(Forbidden, match="not in a candidate group"):
+        org_app.execute(CompleteTask(task_id, "yang", RECEIVE, claim=True))
+    org_app.execute(CompleteTask(task_id, "chen", RECEIVE, claim=True))
+    history = [(e["command"], e["payload"].get("user")) for e in view(org_app, 1)["history"]]
+    assert history == [("start", None), ("claim", "chen"), ("complete", "chen")]
+    assert "Task_review" in open_tasks(org_app, 1)
+
+
 def test_unclaim_returns_the_task_to_the_pool(org_app, task_id):
     org_app.execute(ClaimTask(task_id, "li"))
     with pytest.raises(Forbidden):
