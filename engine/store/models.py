@@ -294,8 +294,11 @@ class OutboxMessage(Base):
     payload: Mapped[dict[str, Any]]
     idempotency_key: Mapped[short_str]
     instance_id: Mapped[int | None] = mapped_column(BigId)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sent|dead
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]
+    # A sender leases a message before it tries; an expired lease is taken over.
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
