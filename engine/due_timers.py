@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from . import audit
 from .executor import CommandContext
@@ -106,3 +106,20 @@ class RecordTimerFailure:
         audit.append(ctx, "timer_failed", instance=instance, payload={
             "timer": timer.element_id, "attempts": timer.attempts, "error": self.error,
         })  # fmt: skip
+
+
+class ReleaseLeases:
+    """A worker shutting down hands its leased, unfired timers back at once."""
+
+    name = "release_timer_leases"
+
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+
+    def __call__(self, ctx: CommandContext) -> int:
+        result = ctx.session.execute(
+            update(Timer)
+            .where(Timer.lease_owner == self.owner, Timer.status == "waiting")
+            .values(lease_owner=None, lease_until=None)
+        )
+        return result.rowcount or 0

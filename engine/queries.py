@@ -18,6 +18,7 @@ from .store import (
     AuditEvent,
     Definition,
     MessageSubscription,
+    OutboxMessage,
     ProcessInstance,
     Task,
     TaskCandidateGroup,
@@ -160,4 +161,28 @@ def instance(session: Session, instance_id: int, tz: tzinfo) -> dict[str, Any]:
             }
             for e in history
         ],
+    }
+
+
+def timer_gauges(session: Session, now: datetime) -> dict[str, float]:
+    """What an operator watches: the due backlog and how late its oldest timer is."""
+    waiting = Timer.status == "waiting"
+    due = session.execute(
+        select(func.count(), func.min(Timer.due_at)).where(waiting, Timer.due_at <= now)
+    ).one()
+    pending = session.scalar(select(func.count()).select_from(Timer).where(waiting)) or 0
+    oldest = due[1]
+    outbox = dict(
+        session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all()
+    )
+    return {
+        "caseclock_timers_waiting": pending,
+        "caseclock_timers_due": due[0],
+        "caseclock_oldest_due_timer_lateness_seconds": (
+            (now - oldest).total_seconds() if oldest else 0.0
+        ),
+        "caseclock_outbox_pending": outbox.get("pending", 0),
+        "caseclock_outbox_dead": outbox.get("dead", 0),
     }

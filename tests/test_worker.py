@@ -79,3 +79,26 @@ def test_a_failing_firing_is_recorded_and_retried_with_backoff(app, clock):
     assert timer_rows(app)[0].attempts == 2
     history = [e["command"] for e in view(app, instance)["history"]]
     assert history == ["start", "timer_failed", "timer_failed"]
+
+
+def test_stopping_a_worker_releases_its_leases(app, clock):
+    started(app)
+    clock.advance(timedelta(hours=1))
+    worker = Worker(app, owner="w1")
+    assert app.execute(AcquireDueTimers("w1")) != []
+    worker.stop()
+    assert timer_rows(app)[0].lease_owner is None
+    assert app.execute(AcquireDueTimers("w2")) != []  # no need to wait for expiry
+
+
+def test_metrics_show_the_due_backlog(app, clock):
+    from webapp import create_app
+
+    started(app)
+    client = create_app({"TESTING": True}, engine=app).test_client()
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "caseclock_timers_waiting 1" in text and "caseclock_timers_due 0" in text
+    clock.advance(timedelta(hours=1, minutes=30))
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "caseclock_timers_due 1" in text
+    assert "caseclock_oldest_due_timer_lateness_seconds 1800.0" in text

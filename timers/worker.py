@@ -19,7 +19,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from engine.app import CaseClock
-from engine.due_timers import AcquireDueTimers, FireTimer, RecordTimerFailure
+from engine.due_timers import AcquireDueTimers, FireTimer, RecordTimerFailure, ReleaseLeases
 from engine.errors import CaseClockError
 
 log = logging.getLogger(__name__)
@@ -34,11 +34,21 @@ class PassResult:
     failed: int = 0
 
 
+@dataclass
+class WorkerStats:
+    """Counters since the worker started, for the /metrics endpoint."""
+
+    passes: int = 0
+    fired: int = 0
+    failed: int = 0
+
+
 class Worker:
     def __init__(self, app: CaseClock, owner: str | None = None, batch: int = BATCH) -> None:
         self.app = app
         self.owner = owner or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self.batch = batch
+        self.stats = WorkerStats()
         self._scheduler: BackgroundScheduler | None = None
 
     def run_once(self) -> PassResult:
@@ -49,6 +59,9 @@ class Worker:
             for timer_id in ids:
                 self._fire(timer_id, result)
             if len(ids) < self.batch:
+                self.stats.passes += 1
+                self.stats.fired += result.fired
+                self.stats.failed += result.failed
                 return result
 
     def _fire(self, timer_id: int, result: PassResult) -> None:
@@ -79,9 +92,12 @@ class Worker:
             log.info("timers fired=%d failed=%d", result.fired, result.failed)
 
     def stop(self) -> None:
+        """Finish the pass in progress, then give back leases still held."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+        released = self.app.execute(ReleaseLeases(self.owner), actor="worker")
+        log.info("timer worker %s stopped; released %d lease(s)", self.owner, released)
 
 
 def run_worker(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
 
 from engine import queries
@@ -29,6 +29,23 @@ def health() -> Any:
             "worker": worker.owner if worker else None,
         }
     )
+
+
+@bp.get("/metrics")
+def metrics() -> Any:
+    """Prometheus text format: the timer backlog, outbox state and worker counters."""
+    app = engine()
+    values = app.read(lambda s: queries.timer_gauges(s, app.clock.now()))
+    worker = current_app.extensions.get("caseclock_worker")
+    if worker is not None:
+        values["caseclock_worker_timers_fired_total"] = worker.stats.fired
+        values["caseclock_worker_timer_failures_total"] = worker.stats.failed
+        values["caseclock_worker_passes_total"] = worker.stats.passes
+    lines = []
+    for name, value in values.items():
+        kind = "counter" if name.endswith("_total") else "gauge"
+        lines += [f"# TYPE {name} {kind}", f"{name} {value}"]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
 
 
 @bp.get("/api/definitions")
