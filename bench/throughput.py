@@ -45,8 +45,7 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
 from engine.app import CaseClock
@@ -58,7 +57,7 @@ from engine.parser import CaseClockParser
 from engine.runtime import ClaimTask, CompleteTask, StartInstance
 from engine.services import Settings
 from engine.store import Base, Task, create_schema, make_engine
-from engine.store.database import normalise_url
+from engine.store.database import ensure_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DIAGRAM = Path(__file__).resolve().parent / "reference_case.bpmn"
@@ -264,16 +263,8 @@ class DurableRunner:
 
 
 def fresh_pg_database(url: str) -> None:
-    """Create the database if missing (as tests/conftest.py does), then empty it."""
-    parsed = make_url(normalise_url(url))
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.scalar(
-            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
-        )
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
+    """Create the database if missing, then empty it."""
+    ensure_database(url)
     engine = make_engine(url)
     Base.metadata.drop_all(engine)
     create_schema(engine)

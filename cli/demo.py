@@ -79,22 +79,12 @@ def _case_handling(app: CaseClock) -> list[str]:
 
 
 def _debt_collection(app: CaseClock) -> list[str]:
-    overdue = app.execute(
-        StartInstance(
-            "debt_collection",
-            "AR-2026-0101",
-            {"debtor_name": "某某贸易有限公司", "amount": 128000, "receivable_id": "AR-2026-0101"},
-        ),
-        "sun",
-    ).id
-    paid = app.execute(
-        StartInstance(
-            "debt_collection",
-            "AR-2026-0102",
-            {"debtor_name": "某某餐饮店", "amount": 5600, "receivable_id": "AR-2026-0102"},
-        ),
-        "sun",
-    ).id
+    def start(key: str, debtor: str, amount: int) -> int:
+        data = {"debtor_name": debtor, "amount": amount, "receivable_id": key}
+        return app.execute(StartInstance("debt_collection", key, data), "sun").id
+
+    overdue = start("AR-2026-0101", "某某贸易有限公司", 128000)
+    paid = start("AR-2026-0102", "某某餐饮店", 5600)
     app.execute(CorrelateMessage("payment_received", "AR-2026-0102", {"paid": 5600}), "sun")
     return [
         f"collection {overdue}: overdue receivable on the ladder (SMS at D+1)",

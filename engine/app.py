@@ -17,6 +17,7 @@ from .executor import CommandContext, CommandExecutor
 from .scripting import Sandbox
 from .services import Services, Settings
 from .store import create_schema, default_url, make_engine, make_sessionmaker
+from .store.database import ensure_database
 
 T = TypeVar("T")
 
@@ -43,6 +44,8 @@ class CaseClock:
         return self.services.clock
 
     def init_schema(self) -> None:
+        """Create the database (PostgreSQL, if missing) and every table (if missing)."""
+        ensure_database(self.settings.database_url)
         create_schema(self.db)
 
     def execute(self, command: Callable[[CommandContext], T], actor: str = "system") -> T:

@@ -15,8 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from engine.app import CaseClock
 from engine.clock import FrozenClock
@@ -25,7 +24,7 @@ from engine.org import ImportOrg, parse_org_file
 from engine.scripting import Sandbox
 from engine.services import Settings
 from engine.store import Base, create_schema, make_engine
-from engine.store.database import normalise_url
+from engine.store.database import ensure_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DIAGRAMS = ROOT / "tests" / "diagrams"
@@ -35,24 +34,12 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 PG_URL = os.environ.get("CASECLOCK_TEST_DATABASE_URL")
 
 
-def _ensure_pg_database(url: str) -> None:
-    parsed = make_url(normalise_url(url))
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.scalar(
-            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
-        )
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def pg_schema() -> Iterator[str | None]:
     if not PG_URL:
         yield None
         return
-    _ensure_pg_database(PG_URL)
+    ensure_database(PG_URL)
     engine = make_engine(PG_URL)
     Base.metadata.drop_all(engine)
     create_schema(engine)

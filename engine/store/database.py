@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from .base import Base
@@ -61,6 +62,26 @@ def _make_sqlite_engine(url: str, **kwargs: Any) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database named in ``url`` if it does not exist yet.
+
+    SQLite files are created on first connect, so this is a no-op there.
+    """
+    if url.startswith("sqlite"):
+        return
+    parsed = make_url(normalise_url(url))
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+            )
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        admin.dispose()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
