@@ -19,7 +19,7 @@ from lxml import etree
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import select
 
-from . import audit, safexml
+from . import audit, safexml, sla
 from .errors import DeploymentError, NotFound, ScriptError
 from .executor import CommandContext
 from .parser import BPMN_NS, CAMUNDA_NS, DMN_NAMESPACES, TIMER_TAGS, CaseClockParser
@@ -91,7 +91,7 @@ def check_bpmn(tree: etree._ElementTree, name: str) -> list[Problem]:
     if not any(p.get("isExecutable", "true").lower() == "true" for p in processes):
         problems.append(Problem(name, None, 'no executable process (isExecutable="true")'))
     for process in processes:
-        problems += _check_process(process, name)
+        problems += _check_process(process, name) + _check_sla(process, name)
     return problems
 
 
@@ -126,6 +126,8 @@ def _check_process(process: etree._Element, name: str) -> list[Problem]:
             and _is_in_flow(el)
         ):
             problems.append(Problem(name, element_id, "no incoming sequence flow"))
+        if local == "userTask":
+            problems += _check_sla(el, name)
     return problems
 
 
@@ -162,6 +164,14 @@ def _is_in_flow(el: etree._Element) -> bool:
     parent = el.getparent()
     in_event_subprocess = parent is not None and parent.get("triggeredByEvent") == "true"
     return not (in_event_subprocess or el.get("triggeredByEvent") == "true")
+
+
+def _check_sla(el: etree._Element, name: str) -> list[Problem]:
+    try:
+        sla.read_attributes(el)
+    except ValueError as exc:
+        return [Problem(name, el.get("id"), f"SLA: {exc}")]
+    return []
 
 
 def _check_condition(flow: etree._Element, name: str) -> list[Problem]:
@@ -235,6 +245,7 @@ def extract_meta(tree: etree._ElementTree, process: etree._Element) -> dict[str,
             "candidate_groups": task.get(f"{{{CAMUNDA_NS}}}candidateGroups"),
             "candidate_users": task.get(f"{{{CAMUNDA_NS}}}candidateUsers"),
             "form": [_form_field(f) for f in task.iterfind(".//camunda:formField", NS)],
+            "sla": sla.read_attributes(task),
         }
     timers = {}
     for event in process.iter(f"{{{BPMN_NS}}}boundaryEvent", f"{{{BPMN_NS}}}intermediateCatchEvent",
@@ -262,6 +273,8 @@ def extract_meta(tree: etree._ElementTree, process: etree._Element) -> dict[str,
         for m in event.findall("bpmn:messageEventDefinition", NS)
     }
     return {
+        "calendar": process.get(f"{{{sla.CASECLOCK_NS}}}calendar"),
+        "case_sla": sla.read_attributes(process),
         "user_tasks": user_tasks,
         "message_catches": message_catches,
         # Lets commands skip the subscription projection for processes without messages.

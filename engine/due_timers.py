@@ -17,7 +17,7 @@ from uuid import UUID
 
 from sqlalchemy import or_, select, update
 
-from . import audit
+from . import audit, sla
 from .executor import CommandContext
 from .runtime import definition_of, finish, load_workflow, lock_instance, run_engine
 from .store import Timer
@@ -64,6 +64,8 @@ class FireTimer:
         ctx.session.refresh(timer)
         if timer.status != "waiting" or timer.lease_owner != self.owner:
             return False
+        if timer.kind == "sla":
+            return sla.fire(ctx, instance, timer)
         definition = definition_of(ctx, instance)
         workflow = load_workflow(ctx, instance, definition)
         spiff_task = workflow.event_manager.tasks.get(UUID(timer.spiff_task_id))

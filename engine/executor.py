@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .errors import CaseClockError, Conflict
 
 if TYPE_CHECKING:
+    from .calendar import WorkingCalendar
     from .org import OrgSnapshot
     from .services import Services
 
@@ -46,12 +47,22 @@ class CommandContext:
     # Instance ids whose cached workflow this command loaded (evicted on failure).
     touched: set[int] = field(default_factory=set)
     _org: OrgSnapshot | None = None
+    _calendars: dict[str, WorkingCalendar] = field(default_factory=dict)
 
     def org(self) -> OrgSnapshot:
         """The organisation as of this transaction (one cheap query, then cached)."""
         if self._org is None:
             self._org = self.services.org.snapshot(self.session)
         return self._org
+
+    def calendar(self, name: str | None = None) -> WorkingCalendar:
+        """A working-time calendar as of this transaction (loaded once per command)."""
+        from .calendars import DEFAULT_NAME, load_calendar
+
+        key = name or DEFAULT_NAME
+        if key not in self._calendars:
+            self._calendars[key] = load_calendar(self.session, key)
+        return self._calendars[key]
 
 
 class CommandExecutor:

@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
+from . import sla
 from .errors import ScriptError
 from .executor import CommandContext
 from .store import MessageSubscription, ProcessInstance, Task, TaskCandidateGroup, Timer
@@ -51,6 +52,8 @@ def sync(
     if completed:
         instance.state = "completed"
         instance.ended_at = ctx.now
+        if meta.get("case_sla"):
+            sla.stop_case_clock(ctx, instance)
     last = workflow.last_task
     data = last.data if last is not None else workflow.data
     instance.data = ctx.services.serializer.data_to_json_safe(data)
@@ -78,6 +81,7 @@ def _sync_tasks(
             # an interrupting event subprocess cancelled it.
             row.state, row.ended_at = "cancelled", ctx.now
             row.candidate_group_rows = []
+            sla.stop_task_clock(ctx, row)
     known = {row.spiff_task_id for row in rows}
     return [
         _open_task(ctx, instance, meta, spiff_task)
@@ -107,6 +111,8 @@ def _open_task(
         candidate_group_rows=[TaskCandidateGroup(group_key=key) for key in groups],
     )
     ctx.session.add(task)
+    if info.get("sla"):
+        sla.start_task_clock(ctx, instance, task, info["sla"], meta.get("calendar"))
     return task
 
 
@@ -147,12 +153,12 @@ def _sync_timers(
     new: bool,
 ) -> None:
     current = {str(t.id): t for t in waiting if _timer_definition(t) is not None}
-    existing = (
-        []
-        if new
-        else _existing(ctx, Timer, Timer.instance_id == instance.id, Timer.status == "waiting")
-    )
-    rows = {row.spiff_task_id: row for row in existing if row.status == "waiting"}
+    # SLA timers are engine.sla's; paused ones (engine.clock_control) still belong to a
+    # waiting BPMN timer.
+    live = ("waiting", "paused")
+    where = (Timer.instance_id == instance.id, Timer.status.in_(live), Timer.kind != "sla")
+    existing = [] if new else _existing(ctx, Timer, *where)
+    rows = {row.spiff_task_id: row for row in existing if row.status in live}
     for spiff_id, row in rows.items():
         if spiff_id not in current:
             # FireTimer marks the timer it fires; any other timer that stopped waiting
@@ -179,7 +185,7 @@ def _sync_timers(
                 status="waiting",
                 created_at=ctx.now,
             ))  # fmt: skip
-        elif row.due_at != due:
+        elif row.due_at != due and row.status == "waiting":
             row.due_at, row.lease_owner, row.lease_until = due, None, None
 
 

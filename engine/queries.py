@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from . import sla
+from .calendars import load_calendar
 from .errors import NotFound
 from .org import OrgSnapshot
 from .store import (
@@ -52,7 +54,13 @@ def definitions(session: Session) -> list[dict[str, Any]]:
     ]
 
 
-def task_view(task: Task, tz: tzinfo) -> dict[str, Any]:
+def task_view(
+    task: Task, tz: tzinfo, now: datetime | None = None, session: Session | None = None
+) -> dict[str, Any]:
+    """A task as shown; with ``now`` and a session, its SLA clock and traffic light."""
+    clock = None
+    if now is not None and session is not None and task.due_at is not None:
+        clock = sla.view(task, now, load_calendar(session, task.calendar_name or "default"))
     return {
         "id": task.id,
         "instance_id": task.instance_id,
@@ -65,6 +73,7 @@ def task_view(task: Task, tz: tzinfo) -> dict[str, Any]:
         "candidate_groups": task.candidate_groups,
         "created_at": local(task.created_at, tz),
         "due_at": local(task.due_at, tz),
+        "sla": clock,
     }
 
 
@@ -74,6 +83,7 @@ def tasks(
     org: OrgSnapshot,
     user: str | None = None,
     group: str | None = None,
+    now: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Open tasks; ``user`` = assigned to them or claimable through their groups."""
     query = select(Task).where(Task.state == "open")
@@ -90,7 +100,7 @@ def tasks(
             )
         )
     rows = session.scalars(query.order_by(Task.due_at.is_(None), Task.due_at, Task.id))
-    return [task_view(t, tz) for t in rows]
+    return [task_view(t, tz, now, session) for t in rows]
 
 
 def instances(session: Session, state: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
@@ -109,7 +119,9 @@ def instances(session: Session, state: str | None = None, limit: int = 200) -> l
     ]
 
 
-def instance(session: Session, instance_id: int, tz: tzinfo) -> dict[str, Any]:
+def instance(
+    session: Session, instance_id: int, tz: tzinfo, now: datetime | None = None
+) -> dict[str, Any]:
     row = session.get(ProcessInstance, instance_id)
     if row is None:
         raise NotFound(f"no process instance {instance_id}")
@@ -118,7 +130,7 @@ def instance(session: Session, instance_id: int, tz: tzinfo) -> dict[str, Any]:
     )
     timers = session.scalars(
         select(Timer)
-        .where(Timer.instance_id == row.id, Timer.status == "waiting")
+        .where(Timer.instance_id == row.id, Timer.status.in_(("waiting", "paused")))
         .order_by(Timer.due_at)
     )
     subscriptions = session.scalars(
@@ -135,13 +147,15 @@ def instance(session: Session, instance_id: int, tz: tzinfo) -> dict[str, Any]:
         "started_at": local(row.started_at, tz),
         "ended_at": local(row.ended_at, tz),
         "data": row.data,
-        "open_tasks": [task_view(t, tz) for t in open_tasks],
+        "due_at": local(row.due_at, tz),
+        "open_tasks": [task_view(t, tz, now, session) for t in open_tasks],
         "waiting_timers": [
             {
                 "id": t.id,
                 "element_id": t.element_id,
                 "name": t.name,
-                "kind": t.kind,
+                "kind": t.kind if t.kind != "sla" else f"sla {t.purpose}",
+                "status": t.status,
                 "interrupting": t.interrupting,
                 "attached_to": t.attached_to,
                 "due_at": local(t.due_at, tz),

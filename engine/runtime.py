@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import bindparam, select
 
-from . import audit, event_subprocesses, forms, projection
+from . import audit, event_subprocesses, forms, projection, sla
 from .definitions import latest_definition
 from .errors import CaseClockError, Conflict, Forbidden, NotFound, ScriptError, ValidationError
 from .executor import CommandContext
@@ -81,7 +81,17 @@ def definition_of(ctx: CommandContext, instance: ProcessInstance) -> LoadedDefin
 def load_workflow(
     ctx: CommandContext, instance: ProcessInstance, definition: LoadedDefinition
 ) -> BpmnWorkflow:
-    return ctx.services.workflows.load(instance, definition, ctx.services.script_engine)
+    workflow = ctx.services.workflows.load(instance, definition, ctx.services.script_engine)
+    return _bind(ctx, definition, workflow)
+
+
+def _bind(
+    ctx: CommandContext, definition: LoadedDefinition, workflow: BpmnWorkflow
+) -> BpmnWorkflow:
+    """Give the workflow this command's calendar (timers with working-time durations)."""
+    name = definition.meta.get("calendar")
+    workflow.calendar_provider = lambda: ctx.calendar(name)
+    return workflow
 
 
 def run_engine(workflow: BpmnWorkflow, meta: dict[str, Any], action: Any = None) -> None:
@@ -152,7 +162,9 @@ def start_instance(
             f"process {definition.key!r} starts on a message ({names}); "
             f"send it with: caseclock message NAME --business-key K"
         )
-    workflow = ctx.services.workflows.new(definition, ctx.services.script_engine)
+    workflow = _bind(
+        ctx, definition, ctx.services.workflows.new(definition, ctx.services.script_engine)
+    )
 
     def begin() -> None:
         workflow.task_tree.data.update(data)
@@ -170,10 +182,14 @@ def start_instance(
         started_at=ctx.now,
         started_by=ctx.actor,
     )
-    ctx.session.add(instance)
+    meta = definition.meta
     # The instance and its first projection rows go out in one flush.
-    projection.sync(ctx, instance, definition.meta, workflow, new=True)
-    ctx.services.workflows.save(instance, workflow)
+    with ctx.session.no_autoflush:
+        ctx.session.add(instance)
+        if meta.get("case_sla"):
+            sla.start_case_clock(ctx, instance, meta["case_sla"], meta.get("calendar"))
+        projection.sync(ctx, instance, meta, workflow, new=True)
+        ctx.services.workflows.save(instance, workflow)
     ctx.session.flush()
     ctx.touched.add(instance.id)
     ctx.services.workflows.remember(instance, workflow)
@@ -338,6 +354,7 @@ def _apply_form(
     run_engine(workflow, definition.meta, apply)
     if complete:
         task.state, task.ended_at, task.completed_by = "completed", ctx.now, ctx.actor
+        sla.stop_task_clock(ctx, task)
     return finish(ctx, instance, definition, workflow)
 
 

@@ -24,6 +24,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.util import PendingBpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
+from .calendar import parse_duration as parse_calendar_duration
 from .timer_text import Cycle, TimerKind, classify, due_from_value, parse_duration
 
 
@@ -39,6 +40,10 @@ def _evaluate(my_task: Any, kind: TimerKind, expression: str) -> Any:
 
 
 def _due(my_task: Any, kind: TimerKind, expression: str) -> datetime | Cycle:
+    text = classify(kind, expression)
+    if text.form == "calendar":
+        calendar = my_task.workflow.top_workflow.calendar_provider()
+        return parse_calendar_duration(text.value).add_to(calendar, _now(my_task))
     engine = my_task.workflow.script_engine
     return due_from_value(
         kind, _evaluate(my_task, kind, expression), _now(my_task), engine.timezone

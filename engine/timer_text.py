@@ -5,6 +5,8 @@ bpmn-js, Camunda Modeler and the OMG MIWG models write bare ISO 8601 (``PT4H``,
 fail at run time. Here every timer text is classified at deploy:
 
 * ISO 8601 literal: used as is. ISO wins over a case variable of the same name.
+* a calendar duration (``3 working days``, ``16 working hours``, ``3个工作日``): added
+  with the process's working-time calendar (:mod:`engine.calendar`).
 * ``${name}``: a plain variable reference, mapped to the Python name ``name``.
 * anything else: a restricted Python expression over case data.
 
@@ -20,7 +22,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Literal
 
 TimerKind = Literal["date", "duration", "cycle"]
-TextForm = Literal["iso", "variable", "expression"]
+TextForm = Literal["iso", "calendar", "variable", "expression"]
 
 _DURATION = re.compile(
     r"^P(?!$)(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)W)?"
@@ -50,6 +52,8 @@ def classify(kind: TimerKind, raw: str | None) -> TimerText:
         raise TimerTextError(f"empty time{kind.capitalize()}: write e.g. PT4H or an ISO date")
     if _is_iso(kind, text):
         return TimerText(kind, "iso", text)
+    if kind == "duration" and _is_calendar_duration(text):
+        return TimerText(kind, "calendar", text)
     match = _VARIABLE.match(text)
     if match:
         return TimerText(kind, "variable", match.group(1))
@@ -72,6 +76,17 @@ def classify(kind: TimerKind, raw: str | None) -> TimerText:
     if re.match(r"^\d{4}-", text):
         raise TimerTextError(f"not a valid ISO 8601 date-time: {text!r}")
     return TimerText(kind, "expression", text)
+
+
+def _is_calendar_duration(text: str) -> bool:
+    """``3 working days``, ``16 working hours``, ``3个工作日``: measured by a calendar."""
+    from .calendar import CalendarError, parse_duration
+
+    try:
+        parse_duration(text)
+    except CalendarError:
+        return False
+    return True
 
 
 def _is_iso(kind: TimerKind, text: str) -> bool:

@@ -1,6 +1,7 @@
 """Persistence: typed models, the engine/session factory, and named locking queries."""
 
 from .base import Base
+from .calendar_tables import Calendar, CalendarOverride  # noqa: F401  (registers the tables)
 from .database import create_schema, default_url, make_engine, make_sessionmaker
 from .models import (
     AuditEvent,

@@ -142,6 +142,8 @@ class ProcessInstance(Base):
     started_by: Mapped[key_str]
     ended_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    # The case-level limit (整体时限), when the diagram sets one.
+    due_at: Mapped[datetime | None]
     # Head of this instance's audit chain, kept on the row every command already locks.
     audit_seq: Mapped[int] = mapped_column(default=0)
     audit_hash: Mapped[str] = mapped_column(String(64), default="0" * 64)
@@ -175,7 +177,15 @@ class Task(Base):
     claimed_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(100))
+    # SLA clock (engine.sla): the limit and policy in force when the task opened, the
+    # calendar it is measured in, the current deadline and first pending warning.
+    sla_limit: Mapped[str | None] = mapped_column(String(100))
+    sla_policy: Mapped[str | None] = mapped_column(String(200))
+    calendar_name: Mapped[str | None] = mapped_column(String(100))
     due_at: Mapped[datetime | None]
+    warn_at: Mapped[datetime | None]
+    paused_at: Mapped[datetime | None]
+    paused_seconds: Mapped[int] = mapped_column(default=0)  # working time spent paused
 
     instance: Mapped[ProcessInstance] = relationship()
     candidate_group_rows: Mapped[list[TaskCandidateGroup]] = relationship(
@@ -212,11 +222,16 @@ class Timer(Base):
     spiff_task_id: Mapped[str] = mapped_column(String(36))
     element_id: Mapped[key_str]
     name: Mapped[short_str]
-    kind: Mapped[str] = mapped_column(String(20))  # date | duration | cycle
+    kind: Mapped[str] = mapped_column(String(20))  # date | duration | cycle | sla
+    # SLA timers (kind "sla") belong to a task (or, without one, to the case) and are
+    # a "warning" or the "deadline"; they fire CaseClock actions, not BPMN events.
+    purpose: Mapped[str | None] = mapped_column(String(20))
+    task_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("task.id"))
     interrupting: Mapped[bool] = mapped_column(default=True)
     attached_to: Mapped[str | None] = mapped_column(String(100))
     due_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(20))  # waiting | fired | cancelled
+    # waiting | fired | cancelled | paused | coalesced
+    status: Mapped[str] = mapped_column(String(20))
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -226,6 +241,7 @@ class Timer(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
     instance: Mapped[ProcessInstance] = relationship()
+    task: Mapped[Task | None] = relationship()
 
 
 class MessageSubscription(Base):
@@ -302,3 +318,20 @@ class OutboxMessage(Base):
     lease_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SlaExtension(Base):
+    """A request to move a task's deadline (延期) and its decision by a superior."""
+
+    __tablename__ = "sla_extension"
+
+    id: Mapped[pk]
+    task_id: Mapped[int] = mapped_column(BigId, ForeignKey("task.id"))
+    requested_by: Mapped[key_str]
+    requested_at: Mapped[datetime]
+    amount: Mapped[str] = mapped_column(String(100))  # a calendar duration, "2 working days"
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # pending | approved | refused
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,312 @@
+"""SLA clocks: limits, warnings, deadlines, pause (补正) and extension (延期).
+
+A designer states a limit on a user task (or the whole process) with CaseClock
+attributes::
+
+    <bpmn:userTask id="Task_review" caseclock:limit="3 working days"
+                   caseclock:warnings="2/3; 1 working day before"
+                   caseclock:onDeadline="notify" caseclock:calendar="default">
+
+When the task opens, the engine computes the deadline and warning instants in the
+task's working-time calendar and schedules them as timers of kind ``sla`` (they fire
+CaseClock actions — notices, breach records — not BPMN events; a designer who wants
+an interrupting path draws a boundary timer). Pausing stops the clock: on resume every
+pending instant moves later by exactly the working time spent paused. An approved
+extension moves the deadline by the extension and the warnings by the same working
+time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import select, update
+
+from . import audit, notices, org, outbox
+from .calendar import CalendarError, Duration, WorkingCalendar, describe_working_time
+from .calendar import parse_duration as parse_calendar_duration
+from .executor import CommandContext
+from .store import Person, ProcessInstance, Task, Timer
+
+CASECLOCK_NS = "http://caseclock.dev/schema/1.0"
+DEADLINE_ACTIONS = ("notify", "chase")
+_FRACTION = re.compile(r"^(\d+)\s*/\s*(\d+)$")
+_PERCENT = re.compile(r"^(\d+(?:\.\d+)?)\s*%$")
+_BEFORE = re.compile(r"^(.+?)\s*(?:before|前)$", re.IGNORECASE)
+
+
+# --- the diagram's SLA attributes ------------------------------------------------------------
+
+
+def read_attributes(el: Any) -> dict[str, Any] | None:
+    """The SLA a task or process element declares, or None. Raises ValueError if bad."""
+    limit = el.get(f"{{{CASECLOCK_NS}}}limit")
+    if not limit:
+        return None
+    parse_calendar_duration(limit)
+    warnings = [w.strip() for w in re.split(r"[;；]", el.get(f"{{{CASECLOCK_NS}}}warnings") or "")]
+    warnings = [w for w in warnings if w]
+    for warning in warnings:
+        _parse_warning(warning)
+    action = el.get(f"{{{CASECLOCK_NS}}}onDeadline") or "notify"
+    if action not in DEADLINE_ACTIONS:
+        raise ValueError(f"onDeadline {action!r}: use one of {', '.join(DEADLINE_ACTIONS)}")
+    return {
+        "limit": limit,
+        "warnings": warnings,
+        "on_deadline": action,
+        "calendar": el.get(f"{{{CASECLOCK_NS}}}calendar"),
+    }
+
+
+def _parse_warning(text: str) -> Fraction | Duration:
+    """``2/3`` or ``67%`` of the limit, or ``1 working day before`` the deadline."""
+    if match := _FRACTION.match(text):
+        value = Fraction(int(match[1]), int(match[2]))
+    elif match := _PERCENT.match(text):
+        value = Fraction(match[1]) / 100
+    elif match := _BEFORE.match(text):
+        try:
+            return parse_calendar_duration(match[1])
+        except CalendarError as exc:
+            raise ValueError(f"warning {text!r}: {exc}") from None
+    else:
+        raise ValueError(
+            f"warning {text!r}: write a fraction of the limit (2/3, 75%) or a time "
+            "before the deadline (1 working day before)"
+        )
+    if not 0 < value < 1:
+        raise ValueError(f"warning {text!r} must lie strictly between 0 and the limit")
+    return value
+
+
+def plan(
+    calendar: WorkingCalendar, start: datetime, sla: dict[str, Any]
+) -> tuple[datetime, list[datetime]]:
+    """The deadline and the warning instants of a clock started at ``start``.
+
+    Warnings are walked forward from the start, so "1 working day before" a deadline at
+    the end of Saturday is the end of Friday, not the start of Saturday.
+    """
+    due = parse_calendar_duration(sla["limit"]).add_to(calendar, start)
+    total = calendar.working_time_between(start, due)
+    points = []
+    for text in sla["warnings"]:
+        warning = _parse_warning(text)
+        if isinstance(warning, Fraction):
+            offset = timedelta(microseconds=int(total / timedelta(microseconds=1) * warning))
+        elif warning.unit in _CALENDAR_UNITS:
+            points.append(due - _CALENDAR_UNITS[warning.unit] * float(warning.amount))
+            continue
+        else:
+            offset = total - _working_amount(calendar, warning)
+        if offset > timedelta(0):
+            points.append(calendar.add_working_time(start, offset))
+    return due, sorted(p for p in points if start <= p < due)
+
+
+_CALENDAR_UNITS = {"days": timedelta(days=1), "hours": timedelta(hours=1),
+                   "minutes": timedelta(minutes=1)}  # fmt: skip
+
+
+def _working_amount(calendar: WorkingCalendar, amount: Duration) -> timedelta:
+    unit = {
+        "working_days": calendar.day_length,
+        "working_hours": timedelta(hours=1),
+        "working_minutes": timedelta(minutes=1),
+    }[amount.unit]
+    return unit * float(amount.amount)
+
+
+# --- starting and stopping clocks -------------------------------------------------------------
+
+
+def start_task_clock(
+    ctx: CommandContext,
+    instance: ProcessInstance,
+    task: Task,
+    sla: dict[str, Any],
+    calendar: str | None,
+) -> None:
+    name = sla.get("calendar") or calendar or "default"
+    due, warnings = plan(ctx.calendar(name), ctx.now, sla)
+    task.sla_limit, task.sla_policy = sla["limit"], "basic standard (diagram)"
+    task.calendar_name = name
+    task.due_at, task.warn_at = due, (warnings[0] if warnings else None)
+    for at in warnings:
+        _schedule(ctx, instance, task, "warning", at)
+    _schedule(ctx, instance, task, "deadline", due)
+
+
+def start_case_clock(
+    ctx: CommandContext, instance: ProcessInstance, sla: dict[str, Any], calendar: str | None
+) -> None:
+    due, warnings = plan(ctx.calendar(sla.get("calendar") or calendar), ctx.now, sla)
+    instance.due_at = due
+    for at in warnings:
+        _schedule(ctx, instance, None, "warning", at)
+    _schedule(ctx, instance, None, "deadline", due)
+
+
+def _schedule(
+    ctx: CommandContext, instance: ProcessInstance, task: Task | None, purpose: str, at: datetime
+) -> None:
+    ctx.session.add(Timer(
+        instance=instance,
+        task=task,
+        spiff_task_id=task.spiff_task_id if task is not None else "",
+        element_id=task.element_id if task is not None else "case",
+        name=f"{purpose}: {task.name if task is not None else 'case limit'}",
+        kind="sla",
+        purpose=purpose,
+        interrupting=False,
+        due_at=at,
+        status="waiting",
+        created_at=ctx.now,
+    ))  # fmt: skip
+
+
+def stop_task_clock(ctx: CommandContext, task: Task) -> None:
+    """The task closed: its pending warnings and deadline will never matter."""
+    ctx.session.execute(
+        update(Timer)
+        .where(Timer.task_id == task.id, Timer.status.in_(("waiting", "paused")))
+        .values(status="cancelled", lease_owner=None, lease_until=None)
+    )
+
+
+def stop_case_clock(ctx: CommandContext, instance: ProcessInstance) -> None:
+    ctx.session.execute(
+        update(Timer)
+        .where(
+            Timer.instance_id == instance.id,
+            Timer.kind == "sla",
+            Timer.task_id.is_(None),
+            Timer.status.in_(("waiting", "paused")),
+        )
+        .values(status="cancelled", lease_owner=None, lease_until=None)
+    )
+
+
+# --- firing ---------------------------------------------------------------------------------
+
+
+def fire(ctx: CommandContext, instance: ProcessInstance, timer: Timer) -> bool:
+    """A warning or deadline came due: record it, notify, or coalesce a stale warning."""
+    task = ctx.session.get(Task, timer.task_id) if timer.task_id else None
+    if task is not None and task.state != "open":
+        timer.status = "cancelled"
+        return False
+    if timer.purpose == "warning" and _deadline_passed(ctx, timer):
+        # After downtime: the deadline is due too, so this warning says nothing new.
+        timer.status = "coalesced"
+        payload = {"due_at": timer.due_at.isoformat()}
+        audit.append(
+            ctx, "sla_warning_coalesced", instance=instance, task_id=timer.task_id, payload=payload
+        )
+        return True
+    timer.status, timer.fired_at = "fired", ctx.now
+    kind = "sla_warning" if timer.purpose == "warning" else "sla_breach"
+    holders = [task] if task is not None else _open_tasks(ctx, instance)
+    recorded = []
+    for holder in holders:
+        person = org.responsible_person(ctx.session, holder)
+        superior = org.superior_of(ctx.session, person) if person else None
+        recorded.append({
+            "task_id": holder.id, "task": holder.name,
+            "responsible": person.key if person else None,
+            "department_id": person.department_id if person else None,
+            "superior": superior.key if superior else None,
+        })  # fmt: skip
+        if person is not None:
+            _notify(ctx, kind, instance, holder, person, timer)
+    audit.append(ctx, kind, instance=instance, task_id=timer.task_id, payload={
+        "scope": "task" if task is not None else "case",
+        "due_at": timer.due_at.isoformat(),
+        "late_seconds": round((ctx.now - timer.due_at).total_seconds(), 3),
+        "holders": recorded,
+    })  # fmt: skip
+    return True
+
+
+def _deadline_passed(ctx: CommandContext, warning: Timer) -> bool:
+    same_clock = Timer.task_id == warning.task_id if warning.task_id else Timer.task_id.is_(None)
+    return bool(ctx.session.scalar(
+        select(Timer.id).where(
+            Timer.instance_id == warning.instance_id, Timer.kind == "sla", same_clock,
+            Timer.purpose == "deadline", Timer.due_at <= ctx.now,
+        ).limit(1)
+    ))  # fmt: skip
+
+
+def _open_tasks(ctx: CommandContext, instance: ProcessInstance) -> list[Task]:
+    return list(ctx.session.scalars(
+        select(Task).where(Task.instance_id == instance.id, Task.state == "open")
+    ))  # fmt: skip
+
+
+def _notify(
+    ctx: CommandContext,
+    kind: str,
+    instance: ProcessInstance,
+    task: Task,
+    person: Person,
+    timer: Timer,
+) -> None:
+    calendar = ctx.calendar(task.calendar_name)
+    due = timer.due_at if timer.purpose == "deadline" else task.due_at or timer.due_at
+    left = calendar.working_time_between(ctx.now, due)
+    notice = notices.render(kind, {
+        "person": person.name, "task": task.name, "case": instance.business_key or instance.id,
+        "due": calendar.to_local(due).strftime("%Y-%m-%d %H:%M"),
+        "left": describe_working_time(left, calendar.day_length),
+    })  # fmt: skip
+    channels = [("inapp", person.key)] + ([("email", person.email)] if person.email else [])
+    for channel, recipient in channels:
+        outbox.enqueue(
+            ctx, channel=channel, recipient=recipient, subject=notice.subject, body=notice.body,
+            idempotency_key=f"sla:{timer.id}:{channel}:{person.key}",
+            payload={"kind": kind, "task_id": task.id}, instance_id=instance.id,
+        )  # fmt: skip
+
+
+# --- the traffic light --------------------------------------------------------------------
+
+
+def light(task: Task, now: datetime) -> str:
+    """green / yellow (past the first warning) / red (past the deadline) / paused;
+    met / violated once closed; "none" without a limit."""
+    if task.due_at is None:
+        return "none"
+    if task.state != "open":
+        return "met" if task.ended_at is not None and task.ended_at <= task.due_at else "violated"
+    if task.paused_at is not None:
+        return "paused"
+    if now >= task.due_at:
+        return "red"
+    return "yellow" if task.warn_at is not None and now >= task.warn_at else "green"
+
+
+def view(task: Task, now: datetime, calendar: WorkingCalendar | None) -> dict[str, Any] | None:
+    if task.due_at is None:
+        return None
+    at = task.paused_at or (now if task.state == "open" else task.ended_at or now)
+    left = calendar.working_time_between(at, task.due_at) if calendar else None
+    return {
+        "light": light(task, now),
+        "limit": task.sla_limit,
+        "policy": task.sla_policy,
+        "calendar": task.calendar_name,
+        "due_at": calendar.to_local(task.due_at).isoformat() if calendar else None,
+        "warn_at": calendar.to_local(task.warn_at).isoformat()
+        if calendar and task.warn_at
+        else None,
+        "working_time_left": describe_working_time(left, calendar.day_length)
+        if left is not None
+        else None,
+        "working_seconds_left": int(left.total_seconds()) if left is not None else None,
+        "paused_seconds": task.paused_seconds,
+    }
