@@ -25,8 +25,14 @@ from sqlalchemy import select
 from engine import outbox
 from engine.app import CaseClock
 from engine.delivery import AcquireOutbox, MarkFailed, MarkSent
+from engine.runtime import ClaimTask, StartInstance
 from engine.store import OutboxMessage
 from timers.sender import OutboxSender, SenderConfig, SendResult, message_id
+from timers.worker import Worker
+
+from .helpers import open_tasks
+from .test_deploy import deploy_bytes
+from .test_sla import at, sla_process
 
 # --- real servers --------------------------------------------------------------------
 
@@ -439,3 +445,24 @@ def test_config_from_environment_hides_secrets():
     assert (config.smtp_user, config.smtp_password, config.timeout) == ("caseclock", "s3cret", 3.5)
     assert "s3cret" not in repr(config) and "token=T" not in repr(config)
     assert SenderConfig.from_env({}) == SenderConfig()
+
+
+def test_a_breach_reaches_the_assignee_by_e_mail_through_the_worker(org_app, clock, smtp, config):
+    """End to end: a 3-working-day limit from Wed 30 Sep 2026 runs over National Day and
+    the 调休 Saturday; the worker fires the deadline and the real SMTP server gets the
+    notice in Chinese, once."""
+    clock.set(at("2026-09-30T10:00"))
+    deploy_bytes(org_app, sla_process(warnings=""))
+    instance = org_app.execute(StartInstance("sla", "BJ-E")).id
+    org_app.execute(ClaimTask(open_tasks(org_app, instance)["t"]["id"], "yang"))
+    worker = Worker(org_app, sender=OutboxSender(org_app, config))
+    clock.set(at("2026-10-10T17:29"))
+    assert (worker.run_once().fired, smtp.mailbox.messages) == (0, [])
+    clock.set(at("2026-10-10T17:31"))
+    result = worker.run_once()
+    assert (result.fired, result.sent) == (1, 2)  # the e-mail and the in-app notice
+    [mail] = smtp.mailbox.messages
+    assert mail["To"] == "yang@example.gov.cn"
+    assert mail["Subject"] == "【超期】审核（BJ-E）已于 2026-10-10 17:30 超期"
+    assert "杨审核" in text(mail)
+    assert worker.run_once().sent == 0

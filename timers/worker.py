@@ -22,6 +22,8 @@ from engine.app import CaseClock
 from engine.due_timers import AcquireDueTimers, FireTimer, RecordTimerFailure, ReleaseLeases
 from engine.errors import CaseClockError
 
+from .sender import OutboxSender
+
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 5.0
@@ -32,6 +34,8 @@ BATCH = 50
 class PassResult:
     fired: int = 0
     failed: int = 0
+    sent: int = 0
+    send_failed: int = 0
 
 
 @dataclass
@@ -41,28 +45,41 @@ class WorkerStats:
     passes: int = 0
     fired: int = 0
     failed: int = 0
+    sent: int = 0
+    send_failed: int = 0
 
 
 class Worker:
-    def __init__(self, app: CaseClock, owner: str | None = None, batch: int = BATCH) -> None:
+    def __init__(
+        self,
+        app: CaseClock,
+        owner: str | None = None,
+        batch: int = BATCH,
+        sender: OutboxSender | None = None,
+    ) -> None:
         self.app = app
         self.owner = owner or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self.batch = batch
+        # Notices leave only after the commands that wrote them committed.
+        self.sender = sender or OutboxSender(app, owner=f"{self.owner}-outbox")
         self.stats = WorkerStats()
         self._scheduler: BackgroundScheduler | None = None
 
     def run_once(self) -> PassResult:
-        """Fire everything due now; used by tests and ``caseclock worker --once``."""
+        """Fire everything due now, then send the outbox; ``caseclock worker --once``."""
         result = PassResult()
         while True:
             ids = self.app.execute(AcquireDueTimers(self.owner, self.batch), actor="worker")
             for timer_id in ids:
                 self._fire(timer_id, result)
             if len(ids) < self.batch:
-                self.stats.passes += 1
-                self.stats.fired += result.fired
-                self.stats.failed += result.failed
-                return result
+                break
+        sent = self.sender.run_once()
+        result.sent, result.send_failed = sent.sent, sent.failed
+        self.stats.passes += 1
+        for name in ("fired", "failed", "sent", "send_failed"):
+            setattr(self.stats, name, getattr(self.stats, name) + getattr(result, name))
+        return result
 
     def _fire(self, timer_id: int, result: PassResult) -> None:
         try:
@@ -88,8 +105,9 @@ class Worker:
         except Exception:  # the loop must survive a bad pass (e.g. database restart)
             log.exception("timer pass failed")
             return
-        if result.fired or result.failed:
-            log.info("timers fired=%d failed=%d", result.fired, result.failed)
+        if result.fired or result.failed or result.sent or result.send_failed:
+            log.info("timers fired=%d failed=%d; outbox sent=%d failed=%d",
+                     result.fired, result.failed, result.sent, result.send_failed)  # fmt: skip
 
     def stop(self) -> None:
         """Finish the pass in progress, then give back leases still held."""
@@ -107,7 +125,8 @@ def run_worker(
     worker = Worker(app)
     if once:
         result = worker.run_once()
-        emit(result.__dict__, f"fired {result.fired} timer(s), {result.failed} failed")
+        emit(result.__dict__, f"fired {result.fired} timer(s), {result.failed} failed; "
+             f"sent {result.sent} notice(s), {result.send_failed} failed")  # fmt: skip
         return
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -41,6 +41,8 @@ def metrics() -> Any:
         values["caseclock_worker_timers_fired_total"] = worker.stats.fired
         values["caseclock_worker_timer_failures_total"] = worker.stats.failed
         values["caseclock_worker_passes_total"] = worker.stats.passes
+        values["caseclock_worker_notices_sent_total"] = worker.stats.sent
+        values["caseclock_worker_notice_failures_total"] = worker.stats.send_failed
     lines = []
     for name, value in values.items():
         kind = "counter" if name.endswith("_total") else "gauge"
