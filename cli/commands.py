@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from engine import queries
+from engine.clock_control import DecideExtension, PauseClock, RequestExtension, ResumeClock
 from engine.definitions import DeployDiagrams
 from engine.org import ImportOrg, parse_org_file
 from engine.runtime import (
@@ -24,7 +25,24 @@ from engine.runtime import (
 from . import app_of, emit, main, read_files
 from .output import table
 
-TASK_COLUMNS = ["id", "instance_id", "name", "assignee", "candidate_groups", "due_at"]
+TASK_COLUMNS = [
+    "id",
+    "instance_id",
+    "name",
+    "assignee",
+    "candidate_groups",
+    "due_at",
+    "light",
+    "left",
+]
+
+
+def _with_clock(rows: list[dict]) -> list[dict]:  # type: ignore[type-arg]
+    """Flatten each task's SLA clock into the columns a table shows."""
+    for row in rows:
+        clock = row.get("sla") or {}
+        row["light"], row["left"] = clock.get("light"), clock.get("working_time_left")
+    return rows
 
 
 @main.command()
@@ -79,10 +97,13 @@ def start(ctx: click.Context, key: str, business_key: str | None, data: str | No
 def tasks(ctx: click.Context, user: str | None, group: str | None) -> None:
     """List open tasks, soonest deadline first."""
     app = app_of(ctx)
+    now = app.clock.now()
     rows = app.read(
-        lambda s: queries.tasks(s, app.services.timezone, app.services.org.snapshot(s), user, group)
+        lambda s: queries.tasks(
+            s, app.services.timezone, app.services.org.snapshot(s), user, group, now
+        )
     )
-    emit(ctx, rows, table(rows, TASK_COLUMNS))
+    emit(ctx, rows, table(_with_clock(rows), TASK_COLUMNS))
 
 
 def _task_command(name: str, help_text: str, build) -> None:  # type: ignore[no-untyped-def]
@@ -170,7 +191,8 @@ def message(ctx: click.Context, name: str, business_key: str, data: str | None,
 def instance(ctx: click.Context, instance_id: int) -> None:
     """Show an instance: state, open tasks, waiting timers with due times, history."""
     app = app_of(ctx)
-    view = app.read(lambda s: queries.instance(s, instance_id, app.services.timezone))
+    now = app.clock.now()
+    view = app.read(lambda s: queries.instance(s, instance_id, app.services.timezone, now))
     emit(ctx, view, _instance_text(view))
 
 
@@ -179,7 +201,7 @@ def _instance_text(view: dict) -> str:  # type: ignore[type-arg]
         f"instance {view['id']}  {view['definition']}  key={view['business_key'] or '-'}  "
         f"state={view['state']}",
         f"started {view['started_at']}, ended {view['ended_at'] or '-'}",
-        "", "open tasks:", table(view["open_tasks"], TASK_COLUMNS),
+        "", "open tasks:", table(_with_clock(view["open_tasks"]), TASK_COLUMNS),
         "", "waiting timers:",
         table(view["waiting_timers"], ["element_id", "name", "kind", "interrupting", "due_at"]),
         "", "waiting messages:", table(view["waiting_messages"], ["element_id", "message"]),
@@ -257,3 +279,54 @@ def demo(ctx: click.Context, fresh: bool) -> None:
         app = app_of(ctx)
     lines = seed(app)
     emit(ctx, lines, "\n".join(lines))
+
+
+@main.command()
+@click.argument("task_id", type=int)
+@click.option("--user", required=True, help="The assignee.")
+@click.option("--reason", required=True, help="Why the clock stops, e.g. 等待申请人补正材料.")
+@click.pass_context
+def pause(ctx: click.Context, task_id: int, user: str, reason: str) -> None:
+    """Stop a task's SLA clock (补正): paused working time will not count."""
+    task = app_of(ctx).execute(PauseClock(task_id, user, reason), actor=user)
+    emit(ctx, {"id": task.id, "paused": True}, f"task {task.id}: clock paused")
+
+
+@main.command()
+@click.argument("task_id", type=int)
+@click.option("--user", required=True, help="The assignee.")
+@click.pass_context
+def resume(ctx: click.Context, task_id: int, user: str) -> None:
+    """Restart a paused clock; the deadline moves by the paused working time."""
+    app = app_of(ctx)
+    task = app.execute(ResumeClock(task_id, user), actor=user)
+    due = queries.local(task.due_at, app.services.timezone)
+    emit(ctx, {"id": task.id, "due_at": due}, f"task {task.id}: clock running, due {due}")
+
+
+@main.command()
+@click.argument("task_id", type=int)
+@click.option("--user", required=True, help="The assignee.")
+@click.option("--by", "amount", required=True, help='How much longer, e.g. "2 working days".')
+@click.option("--reason", required=True)
+@click.pass_context
+def extend(ctx: click.Context, task_id: int, user: str, amount: str, reason: str) -> None:
+    """Ask your superior for more time (延期)."""
+    request = app_of(ctx).execute(RequestExtension(task_id, user, amount, reason), actor=user)
+    emit(ctx, {"extension_id": request.id, "status": request.status},
+         f"extension {request.id} requested ({amount}); waiting for your superior")  # fmt: skip
+
+
+@main.command("decide-extension")
+@click.argument("extension_id", type=int)
+@click.option("--user", required=True, help="The requester's superior.")
+@click.option("--approve/--refuse", required=True)
+@click.option("--note", default="")
+@click.pass_context
+def decide_extension(ctx: click.Context, extension_id: int, user: str, approve: bool,
+                     note: str) -> None:  # fmt: skip
+    """Approve or refuse an extension; approval moves the deadline and warnings."""
+    command = DecideExtension(extension_id, user, approve, note)
+    request = app_of(ctx).execute(command, actor=user)
+    emit(ctx, {"extension_id": request.id, "status": request.status},
+         f"extension {request.id} {request.status}")  # fmt: skip

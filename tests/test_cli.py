@@ -88,3 +88,26 @@ def test_demo_seeds_once(cli):
     again = cli("demo").output
     assert "8 cases already present; nothing started" in again
     assert "BJ-2026-0006" in cli("instances", "--state", "completed").output
+
+
+def test_clock_control_from_the_command_line(cli, tmp_path):
+    from .test_sla import sla_process
+
+    diagram = tmp_path / "sla.bpmn"
+    diagram.write_bytes(sla_process(limit="2 working days", warnings="1/2"))
+    cli("deploy", str(diagram))
+    started = json.loads(cli("--json", "start", "sla").output)
+    task = str(started["open_tasks"][0]["id"])
+    cli("claim", task, "--user", "yang")
+    listing = cli("tasks", "--user", "yang").output
+    assert "green" in listing and "working" in listing  # light and time left
+    assert "clock paused" in cli("pause", task, "--user", "yang", "--reason", "补正").output
+    assert "paused" in cli("tasks", "--user", "yang").output
+    assert "clock running" in cli("resume", task, "--user", "yang").output
+    out = cli("extend", task, "--user", "yang", "--by", "1 working day", "--reason", "核查")
+    assert "waiting for your superior" in out.output
+    refused = cli("decide-extension", "1", "--user", "huang", "--approve", ok=False)
+    assert refused.output.startswith("error: only the superior of yang")
+    assert "approved" in cli("decide-extension", "1", "--user", "liu", "--approve").output
+    bad = cli("extend", task, "--user", "yang", "--by", "soon", "--reason", "x", ok=False)
+    assert bad.output.startswith("error: extension: cannot read duration 'soon'")
