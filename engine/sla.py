@@ -19,6 +19,7 @@ time.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
@@ -62,22 +63,31 @@ def read_attributes(el: Any) -> dict[str, Any] | None:
     }
 
 
-def _parse_warning(text: str) -> Fraction | Duration:
-    """``2/3`` or ``67%`` of the limit, or ``1 working day before`` the deadline."""
+@dataclass(frozen=True)
+class _After:
+    """A warning a fixed time after the clock started (as a boundary timer would be)."""
+
+    amount: Duration
+
+
+def _parse_warning(text: str) -> Fraction | Duration | _After:
+    """``2/3`` or ``67%`` of the limit; ``1 working day before`` the deadline; or a plain
+    duration, ``4 working hours``, after the start."""
     if match := _FRACTION.match(text):
         value = Fraction(int(match[1]), int(match[2]))
     elif match := _PERCENT.match(text):
         value = Fraction(match[1]) / 100
-    elif match := _BEFORE.match(text):
-        try:
-            return parse_calendar_duration(match[1])
-        except CalendarError as exc:
-            raise ValueError(f"warning {text!r}: {exc}") from None
     else:
-        raise ValueError(
-            f"warning {text!r}: write a fraction of the limit (2/3, 75%) or a time "
-            "before the deadline (1 working day before)"
-        )
+        before = _BEFORE.match(text)
+        try:
+            amount = parse_calendar_duration(before[1] if before else text)
+        except CalendarError as exc:
+            raise ValueError(
+                f"warning {text!r}: write a fraction of the limit (2/3, 75%), a time before "
+                f"the deadline (1 working day before) or after the start (4 working hours): "
+                f"{exc}"
+            ) from None
+        return amount if before else _After(amount)
     if not 0 < value < 1:
         raise ValueError(f"warning {text!r} must lie strictly between 0 and the limit")
     return value
@@ -96,6 +106,9 @@ def plan(
     points = []
     for text in sla["warnings"]:
         warning = _parse_warning(text)
+        if isinstance(warning, _After):
+            points.append(warning.amount.add_to(calendar, start))
+            continue
         if isinstance(warning, Fraction):
             offset = timedelta(microseconds=int(total / timedelta(microseconds=1) * warning))
         elif warning.unit in _CALENDAR_UNITS:

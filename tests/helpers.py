@@ -19,8 +19,14 @@ def open_tasks(app: CaseClock, instance_id: int) -> dict[str, dict[str, Any]]:
 
 
 def timers(app: CaseClock, instance_id: int) -> dict[str, str]:
-    """Waiting timers of an instance: element id -> due time (local ISO)."""
-    return {t["element_id"]: t["due_at"] for t in view(app, instance_id)["waiting_timers"]}
+    """Waiting timers of an instance: element id (``Task_x:sla deadline`` for SLA
+    clocks) -> due time (local ISO)."""
+    return {
+        t["element_id"] if not t["kind"].startswith("sla") else f"{t['element_id']}:{t['kind']}": t[
+            "due_at"
+        ]
+        for t in view(app, instance_id)["waiting_timers"]
+    }
 
 
 def work(app: CaseClock, instance_id: int, element_id: str, user: str, data: dict) -> None:  # type: ignore[type-arg]

@@ -47,23 +47,28 @@ def test_happy_path_through_four_departments(case_app):
 def test_step_timers_are_projected_with_due_times(case_app, clock):
     case = start(case_app)
     due = timers(case_app, case)
-    # Opened Mon 2026-03-02 09:00 Shanghai: warning PT16H, deadline P1D, case P20D.
-    assert due["Timer_receive_warning"] == "2026-03-03T01:00:00+08:00"
-    assert due["Timer_receive_deadline"] == "2026-03-03T09:00:00+08:00"
-    assert due["Timer_case_deadline"] == "2026-03-22T09:00:00+08:00"
+    # Opened Mon 2026-03-02 09:00 Shanghai. Warning after 4 working hours (09-12, then
+    # 13:30-14:30); deadline 1 working day: counting starts Tuesday, ends 17:30; the case
+    # limit of 20 working days ends Mon 30 Mar. SLA clocks agree with the boundary timers.
+    assert due["Timer_receive_warning"] == "2026-03-02T14:30:00+08:00"
+    assert due["Task_receive:sla warning"] == "2026-03-02T14:30:00+08:00"
+    assert due["Timer_receive_deadline"] == "2026-03-03T17:30:00+08:00"
+    assert due["Task_receive:sla deadline"] == "2026-03-03T17:30:00+08:00"
+    assert due["Timer_case_deadline"] == "2026-03-30T17:30:00+08:00"
+    assert due["case:sla deadline"] == "2026-03-30T17:30:00+08:00"
     clock.advance(timedelta(hours=2))
     work(case_app, case, "Task_receive", "li", RECEIVE)
     due = timers(case_app, case)
-    assert "Timer_receive_warning" not in due
-    assert due["Timer_review_deadline"] == "2026-03-05T11:00:00+08:00"  # P3D from 11:00
+    assert "Timer_receive_warning" not in due and "Task_receive:sla warning" not in due
+    assert due["Timer_review_deadline"] == "2026-03-05T17:30:00+08:00"  # Tue, Wed, Thu
 
 
 def test_warning_fires_without_interrupting_the_step(case_app, clock):
     case = start(case_app)
-    clock.advance(timedelta(hours=15, minutes=59))
+    clock.advance(timedelta(hours=5, minutes=29))
     assert Worker(case_app).run_once().fired == 0
     clock.advance(timedelta(minutes=2))
-    assert Worker(case_app).run_once().fired == 1
+    assert Worker(case_app).run_once().fired == 2  # the boundary timer and the SLA warning
     assert "Task_receive" in open_tasks(case_app, case)  # non-interrupting
     assert "Timer_receive_warning" not in timers(case_app, case)
     history = view(case_app, case)["history"]
@@ -116,7 +121,7 @@ def test_reviewer_cannot_take_reception_work(case_app):
 
 def test_case_deadline_marks_the_case_overdue(case_app, clock):
     case = start(case_app)
-    clock.advance(timedelta(days=20, seconds=1))
+    clock.advance(timedelta(days=28, hours=8, minutes=31))  # Mon 30 Mar 17:31
     Worker(case_app).run_once()
     result = view(case_app, case)
     assert "Timer_case_deadline" not in timers(case_app, case)

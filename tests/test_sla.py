@@ -196,6 +196,7 @@ def test_case_level_limit(org_app, clock):
         ({"limit": "3 weeks"}, "unknown unit"),
         ({"warnings": "3/2"}, "strictly between"),
         ({"warnings": "soon"}, "write a fraction"),
+        ({"warnings": "2 fortnights"}, "unknown unit"),
         ({"extra": 'caseclock:onDeadline="explode"'}, "onDeadline 'explode'"),
     ],
 )
@@ -221,6 +222,16 @@ def test_working_time_boundary_timer(org_app, clock):
     instance = org_app.execute(StartInstance("wt")).id
     [timer] = view(org_app, instance)["waiting_timers"]
     assert (timer["element_id"], timer["due_at"]) == ("late", "2026-10-10T17:30:00+08:00")
+
+
+def test_a_plain_duration_warns_that_long_after_the_start(org_app, started):
+    instance, _ = started(when="2026-03-02T09:00", limit="1 working day",
+                          warnings="4 working hours")  # fmt: skip
+    sla = clock_of(org_app, instance)
+    assert (sla["warn_at"], sla["due_at"]) == (
+        "2026-03-02T14:30:00+08:00",
+        "2026-03-03T17:30:00+08:00",
+    )
 
 
 def test_time_moves_forward_only(org_app, started, clock):
