@@ -6,11 +6,13 @@ only started when the database has none yet.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from engine.app import CaseClock
+from engine.clock import FrozenClock
 from engine.definitions import DeployDiagrams
 from engine.org import ImportOrg, parse_org_file
 from engine.runtime import ClaimTask, CompleteTask, CorrelateMessage, StartInstance
@@ -50,32 +52,41 @@ def _work(app: CaseClock, instance_id: int, user: str, data: dict) -> None:  # t
 
 
 def _case_handling(app: CaseClock) -> list[str]:
-    def start(number: int) -> int:
-        return app.execute(StartInstance("case_handling", f"BJ-2026-{number:04d}"), "li").id
+    """Cases received some days ago, so the demo opens with green, yellow and red clocks."""
+    now = app.clock.now()
 
-    new = start(1)
-    claimed = start(2)
-    app.execute(ClaimTask(_open_task(app, claimed), "li"), actor="li")
-    in_review = start(3)
-    _work(app, in_review, "chen", RECEIVE)
-    waiting_docs = start(4)
-    _work(app, waiting_docs, "li", {**RECEIVE, "documents_complete": False})
-    in_approval = start(5)
-    _work(app, in_approval, "li", RECEIVE)
-    _work(app, in_approval, "yang", {"review_opinion": "pass", "review_comment": "材料齐全"})
-    done = start(6)
-    _work(app, done, "chen", RECEIVE)
-    _work(app, done, "huang", {"review_opinion": "pass"})
-    _work(app, done, "qian", {"decision": "approve"})
-    _work(app, done, "li", {"certificate_no": "JY-3301-2026-0006"})
-    return [
-        f"case {new}: 受理 waiting to be claimed",
-        f"case {claimed}: 受理 claimed by li",
-        f"case {in_review}: 审核 in the reviewers' pool",
-        f"case {waiting_docs}: waiting for the applicant's documents (补正)",
-        f"case {in_approval}: 审批 in the approvers' pool",
-        f"case {done}: concluded (办结)",
-    ]
+    def start(number: int, days_ago: float) -> tuple[CaseClock, int]:
+        # The same database seen at an earlier instant: the case's clocks started then.
+        then = CaseClock(
+            app.settings, FrozenClock(now - timedelta(days=days_ago)), app.services.sandbox
+        )
+        key = f"BJ-2026-{number:04d}"
+        return then, then.execute(StartInstance("case_handling", key), "li").id
+
+    lines = []
+    then, case = start(1, days_ago=6)
+    lines.append(f"case {case}: 受理 unclaimed for 6 days: overdue")
+    then, case = start(2, days_ago=0.1)
+    then.execute(ClaimTask(_open_task(then, case), "li"), actor="li")
+    lines.append(f"case {case}: 受理 claimed by li just now")
+    then, case = start(3, days_ago=3)
+    _work(then, case, "chen", RECEIVE)
+    lines.append(f"case {case}: 审核 in the reviewers' pool for 3 days")
+    then, case = start(4, days_ago=1)
+    _work(then, case, "li", {**RECEIVE, "documents_complete": False})
+    lines.append(f"case {case}: waiting for the applicant's documents (补正)")
+    then, case = start(5, days_ago=2)
+    _work(then, case, "li", RECEIVE)
+    _work(then, case, "yang", {"review_opinion": "pass", "review_comment": "材料齐全"})
+    lines.append(f"case {case}: 审批 in the approvers' pool")
+    then, case = start(6, days_ago=8)
+    _work(then, case, "chen", RECEIVE)
+    _work(then, case, "huang", {"review_opinion": "pass"})
+    _work(then, case, "qian", {"decision": "approve"})
+    _work(then, case, "li", {"certificate_no": "JY-3301-2026-0006"})
+    lines.append(f"case {case}: concluded (办结)")
+    then.close()
+    return lines
 
 
 def _debt_collection(app: CaseClock) -> list[str]:
