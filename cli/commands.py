@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
 from engine import queries
 from engine.clock_control import DecideExtension, PauseClock, RequestExtension, ResumeClock
 from engine.definitions import DeployDiagrams
+from engine.errors import ValidationError
 from engine.org import ImportOrg, parse_org_file
 from engine.runtime import (
     ClaimTask,
@@ -21,6 +24,9 @@ from engine.runtime import (
     UnclaimTask,
     parse_data,
 )
+from engine.standards import RetireStandard, SetStandard
+from engine.standards import standards as standards_view
+from engine.timer_text import TimerTextError, parse_datetime
 
 from . import app_of, emit, main, read_files
 from .output import table
@@ -330,3 +336,66 @@ def decide_extension(ctx: click.Context, extension_id: int, user: str, approve: 
     request = app_of(ctx).execute(command, actor=user)
     emit(ctx, {"extension_id": request.id, "status": request.status},
          f"extension {request.id} {request.status}")  # fmt: skip
+
+
+@main.group("sla")
+def sla_group() -> None:
+    """SLA standards: basic (基本标准) and temporary (临时标准) time limits."""
+
+
+@sla_group.command("set")
+@click.argument("process_key")
+@click.argument("step")
+@click.argument("limit")
+@click.option("--warning", "warnings", multiple=True, help='e.g. "2/3" or "1 working day before".')
+@click.option("--temporary", is_flag=True, help="A temporary standard (needs --from/--to/--when).")
+@click.option("--label", default="", help="Shown on tasks, e.g. 国庆专项.")
+@click.option("--from", "valid_from", help="Temporary window start (ISO; local time if no offset).")
+@click.option("--to", "valid_to", help="Temporary window end (exclusive).")
+@click.option(
+    "--when", "condition", help="Condition over case data, e.g. \"priority == 'urgent'\"."
+)
+@click.option("--priority", default=0, show_default=True, type=int)
+@click.pass_context
+def sla_set(ctx: click.Context, process_key: str, step: str, limit: str,
+            warnings: tuple[str, ...], temporary: bool, label: str, valid_from: str | None,
+            valid_to: str | None, condition: str | None, priority: int) -> None:  # fmt: skip
+    """Set the limit of STEP (a user task id, or * for the whole case) of PROCESS_KEY."""
+    app = app_of(ctx)
+    tz = app.services.timezone
+    command = SetStandard(
+        process_key, step, limit, kind="temporary" if temporary else "basic", label=label,
+        warnings=list(warnings), condition=condition, priority=priority,
+        valid_from=_instant(valid_from, tz), valid_to=_instant(valid_to, tz),
+    )  # fmt: skip
+    standard = app.execute(command, actor="cli")
+    emit(ctx, {"id": standard.id}, f"{standard.kind} standard {standard.id}: "
+         f"{process_key}/{step} = {limit}")  # fmt: skip
+
+
+def _instant(text: str | None, tz: Any) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return parse_datetime(text, tz)
+    except TimerTextError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+@sla_group.command("list")
+@click.option("--process", "process_key")
+@click.pass_context
+def sla_list(ctx: click.Context, process_key: str | None) -> None:
+    """Active standards."""
+    rows = app_of(ctx).read(lambda s: standards_view(s, process_key))
+    emit(ctx, rows, table(rows, ["id", "process", "step", "kind", "label", "limit", "warnings",
+                                 "valid_from", "valid_to", "condition"]))  # fmt: skip
+
+
+@sla_group.command("retire")
+@click.argument("standard_id", type=int)
+@click.pass_context
+def sla_retire(ctx: click.Context, standard_id: int) -> None:
+    """Stop applying a standard to clocks that start from now on."""
+    app_of(ctx).execute(RetireStandard(standard_id), actor="cli")
+    emit(ctx, {"id": standard_id, "active": False}, f"standard {standard_id} retired")

@@ -273,6 +273,7 @@ def extract_meta(tree: etree._ElementTree, process: etree._Element) -> dict[str,
         for m in event.findall("bpmn:messageEventDefinition", NS)
     }
     return {
+        "process_key": process.get("id"),
         "calendar": process.get(f"{{{sla.CASECLOCK_NS}}}calendar"),
         "case_sla": sla.read_attributes(process),
         "user_tasks": user_tasks,

@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from . import sla
+from . import sla, standards
 from .errors import ScriptError
 from .executor import CommandContext
 from .store import MessageSubscription, ProcessInstance, Task, TaskCandidateGroup, Timer
@@ -52,8 +52,7 @@ def sync(
     if completed:
         instance.state = "completed"
         instance.ended_at = ctx.now
-        if meta.get("case_sla"):
-            sla.stop_case_clock(ctx, instance)
+        sla.stop_case_clock(ctx, instance)
     last = workflow.last_task
     data = last.data if last is not None else workflow.data
     instance.data = ctx.services.serializer.data_to_json_safe(data)
@@ -111,8 +110,11 @@ def _open_task(
         candidate_group_rows=[TaskCandidateGroup(group_key=key) for key in groups],
     )
     ctx.session.add(task)
-    if info.get("sla"):
-        sla.start_task_clock(ctx, instance, task, info["sla"], meta.get("calendar"))
+    chosen = standards.in_force(
+        ctx, meta.get("process_key", ""), element_id, spiff_task.data, info.get("sla")
+    )
+    if chosen is not None:
+        sla.start_task_clock(ctx, instance, task, chosen.sla, meta.get("calendar"), chosen.label)
     return task
 
 

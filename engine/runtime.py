@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import bindparam, select
 
-from . import audit, event_subprocesses, forms, projection, sla
+from . import audit, event_subprocesses, forms, projection, sla, standards
 from .definitions import latest_definition
 from .errors import CaseClockError, Conflict, Forbidden, NotFound, ScriptError, ValidationError
 from .executor import CommandContext
@@ -186,8 +186,9 @@ def start_instance(
     # The instance and its first projection rows go out in one flush.
     with ctx.session.no_autoflush:
         ctx.session.add(instance)
-        if meta.get("case_sla"):
-            sla.start_case_clock(ctx, instance, meta["case_sla"], meta.get("calendar"))
+        chosen = standards.in_force(ctx, definition.key, standards.CASE, data, meta.get("case_sla"))
+        if chosen is not None:
+            sla.start_case_clock(ctx, instance, chosen.sla, meta.get("calendar"))
         projection.sync(ctx, instance, meta, workflow, new=True)
         ctx.services.workflows.save(instance, workflow)
     ctx.session.flush()

@@ -9,6 +9,7 @@ from .clock import Clock, SystemClock
 from .org import OrgCache
 from .scripting import Sandbox, SandboxedScriptEngine
 from .serialization import WorkflowSerializer
+from .standards import StandardCache
 from .workflows import DefinitionCache, WorkflowCache
 
 
@@ -39,6 +40,7 @@ class Services:
         self.definitions = DefinitionCache(self.serializer)
         self.workflows = WorkflowCache(self.serializer, settings.workflow_cache_size)
         self.org = OrgCache()
+        self.standards = StandardCache()
 
     def close(self) -> None:
         if self._owns_sandbox:

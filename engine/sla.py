@@ -70,6 +70,11 @@ class _After:
     amount: Duration
 
 
+def check_warning(text: str) -> None:
+    """Raise ValueError if ``text`` is not a warning CaseClock can place."""
+    _parse_warning(text)
+
+
 def _parse_warning(text: str) -> Fraction | Duration | _After:
     """``2/3`` or ``67%`` of the limit; ``1 working day before`` the deadline; or a plain
     duration, ``4 working hours``, after the start."""
@@ -143,10 +148,11 @@ def start_task_clock(
     task: Task,
     sla: dict[str, Any],
     calendar: str | None,
+    policy: str,
 ) -> None:
     name = sla.get("calendar") or calendar or "default"
     due, warnings = plan(ctx.calendar(name), ctx.now, sla)
-    task.sla_limit, task.sla_policy = sla["limit"], "basic standard (diagram)"
+    task.sla_limit, task.sla_policy = sla["limit"], policy
     task.calendar_name = name
     task.due_at, task.warn_at = due, (warnings[0] if warnings else None)
     for at in warnings:

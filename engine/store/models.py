@@ -335,3 +335,31 @@ class SlaExtension(Base):
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class SlaStandard(Base):
+    """A time limit set outside the diagram: the basic standard (基本标准) of a step, or
+    a temporary standard (临时标准) for a date window and/or cases matching a condition.
+
+    ``step`` is a user task id, or ``"*"`` for the whole case (整体时限).
+    """
+
+    __tablename__ = "sla_standard"
+    __table_args__ = (Index(None, "process_key", "step", "active"),)
+
+    id: Mapped[pk]
+    process_key: Mapped[key_str]
+    step: Mapped[key_str]
+    kind: Mapped[str] = mapped_column(String(20))  # basic | temporary
+    label: Mapped[short_str]
+    limit: Mapped[str] = mapped_column(String(100))
+    warnings: Mapped[list[Any]]
+    on_deadline: Mapped[str] = mapped_column(String(20), default="notify")
+    calendar: Mapped[str | None] = mapped_column(String(100))
+    valid_from: Mapped[datetime | None]
+    valid_to: Mapped[datetime | None]
+    condition: Mapped[str | None] = mapped_column(Text)  # restricted Python over case data
+    priority: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[key_str]
