@@ -9,7 +9,13 @@ from typing import Any
 import click
 
 from engine import queries
-from engine.clock_control import DecideExtension, PauseClock, RequestExtension, ResumeClock
+from engine.clock_control import (
+    DecideExtension,
+    PauseClock,
+    RecomputeClocks,
+    RequestExtension,
+    ResumeClock,
+)
 from engine.definitions import DeployDiagrams
 from engine.errors import ValidationError
 from engine.org import ImportOrg, parse_org_file
@@ -399,3 +405,12 @@ def sla_retire(ctx: click.Context, standard_id: int) -> None:
     """Stop applying a standard to clocks that start from now on."""
     app_of(ctx).execute(RetireStandard(standard_id), actor="cli")
     emit(ctx, {"id": standard_id, "active": False}, f"standard {standard_id} retired")
+
+
+@sla_group.command("recompute")
+@click.option("--calendar", help="Only clocks measured in this calendar.")
+@click.pass_context
+def sla_recompute(ctx: click.Context, calendar: str | None) -> None:
+    """Re-plan open deadlines (calendar overrides do this by themselves)."""
+    moved = app_of(ctx).execute(RecomputeClocks(calendar), actor="cli")
+    emit(ctx, {"moved": moved}, f"{moved} open clock(s) moved")

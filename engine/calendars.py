@@ -110,6 +110,7 @@ class OverrideDay:
             "calendar": self.calendar, "day": self.day.isoformat(), "kind": self.kind,
             "note": self.note, "before": before,
         })  # fmt: skip
+        _recompute(ctx, self.calendar)
         return override
 
 
@@ -131,7 +132,16 @@ class RemoveOverride:
         audit.append(ctx, self.name, payload={
             "calendar": self.calendar, "day": self.day.isoformat(), "before": override.kind,
         })  # fmt: skip
+        _recompute(ctx, self.calendar)
         return override.kind
+
+
+def _recompute(ctx: CommandContext, calendar: str) -> None:
+    """Open deadlines measured in this calendar move with it, in the same transaction."""
+    from .clock_control import RecomputeClocks
+
+    ctx.session.flush()
+    RecomputeClocks(calendar)(ctx)
 
 
 # --- loading ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from sqlalchemy import select
 
-from . import audit
+from . import audit, sla
 from .calendar import CalendarError, WorkingCalendar
 from .calendar import parse_duration as parse_calendar_duration
 from .errors import Conflict, Forbidden, NotFound, ValidationError
@@ -183,6 +183,7 @@ class DecideExtension:
                 _reopen_deadline(ctx, instance, task)  # it had fired: the task is late
                 timers = _clock_timers(ctx, task, ("waiting", "paused"))
             _shift(ctx, instance, task, timers, calendar, amount)
+            task.extended_seconds += int(amount.total_seconds())
             payload["due_at"] = task.due_at.isoformat()
         audit.append(ctx, "decide_extension", instance=instance, task_id=task.id, payload=payload)
         return request
@@ -207,3 +208,62 @@ def _reopen_deadline(ctx: CommandContext, instance: ProcessInstance, task: Task)
         status="paused" if task.paused_at else "waiting", created_at=ctx.now,
     ))  # fmt: skip
     ctx.session.flush()
+
+
+class RecomputeClocks:
+    """Re-plan every open task's pending instants, e.g. after a calendar changed.
+
+    An instant is a function of the task's start, limit and warnings, the working time
+    it was paused and extended by, and its calendar; only the calendar can have changed,
+    so recomputing from those gives what the clock would have been all along. Warnings
+    that already fired stay fired.
+    """
+
+    name = "recompute_clocks"
+
+    def __init__(self, calendar: str | None = None) -> None:
+        self.calendar = calendar
+
+    def __call__(self, ctx: CommandContext) -> int:
+        query = select(Task).where(Task.state == "open", Task.sla_limit.is_not(None))
+        if self.calendar:
+            query = query.where(Task.calendar_name == self.calendar)
+        moved = 0
+        for task in list(ctx.session.scalars(query)):
+            moved += self._replan(ctx, task)
+        if moved:
+            audit.append(ctx, "recompute_clocks", payload={"calendar": self.calendar,
+                                                             "moved": moved})  # fmt: skip
+        return moved
+
+    def _replan(self, ctx: CommandContext, task: Task) -> int:
+        instance = lock_instance(ctx, task.instance_id)
+        calendar = ctx.calendar(task.calendar_name)
+        shift = timedelta(seconds=task.paused_seconds + task.extended_seconds)
+        plan = {"limit": task.sla_limit, "warnings": task.sla_warnings or []}
+        due, warnings = sla.plan(calendar, task.created_at, plan)
+        due, warnings = (
+            calendar.add_working_time(due, shift) if shift else due,
+            [calendar.add_working_time(w, shift) if shift else w for w in warnings],
+        )
+        timers = ctx.session.scalars(
+            select(Timer).where(Timer.task_id == task.id).order_by(Timer.due_at, Timer.id)
+        ).all()
+        done = sum(
+            1 for t in timers if t.purpose == "warning" and t.status in ("fired", "coalesced")
+        )
+        pending = [t for t in timers if t.status in ("waiting", "paused")]
+        targets = iter(warnings[done:])
+        changed = 0
+        for timer in pending:
+            target = due if timer.purpose == "deadline" else next(targets, timer.due_at)
+            if timer.due_at != target:
+                timer.due_at, timer.lease_owner, timer.lease_until = target, None, None
+                changed += 1
+        if (task.due_at, task.warn_at) != (due, warnings[0] if warnings else None):
+            task.due_at, task.warn_at = due, warnings[0] if warnings else None
+            changed += 1
+        if changed:
+            audit.append(ctx, "recompute_clock", instance=instance, task_id=task.id,
+                         payload={"due_at": due.isoformat()})  # fmt: skip
+        return 1 if changed else 0

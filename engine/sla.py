@@ -152,7 +152,7 @@ def start_task_clock(
 ) -> None:
     name = sla.get("calendar") or calendar or "default"
     due, warnings = plan(ctx.calendar(name), ctx.now, sla)
-    task.sla_limit, task.sla_policy = sla["limit"], policy
+    task.sla_limit, task.sla_warnings, task.sla_policy = sla["limit"], sla["warnings"], policy
     task.calendar_name = name
     task.due_at, task.warn_at = due, (warnings[0] if warnings else None)
     for at in warnings:

@@ -238,3 +238,17 @@ def test_time_moves_forward_only(org_app, started, clock):
     """Guard: the FrozenClock is never set backwards by these tests."""
     started()
     assert clock.now() >= at("2026-09-30T10:00") - timedelta(seconds=1)
+
+
+def test_a_calendar_override_moves_open_deadlines(org_app, started):
+    from engine.calendars import OverrideDay
+
+    instance, _ = started(when="2026-03-02T09:00", limit="3 working days", warnings="2/3")
+    assert clock_of(org_app, instance)["due_at"] == "2026-03-05T17:30:00+08:00"
+    org_app.execute(OverrideDay("2026-03-04", "holiday", note="临时停电"), actor="admin")
+    sla = clock_of(org_app, instance)
+    assert sla["due_at"] == "2026-03-06T17:30:00+08:00"  # Wed no longer counts
+    history = [e["command"] for e in view(org_app, instance)["history"]]
+    assert history[-1] == "recompute_clock"
+    timers = {t["kind"]: t["due_at"] for t in view(org_app, instance)["waiting_timers"]}
+    assert timers["sla deadline"] == "2026-03-06T17:30:00+08:00"

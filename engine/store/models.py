@@ -185,7 +185,11 @@ class Task(Base):
     due_at: Mapped[datetime | None]
     warn_at: Mapped[datetime | None]
     paused_at: Mapped[datetime | None]
-    paused_seconds: Mapped[int] = mapped_column(default=0)  # working time spent paused
+    sla_warnings: Mapped[list[Any] | None]
+    # Working time the clock was stopped (补正) or extended (延期) by: with the start,
+    # limit, warnings and calendar, they determine every instant of the clock.
+    paused_seconds: Mapped[int] = mapped_column(default=0)
+    extended_seconds: Mapped[int] = mapped_column(default=0)
 
     instance: Mapped[ProcessInstance] = relationship()
     candidate_group_rows: Mapped[list[TaskCandidateGroup]] = relationship(
