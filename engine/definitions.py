@@ -19,7 +19,7 @@ from lxml import etree
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import select
 
-from . import audit, safexml, sla
+from . import audit, notices, safexml, sla
 from .errors import DeploymentError, NotFound, ScriptError
 from .executor import CommandContext
 from .parser import BPMN_NS, CAMUNDA_NS, DMN_NAMESPACES, TIMER_TAGS, CaseClockParser
@@ -128,6 +128,10 @@ def _check_process(process: etree._Element, name: str) -> list[Problem]:
             problems.append(Problem(name, element_id, "no incoming sequence flow"))
         if local == "userTask":
             problems += _check_sla(el, name)
+        notice = el.get(f"{{{sla.CASECLOCK_NS}}}notifyApplicant")
+        if notice and notice not in notices.TEMPLATES:
+            problems.append(Problem(name, element_id, f"notifyApplicant: no notice {notice!r}; "
+                                    f"known: {', '.join(notices.TEMPLATES)}"))  # fmt: skip
     return problems
 
 
@@ -283,6 +287,11 @@ def extract_meta(tree: etree._ElementTree, process: etree._Element) -> dict[str,
         "timers": timers,
         "message_starts": message_starts,
         "event_subprocesses": _event_subprocesses(process, messages),
+        "applicant_notices": {
+            el.get("id"): el.get(f"{{{sla.CASECLOCK_NS}}}notifyApplicant")
+            for el in process.iter()
+            if el.get(f"{{{sla.CASECLOCK_NS}}}notifyApplicant")
+        },
     }
 
 

@@ -35,6 +35,29 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "breach has been recorded. Please act on it now.",
         ),
     },
+    # To the applicant, where the diagram says so (caseclock:notifyApplicant).
+    "documents_needed": {
+        "zh-CN": (
+            "【补正通知】您申请的“{matter}”（{case}）需要补充材料",
+            "{applicant_name}：您申请的“{matter}”（办件编号 {case}）材料不全，请补充材料后"
+            "提交。补正期间办理时限暂停计算。",
+        ),
+        "en": (
+            "[Documents needed] {matter} ({case})",
+            '{applicant_name}: your application "{matter}" (case {case}) is missing '
+            "documents. Please supply them; the time limit is paused meanwhile.",
+        ),
+    },
+    "case_concluded": {
+        "zh-CN": (
+            "【办结通知】您申请的“{matter}”（{case}）已办结",
+            "{applicant_name}：您申请的“{matter}”（办件编号 {case}）已办结，感谢您的耐心等待。",
+        ),
+        "en": (
+            "[Concluded] {matter} ({case})",
+            '{applicant_name}: your application "{matter}" (case {case}) has been concluded.',
+        ),
+    },
 }
 
 
@@ -47,4 +70,12 @@ class Notice:
 def render(kind: str, values: dict[str, Any], locale: str = DEFAULT_LOCALE) -> Notice:
     by_locale = TEMPLATES[kind]
     subject, body = by_locale.get(locale) or by_locale[DEFAULT_LOCALE]
-    return Notice(subject.format(**values), body.format(**values))
+    fields = _Blank(values)
+    return Notice(subject.format_map(fields), body.format_map(fields))
+
+
+class _Blank(dict[str, Any]):
+    """Case data may lack a field a template names: show it empty, never fail."""
+
+    def __missing__(self, key: str) -> str:
+        return ""

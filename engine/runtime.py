@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import bindparam, select
 
-from . import audit, event_subprocesses, forms, projection, sla, standards
+from . import applicant_notices, audit, event_subprocesses, forms, projection, sla, standards
 from .definitions import latest_definition
 from .errors import CaseClockError, Conflict, Forbidden, NotFound, ScriptError, ValidationError
 from .executor import CommandContext
@@ -124,6 +124,7 @@ def finish(
 ) -> list[Task]:
     opened = projection.sync(ctx, instance, definition.meta, workflow)
     ctx.services.workflows.save(instance, workflow)
+    applicant_notices.send(ctx, instance, definition.meta, workflow)
     return opened
 
 
@@ -193,6 +194,7 @@ def start_instance(
         ctx.services.workflows.save(instance, workflow)
     ctx.session.flush()
     ctx.touched.add(instance.id)
+    applicant_notices.send(ctx, instance, meta, workflow)
     ctx.services.workflows.remember(instance, workflow)
     audit.append(ctx, "start", instance=instance, payload={
         "definition": definition.label,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from engine.errors import Forbidden, ValidationError
 from engine.runtime import ClaimTask, CompleteTask, CorrelateMessage, StartInstance
+from engine.store import OutboxMessage
 from timers.worker import Worker
 
 from .conftest import SHIPPED, deploy
@@ -128,3 +130,26 @@ def test_case_deadline_marks_the_case_overdue(case_app, clock):
     assert "Task_receive" in open_tasks(case_app, case)  # non-interrupting
     fired = {e["payload"]["timer"] for e in result["history"] if e["command"] == "timer_fired"}
     assert "Timer_case_deadline" in fired
+
+
+def test_the_applicant_is_told_at_补正_and_at_办结(case_app):
+    contact = {"applicant_email": "zhangsan@example.com", "applicant_mobile": "13900000000"}
+    case = start(case_app, "BJ-N")
+    work(case_app, case, "Task_receive", "li", {**RECEIVE, **contact, "documents_complete": False})
+    case_app.execute(CorrelateMessage("documents_supplied", "BJ-N"))
+    work(case_app, case, "Task_receive", "li", {**RECEIVE, **contact})
+    work(case_app, case, "Task_review", "yang", {"review_opinion": "pass"})
+    work(case_app, case, "Task_approve", "qian", {"decision": "approve"})
+    work(case_app, case, "Task_conclude", "li", {"certificate_no": "JY-9"})
+    sent = case_app.read(
+        lambda s: [(m.channel, m.recipient, m.subject)
+                   for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+    )  # fmt: skip
+    needed = "【补正通知】您申请的“食品经营许可证”（BJ-N）需要补充材料"
+    done = "【办结通知】您申请的“食品经营许可证”（BJ-N）已办结"
+    assert sent == [
+        ("email", "zhangsan@example.com", needed),
+        ("sms", "13900000000", needed),
+        ("email", "zhangsan@example.com", done),
+        ("sms", "13900000000", done),
+    ]
