@@ -20,6 +20,8 @@ class Settings:
     script_wall_time: float = 1.0
     script_memory_bytes: int = 256 * 2**20
     workflow_cache_size: int = 2000
+    # SLA warnings notified per task; later ones are recorded but not sent.
+    max_reminders: int = 3
 
 
 class Services:

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from . import audit, notices, org, outbox
 from .calendar import CalendarError, Duration, WorkingCalendar, describe_working_time
@@ -230,6 +230,10 @@ def fire(ctx: CommandContext, instance: ProcessInstance, timer: Timer) -> bool:
     timer.status, timer.fired_at = "fired", ctx.now
     kind = "sla_warning" if timer.purpose == "warning" else "sla_breach"
     holders = [task] if task is not None else _open_tasks(ctx, instance)
+    # Reminders stop at a cap per task (a breach is always told).
+    notify = (
+        kind == "sla_breach" or _reminders_sent(ctx, timer) < ctx.services.settings.max_reminders
+    )
     recorded = []
     for holder in holders:
         person = org.responsible_person(ctx.session, holder)
@@ -240,15 +244,26 @@ def fire(ctx: CommandContext, instance: ProcessInstance, timer: Timer) -> bool:
             "department_id": person.department_id if person else None,
             "superior": superior.key if superior else None,
         })  # fmt: skip
-        if person is not None:
+        if person is not None and notify:
             _notify(ctx, kind, instance, holder, person, timer)
     audit.append(ctx, kind, instance=instance, task_id=timer.task_id, payload={
         "scope": "task" if task is not None else "case",
         "due_at": timer.due_at.isoformat(),
         "late_seconds": round((ctx.now - timer.due_at).total_seconds(), 3),
         "holders": recorded,
+        "notified": notify,
     })  # fmt: skip
     return True
+
+
+def _reminders_sent(ctx: CommandContext, warning: Timer) -> int:
+    same_clock = Timer.task_id == warning.task_id if warning.task_id else Timer.task_id.is_(None)
+    return ctx.session.scalar(
+        select(func.count()).select_from(Timer).where(
+            Timer.instance_id == warning.instance_id, Timer.kind == "sla", same_clock,
+            Timer.purpose == "warning", Timer.status == "fired", Timer.id != warning.id,
+        )
+    ) or 0  # fmt: skip
 
 
 def _deadline_passed(ctx: CommandContext, warning: Timer) -> bool:

@@ -252,3 +252,20 @@ def test_a_calendar_override_moves_open_deadlines(org_app, started):
     assert history[-1] == "recompute_clock"
     timers = {t["kind"]: t["due_at"] for t in view(org_app, instance)["waiting_timers"]}
     assert timers["sla deadline"] == "2026-03-06T17:30:00+08:00"
+
+
+def test_reminders_stop_at_the_cap_but_the_breach_is_always_told(org_app, started, clock):
+    instance, _ = started(
+        when="2026-03-02T09:00", limit="5 working days",
+        warnings="1/5; 2/5; 3/5; 4/5; 1 working hour before",
+    )  # fmt: skip
+    for day in ("03", "04", "05", "06", "09"):  # each warning, then the deadline
+        clock.set(at(f"2026-03-{day}T17:29"))
+        Worker(org_app).run_once()
+    clock.set(at("2026-03-09T17:31"))
+    Worker(org_app).run_once()
+    history = view(org_app, instance)["history"]
+    told = [e["payload"]["notified"] for e in history if e["command"].startswith("sla_")]
+    assert told == [True, True, True, False, False, True]  # cap 3, then the breach
+    kinds = org_app.read(lambda s: s.scalars(select(OutboxMessage.payload)).all())
+    assert [k["kind"] for k in kinds].count("sla_warning") == 6  # 3 reminders x 2 channels
