@@ -17,6 +17,7 @@ from engine.clock_control import (
     ResumeClock,
 )
 from engine.definitions import DeployDiagrams
+from engine.digests import ComposeDigests
 from engine.errors import ValidationError
 from engine.org import ImportOrg, parse_org_file
 from engine.runtime import (
@@ -414,3 +415,11 @@ def sla_recompute(ctx: click.Context, calendar: str | None) -> None:
     """Re-plan open deadlines (calendar overrides do this by themselves)."""
     moved = app_of(ctx).execute(RecomputeClocks(calendar), actor="cli")
     emit(ctx, {"moved": moved}, f"{moved} open clock(s) moved")
+
+
+@main.command()
+@click.pass_context
+def digest(ctx: click.Context) -> None:
+    """Compose the daily digest e-mails now (the worker does it every morning at 08:30)."""
+    composed = app_of(ctx).execute(ComposeDigests(), actor="cli")
+    emit(ctx, {"digests": composed}, f"composed {composed} digest(s)")

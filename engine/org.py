@@ -174,6 +174,8 @@ class ImportOrg:
             person.name = row.get("name") or person.name
             person.email = row.get("email") or person.email
             person.phone = str(row["phone"]) if row.get("phone") else person.phone
+            if "digest" in row:
+                person.digest = bool(row["digest"])
             if row.get("department"):
                 person.department_id = _ref(departments, row["department"], "department").id
             summary.people += 1

@@ -26,7 +26,9 @@ def enqueue(
     idempotency_key: str,
     payload: dict[str, Any] | None = None,
     instance_id: int | None = None,
+    hold: bool = False,
 ) -> OutboxMessage:
+    """``hold``: keep the message for a digest (:mod:`engine.digests`) instead of sending."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
     existing = ctx.session.scalars(
@@ -43,7 +45,7 @@ def enqueue(
         payload=payload or {},
         idempotency_key=idempotency_key,
         instance_id=instance_id,
-        status="pending",
+        status="held" if hold else "pending",
         attempts=0,
         next_attempt_at=ctx.now,
     )

@@ -303,7 +303,10 @@ def _notify(
         outbox.enqueue(
             ctx, channel=channel, recipient=recipient, subject=notice.subject, body=notice.body,
             idempotency_key=f"sla:{timer.id}:{channel}:{person.key}",
-            payload={"kind": kind, "task_id": task.id}, instance_id=instance.id,
+            payload={"kind": kind, "task_id": task.id, "person": person.key},
+            instance_id=instance.id,
+            # Warnings to someone who chose a digest wait for it; a breach goes at once.
+            hold=channel == "email" and person.digest and kind == "sla_warning",
         )  # fmt: skip
 
 

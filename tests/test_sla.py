@@ -10,7 +10,9 @@ from sqlalchemy import select
 
 from engine import queries
 from engine.clock_control import DecideExtension, PauseClock, RequestExtension, ResumeClock
+from engine.digests import ComposeDigests
 from engine.errors import Conflict, DeploymentError, Forbidden
+from engine.org import ImportOrg
 from engine.runtime import ClaimTask, CompleteTask, StartInstance
 from engine.store import OutboxMessage
 from timers.worker import Worker
@@ -269,3 +271,22 @@ def test_reminders_stop_at_the_cap_but_the_breach_is_always_told(org_app, starte
     assert told == [True, True, True, False, False, True]  # cap 3, then the breach
     kinds = org_app.read(lambda s: s.scalars(select(OutboxMessage.payload)).all())
     assert [k["kind"] for k in kinds].count("sla_warning") == 6  # 3 reminders x 2 channels
+
+
+def test_a_person_who_wants_a_digest_gets_one_mail(org_app, started, clock):
+    org_app.execute(ImportOrg({"departments": [], "groups": [],
+                               "people": [{"key": "yang", "digest": True}]}))  # fmt: skip
+    started(when="2026-03-02T09:00", limit="3 working days", warnings="1/3; 2/3")
+    clock.set(at("2026-03-05T17:00"))
+    Worker(org_app).run_once()
+    held = org_app.read(lambda s: s.scalars(
+        select(OutboxMessage).where(OutboxMessage.status == "held")).all())  # fmt: skip
+    assert [m.channel for m in held] == ["email", "email"]  # the in-app ones went at once
+    assert org_app.execute(ComposeDigests()) == 1
+    assert org_app.execute(ComposeDigests()) == 0
+    [mail] = org_app.read(lambda s: s.scalars(
+        select(OutboxMessage).where(OutboxMessage.payload["kind"].as_string() == "digest")
+    ).all())  # fmt: skip
+    assert mail.subject == "【每日汇总】2 条办件预警（2026-03-05）"
+    assert mail.recipient == "yang@example.gov.cn" and mail.status == "pending"
+    assert mail.body.count("【预警】") == 2

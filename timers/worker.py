@@ -19,6 +19,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from engine.app import CaseClock
+from engine.digests import ComposeDigests
 from engine.due_timers import AcquireDueTimers, FireTimer, RecordTimerFailure, ReleaseLeases
 from engine.errors import CaseClockError
 
@@ -27,6 +28,7 @@ from .sender import OutboxSender
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 5.0
+DIGEST_AT = (8, 30)  # local time of the daily digest e-mails
 BATCH = 50
 
 
@@ -96,6 +98,10 @@ class Worker:
         self._scheduler.add_job(
             self._tick, "interval", seconds=interval, max_instances=1, coalesce=True
         )
+        self._scheduler.add_job(
+            self._digest, "cron", hour=DIGEST_AT[0], minute=DIGEST_AT[1],
+            timezone=self.app.services.timezone, max_instances=1, coalesce=True,
+        )  # fmt: skip
         self._scheduler.start()
         log.info("timer worker %s polling every %.1fs", self.owner, interval)
 
@@ -108,6 +114,14 @@ class Worker:
         if result.fired or result.failed or result.sent or result.send_failed:
             log.info("timers fired=%d failed=%d; outbox sent=%d failed=%d",
                      result.fired, result.failed, result.sent, result.send_failed)  # fmt: skip
+
+    def _digest(self) -> None:
+        try:
+            composed = self.app.execute(ComposeDigests(), actor="worker")
+        except Exception:
+            log.exception("digest failed")
+            return
+        log.info("composed %d digest(s)", composed)
 
     def stop(self) -> None:
         """Finish the pass in progress, then give back leases still held."""

@@ -49,6 +49,8 @@ class Person(Base):
     department_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("department.id"))
     superior_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("person.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    # Warnings by e-mail gathered into one daily digest instead of one mail each.
+    digest: Mapped[bool] = mapped_column(default=False)
 
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
 
