@@ -18,15 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from .executor import CommandContext
 from .store import OutboxMessage
+from .store.leases import backoff, lease_batch
 
 DEFAULT_LEASE = timedelta(minutes=2)
 DEFAULT_MAX_ATTEMPTS = 8
-FIRST_BACKOFF = timedelta(seconds=30)
-MAX_BACKOFF = timedelta(hours=1)
 MAX_ERROR_CHARS = 2000
 
 
@@ -47,11 +46,6 @@ class LeasedMessage:
     lease_until: datetime
 
 
-def backoff(attempts: int) -> timedelta:
-    """Delay before the next try after ``attempts`` failures: 30 s, 1 min, 2 min … 1 h."""
-    return min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
-
-
 class AcquireOutbox:
     name = "acquire_outbox"
 
@@ -60,20 +54,14 @@ class AcquireOutbox:
 
     def __call__(self, ctx: CommandContext) -> list[LeasedMessage]:
         """Lease due, pending messages whose lease is free or expired, oldest first."""
-        rows = ctx.session.scalars(
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.status == "pending",
-                OutboxMessage.next_attempt_at <= ctx.now,
-                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < ctx.now),
-            )
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(self.limit)
-            .with_for_update(skip_locked=True)
-        ).all()
+        rows = lease_batch(
+            ctx.session, OutboxMessage,
+            OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= ctx.now,
+            order_by=(OutboxMessage.next_attempt_at, OutboxMessage.id), limit=self.limit,
+            owner=self.owner, until=ctx.now + self.lease, now=ctx.now,
+        )  # fmt: skip
         leased = []
         for row in rows:
-            row.lease_owner, row.lease_until = self.owner, ctx.now + self.lease
             leased.append(
                 LeasedMessage(
                     id=row.id,

@@ -15,15 +15,15 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import update
 
 from . import audit, sla
 from .executor import CommandContext
 from .runtime import definition_of, finish, load_workflow, lock_instance, run_engine
 from .store import Timer
+from .store.leases import backoff, lease_batch
 
 DEFAULT_LEASE = timedelta(minutes=5)
-MAX_BACKOFF = timedelta(hours=1)
 
 
 class AcquireDueTimers:
@@ -33,20 +33,11 @@ class AcquireDueTimers:
         self.owner, self.limit, self.lease = owner, limit, lease
 
     def __call__(self, ctx: CommandContext) -> list[int]:
-        """Lock contract: rows are locked (PostgreSQL) until this command commits."""
-        rows = ctx.session.scalars(
-            select(Timer)
-            .where(
-                Timer.status == "waiting",
-                Timer.due_at <= ctx.now,
-                or_(Timer.lease_until.is_(None), Timer.lease_until < ctx.now),
-            )
-            .order_by(Timer.due_at, Timer.id)
-            .limit(self.limit)
-            .with_for_update(skip_locked=True)
-        ).all()
-        for row in rows:
-            row.lease_owner, row.lease_until = self.owner, ctx.now + self.lease
+        rows = lease_batch(
+            ctx.session, Timer, Timer.status == "waiting", Timer.due_at <= ctx.now,
+            order_by=(Timer.due_at, Timer.id), limit=self.limit, owner=self.owner,
+            until=ctx.now + self.lease, now=ctx.now,
+        )  # fmt: skip
         return [row.id for row in rows]
 
 
@@ -103,8 +94,7 @@ class RecordTimerFailure:
         instance = lock_instance(ctx, timer.instance_id)
         timer.attempts += 1
         timer.last_error = self.error
-        backoff = min(timedelta(seconds=30) * 2 ** (timer.attempts - 1), MAX_BACKOFF)
-        timer.lease_owner, timer.lease_until = "backoff", ctx.now + backoff
+        timer.lease_owner, timer.lease_until = "backoff", ctx.now + backoff(timer.attempts)
         audit.append(ctx, "timer_failed", instance=instance, payload={
             "timer": timer.element_id, "attempts": timer.attempts, "error": self.error,
         })  # fmt: skip

@@ -9,14 +9,17 @@ reachable the tests fail, they never skip.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import text
 
+from cli import main
 from engine.app import CaseClock
 from engine.clock import FrozenClock
 from engine.definitions import DeployDiagrams
@@ -86,6 +89,21 @@ def org_app(app: CaseClock) -> CaseClock:
     path = ROOT / "demo" / "org.yaml"
     app.execute(ImportOrg(parse_org_file(path.name, path.read_bytes())))
     return app
+
+
+@pytest.fixture
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """Run ``caseclock`` as a user types it, on this test's (initialised) database."""
+    monkeypatch.setenv("CASECLOCK_DATABASE_URL", database_url)
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True) -> Any:
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        assert (result.exit_code == 0) == ok, result.output
+        return result
+
+    run("init")
+    return run
 
 
 def deploy(app: CaseClock, *paths: Path) -> list:

@@ -14,20 +14,6 @@ from click.testing import CliRunner
 from cli import main
 
 
-@pytest.fixture
-def cli(database_url, monkeypatch):
-    monkeypatch.setenv("CASECLOCK_DATABASE_URL", database_url)
-    runner = CliRunner()
-
-    def run(*args: str, ok: bool = True):
-        result = runner.invoke(main, list(args), catch_exceptions=False)
-        assert (result.exit_code == 0) == ok, result.output
-        return result
-
-    run("init")
-    return run
-
-
 def test_add_prints_the_deadline_in_iso_with_offset(cli):
     # Thu 24 Sep 10:00 + 3 working days: 25-27 Mid-Autumn, then 28, 29, 30 Sep.
     assert cli("calendar", "add", "2026-09-24T10:00", "3 working days").stdout == (

@@ -5,26 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
-
-from cli import main
 
 from .conftest import ROOT, SHIPPED
 
 
 @pytest.fixture
-def cli(database_url, monkeypatch):
-    monkeypatch.setenv("CASECLOCK_DATABASE_URL", database_url)
-    runner = CliRunner()
-
-    def run(*args: str, ok: bool = True):
-        result = runner.invoke(main, list(args), catch_exceptions=False)
-        assert (result.exit_code == 0) == ok, result.output
-        return result
-
-    run("init")
-    run("org", "import", str(ROOT / "demo" / "org.yaml"))
-    return run
+def cli(cli):
+    """The command line on an initialised database with the demo organisation."""
+    cli("org", "import", str(ROOT / "demo" / "org.yaml"))
+    return cli
 
 
 def test_a_case_from_the_command_line(cli):
