@@ -35,7 +35,7 @@ from engine.standards import RetireStandard, SetStandard
 from engine.standards import standards as standards_view
 from engine.timer_text import TimerTextError, parse_datetime
 
-from . import app_of, emit, main, read_files
+from . import app_of, emit, logs, main, read_files
 from .output import table
 
 TASK_COLUMNS = [
@@ -255,6 +255,7 @@ def org_import(ctx: click.Context, file: str) -> None:
 @click.pass_context
 def worker(ctx: click.Context, once: bool, interval: float) -> None:
     """Run the timer worker (several may run against one PostgreSQL database)."""
+    logs.configure()
     from timers.worker import run_worker
 
     run_worker(app_of(ctx), once=once, interval=interval, emit=lambda v, h: emit(ctx, v, h))
@@ -267,6 +268,7 @@ def worker(ctx: click.Context, once: bool, interval: float) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, no_worker: bool) -> None:
     """Run the web app (with an embedded timer worker unless --no-worker)."""
+    logs.configure()
     from webapp import create_app
 
     app = app_of(ctx)
