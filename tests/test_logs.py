@@ -16,7 +16,7 @@ def test_json_log_lines_carry_extra_fields():
             "msg": "fired %d",
             "args": (3,),
             "timer_id": 42,
-        }  # fmt: skip
+        }
     )
     entry = json.loads(JsonFormatter().format(record))
     assert entry["message"] == "fired 3" and entry["timer_id"] == 42
