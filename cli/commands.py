@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from engine import queries
+from engine.chase import HandleChase, UrgeChase
 from engine.clock_control import (
     DecideExtension,
     PauseClock,
@@ -425,3 +426,30 @@ def digest(ctx: click.Context) -> None:
     """Compose the daily digest e-mails now (the worker does it every morning at 08:30)."""
     composed = app_of(ctx).execute(ComposeDigests(), actor="cli")
     emit(ctx, {"digests": composed}, f"composed {composed} digest(s)")
+
+
+@main.group("chase")
+def chase_group() -> None:
+    """Chase tasks (催办): handle or urge the ones in your inbox."""
+
+
+@chase_group.command("handle")
+@click.argument("chase_id", type=int)
+@click.option("--user", required=True, help="The supervisor holding the chase task.")
+@click.option("--note", default="", help="What was done or agreed.")
+@click.pass_context
+def chase_handle(ctx: click.Context, chase_id: int, user: str, note: str) -> None:
+    """Mark a chase task handled."""
+    app_of(ctx).execute(HandleChase(chase_id, user, note), actor=user)
+    emit(ctx, {"id": chase_id, "state": "completed"}, f"chase task {chase_id} handled")
+
+
+@chase_group.command("urge")
+@click.argument("chase_id", type=int)
+@click.option("--user", required=True, help="The supervisor holding the chase task.")
+@click.option("--message", default="", help="Added to the 催办 notice.")
+@click.pass_context
+def chase_urge(ctx: click.Context, chase_id: int, user: str, message: str) -> None:
+    """Send the late task's holder a 催办 notice (at most once an hour)."""
+    app_of(ctx).execute(UrgeChase(chase_id, user, message), actor=user)
+    emit(ctx, {"id": chase_id, "urged": True}, f"chase task {chase_id}: holder urged")

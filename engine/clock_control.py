@@ -13,7 +13,7 @@ from uuid import UUID
 
 from sqlalchemy import select
 
-from . import audit, sla
+from . import audit, chase, sla
 from .calendar import CalendarError, WorkingCalendar
 from .calendar import parse_duration as parse_calendar_duration
 from .errors import Conflict, Forbidden, NotFound, ValidationError
@@ -184,6 +184,7 @@ class DecideExtension:
                 timers = _clock_timers(ctx, task, ("waiting", "paused"))
             _shift(ctx, instance, task, timers, calendar, amount)
             task.extended_seconds += int(amount.total_seconds())
+            chase.close_for(ctx, instance, task, f"extended by {request.amount}")
             payload["due_at"] = task.due_at.isoformat()
         audit.append(ctx, "decide_extension", instance=instance, task_id=task.id, payload=payload)
         return request

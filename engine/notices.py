@@ -35,6 +35,29 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "breach has been recorded. Please act on it now.",
         ),
     },
+    "chase_task": {
+        "zh-CN": (
+            "【催办】{task}（{case}）已超期，请督办",
+            "{person}：{holder} 办理的“{task}”（办件 {case}）已超过办理时限。已在您的待办中"
+            "生成第 {level} 级催办任务，请督促办理或说明情况。",
+        ),
+        "en": (
+            "[Chase] {task} ({case}) is overdue",
+            '{person}: "{task}" of case {case}, held by {holder}, passed its deadline. A '
+            "level-{level} chase task is in your inbox: urge, reassign or explain.",
+        ),
+    },
+    "urge": {
+        "zh-CN": (
+            "【催办通知】请尽快办理“{task}”（{case}）",
+            "{person}：{by} 催办您办理的“{task}”（办件 {case}），该事项已超期。{message}",
+        ),
+        "en": (
+            "[Urged] Please act on {task} ({case})",
+            '{person}: {by} urges you to act on "{task}" of case {case}, which is overdue. '
+            "{message}",
+        ),
+    },
     # To the applicant, where the diagram says so (caseclock:notifyApplicant).
     "documents_needed": {
         "zh-CN": (

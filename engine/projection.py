@@ -71,9 +71,8 @@ def _sync_tasks(
     new: bool,
 ) -> list[Task]:
     by_id = {str(t.id): t for t in ready}
-    rows = (
-        [] if new else _existing(ctx, Task, Task.instance_id == instance.id, Task.state == "open")
-    )
+    where = (Task.instance_id == instance.id, Task.state == "open", Task.kind == "user")
+    rows = [] if new else _existing(ctx, Task, *where)
     for row in rows:
         if row.spiff_task_id not in by_id and row.state == "open":
             # A user task that left READY without our CompleteTask: a boundary event or

@@ -73,6 +73,9 @@ def task_view(
         "candidate_groups": task.candidate_groups,
         "created_at": local(task.created_at, tz),
         "due_at": local(task.due_at, tz),
+        "kind": task.kind,
+        "chase_of": task.chase_of_id,
+        "chase_level": task.chase_level,
         "sla": clock,
     }
 

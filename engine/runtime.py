@@ -19,7 +19,16 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import bindparam, select
 
-from . import applicant_notices, audit, event_subprocesses, forms, projection, sla, standards
+from . import (
+    applicant_notices,
+    audit,
+    chase,
+    event_subprocesses,
+    forms,
+    projection,
+    sla,
+    standards,
+)
 from .definitions import latest_definition
 from .errors import CaseClockError, Conflict, Forbidden, NotFound, ScriptError, ValidationError
 from .executor import CommandContext
@@ -71,6 +80,8 @@ def lock_task(ctx: CommandContext, task_id: int) -> tuple[Task, ProcessInstance]
     assert task is not None
     if task.state != "open":
         raise Conflict(f"task {task_id} is already {task.state}")
+    if task.kind != "user":
+        raise Conflict(f"task {task_id} is a chase task: handle or urge it (caseclock chase)")
     return task, instance
 
 
@@ -305,6 +316,7 @@ class ReassignTask:
         previous = task.assignee
         task.assignee, task.claimed_at = self.to, ctx.now if self.to else None
         task.owner, task.delegation_state = None, None
+        chase.close_for(ctx, instance, task, f"reassigned to {self.to or 'the group pool'}")
         audit.append(ctx, "reassign", instance=instance, task_id=task.id,
                      payload={"from": previous, "to": self.to})  # fmt: skip
         return task
@@ -358,6 +370,7 @@ def _apply_form(
     if complete:
         task.state, task.ended_at, task.completed_by = "completed", ctx.now, ctx.actor
         sla.stop_task_clock(ctx, task)
+        chase.close_for(ctx, instance, task, "completed")
     return finish(ctx, instance, definition, workflow)
 
 

@@ -153,6 +153,7 @@ def start_task_clock(
     name = sla.get("calendar") or calendar or "default"
     due, warnings = plan(ctx.calendar(name), ctx.now, sla)
     task.sla_limit, task.sla_warnings, task.sla_policy = sla["limit"], sla["warnings"], policy
+    task.sla_on_deadline = sla.get("on_deadline", "notify")
     task.calendar_name = name
     task.due_at, task.warn_at = due, (warnings[0] if warnings else None)
     for at in warnings:
@@ -228,6 +229,11 @@ def fire(ctx: CommandContext, instance: ProcessInstance, timer: Timer) -> bool:
         )
         return True
     timer.status, timer.fired_at = "fired", ctx.now
+    if task is not None and task.kind == "chase":
+        from . import chase  # chase builds on this module
+
+        chase.climb(ctx, instance, task)
+        return True
     kind = "sla_warning" if timer.purpose == "warning" else "sla_breach"
     holders = [task] if task is not None else _open_tasks(ctx, instance)
     # Reminders stop at a cap per task (a breach is always told).
@@ -253,6 +259,10 @@ def fire(ctx: CommandContext, instance: ProcessInstance, timer: Timer) -> bool:
         "holders": recorded,
         "notified": notify,
     })  # fmt: skip
+    if kind == "sla_breach" and task is not None and task.sla_on_deadline == "chase":
+        from . import chase
+
+        chase.start(ctx, instance, task)
     return True
 
 

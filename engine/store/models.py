@@ -188,6 +188,13 @@ class Task(Base):
     warn_at: Mapped[datetime | None]
     paused_at: Mapped[datetime | None]
     sla_warnings: Mapped[list[Any] | None]
+    sla_on_deadline: Mapped[str | None] = mapped_column(String(20))  # notify | chase
+    # "user": a BPMN user task; "chase": a 催办 task for a superior (engine.chase), which
+    # belongs to the late task ``chase_of_id`` and has no SpiffWorkflow counterpart.
+    kind: Mapped[str] = mapped_column(String(20), default="user")
+    chase_of_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("task.id"))
+    chase_level: Mapped[int | None]
+    outcome: Mapped[str | None] = mapped_column(String(200))
     # Working time the clock was stopped (补正) or extended (延期) by: with the start,
     # limit, warnings and calendar, they determine every instant of the clock.
     paused_seconds: Mapped[int] = mapped_column(default=0)
