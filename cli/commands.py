@@ -453,3 +453,21 @@ def chase_urge(ctx: click.Context, chase_id: int, user: str, message: str) -> No
     """Send the late task's holder a 催办 notice (at most once an hour)."""
     app_of(ctx).execute(UrgeChase(chase_id, user, message), actor=user)
     emit(ctx, {"id": chase_id, "urged": True}, f"chase task {chase_id}: holder urged")
+
+
+@main.command()
+@click.option("--user", required=True, help="The supervisor.")
+@click.pass_context
+def board(ctx: click.Context, user: str) -> None:
+    """A supervisor's board: late and warned work below you, your chase tasks, on-time rate."""
+    app = app_of(ctx)
+    now = app.clock.now()
+    view = app.read(lambda s: queries.board(s, app.services.timezone, user, now))
+    rates = [{"person": p, **r} for p, r in view["on_time"].items()]
+    text = "\n".join([
+        f"team of {user}: {', '.join(view['team']) or '(nobody)'}",
+        "", "late or warned:", table(_with_clock(view["late_or_warned"]), TASK_COLUMNS),
+        "", "my chase tasks:", table(_with_clock(view["my_chase_tasks"]), TASK_COLUMNS),
+        "", "on-time rate:", table(rates, ["person", "met", "closed", "rate"]),
+    ])  # fmt: skip
+    emit(ctx, view, text)

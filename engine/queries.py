@@ -21,6 +21,7 @@ from .store import (
     Definition,
     MessageSubscription,
     OutboxMessage,
+    Person,
     ProcessInstance,
     Task,
     TaskCandidateGroup,
@@ -202,4 +203,58 @@ def timer_gauges(session: Session, now: datetime) -> dict[str, float]:
         ),
         "caseclock_outbox_pending": outbox.get("pending", 0),
         "caseclock_outbox_dead": outbox.get("dead", 0),
+    }
+
+
+def below(session: Session, key: str) -> list[str]:
+    """Everyone whose chain of superiors reaches ``key`` (the org tree under them)."""
+    people = session.execute(select(Person.id, Person.key, Person.superior_id)).all()
+    by_id = {pid: (pkey, sup) for pid, pkey, sup in people}
+    me = next((pid for pid, (pkey, _) in by_id.items() if pkey == key), None)
+    if me is None:
+        raise NotFound(f"unknown user {key!r}")
+    result = []
+    for pkey, sup in by_id.values():
+        seen: set[int] = set()
+        while sup is not None and sup not in seen:
+            if sup == me:
+                result.append(pkey)
+                break
+            seen.add(sup)
+            sup = by_id.get(sup, (None, None))[1]
+    return sorted(result)
+
+
+def board(session: Session, tz: tzinfo, user: str, now: datetime) -> dict[str, Any]:
+    """A supervisor's view: late and yellow work below them, their chase tasks, on-time rate."""
+    team = below(session, user)
+    open_team = session.scalars(
+        select(Task)
+        .where(Task.state == "open", Task.kind == "user", Task.assignee.in_(team))
+        .where(or_(Task.warn_at <= now, Task.due_at <= now))
+        .order_by(Task.due_at)
+    ).all()
+    chases = session.scalars(
+        select(Task).where(Task.state == "open", Task.kind == "chase", Task.assignee == user)
+    ).all()
+    closed = session.execute(
+        select(Task.assignee, Task.ended_at, Task.due_at).where(
+            Task.state == "completed", Task.kind == "user", Task.due_at.is_not(None),
+            Task.assignee.in_(team),
+        )
+    ).all()  # fmt: skip
+    rate: dict[str, list[int]] = {}
+    for assignee, ended, due in closed:
+        met_total = rate.setdefault(assignee, [0, 0])
+        met_total[0] += int(ended <= due)
+        met_total[1] += 1
+    return {
+        "user": user,
+        "team": team,
+        "late_or_warned": [task_view(t, tz, now, session) for t in open_team],
+        "my_chase_tasks": [task_view(t, tz, now, session) for t in chases],
+        "on_time": {
+            person: {"met": met, "closed": total, "rate": round(met / total, 3)}
+            for person, (met, total) in sorted(rate.items())
+        },
     }

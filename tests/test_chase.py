@@ -129,3 +129,20 @@ def test_chase_from_the_command_line(org_app, clock, late, cli):
     assert bad.output.startswith(f"error: task {chase['id']} is a chase task")
     out = cli("chase", "handle", str(chase["id"]), "--user", "liu", "--note", "已督促").output
     assert "handled" in out
+
+
+def test_the_supervisor_board(org_app, clock, late):
+    _, task_id = late
+    fire_at(org_app, clock, "2026-10-12T17:31")
+    board = org_app.read(lambda s: queries.board(s, org_app.services.timezone, "liu",
+                                                 org_app.clock.now()))  # fmt: skip
+    assert board["team"] == ["huang", "yang"]
+    assert [t["id"] for t in board["late_or_warned"]] == [task_id]
+    assert board["late_or_warned"][0]["sla"]["light"] == "red"
+    assert [t["chase_of"] for t in board["my_chase_tasks"]] == [task_id]
+    org_app.execute(CompleteTask(task_id, "yang"))
+    board = org_app.read(lambda s: queries.board(s, org_app.services.timezone, "liu",
+                                                 org_app.clock.now()))  # fmt: skip
+    assert board["on_time"] == {"yang": {"met": 0, "closed": 1, "rate": 0.0}}
+    top = org_app.read(lambda s: queries.below(s, "zhao"))
+    assert "yang" in top and "liu" in top and "zhao" not in top
