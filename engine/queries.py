@@ -19,6 +19,8 @@ from .org import OrgSnapshot
 from .store import (
     AuditEvent,
     Definition,
+    Department,
+    Group,
     MessageSubscription,
     OutboxMessage,
     Person,
@@ -228,9 +230,20 @@ def below(session: Session, key: str) -> list[str]:
 def board(session: Session, tz: tzinfo, user: str, now: datetime) -> dict[str, Any]:
     """A supervisor's view: late and yellow work below them, their chase tasks, on-time rate."""
     team = below(session, user)
+    # Unclaimed work answers to the head of the department behind its group.
+    heads = select(Person.id).where(Person.key.in_([*team, user]))
+    groups = (
+        select(Group.key)
+        .join(Department, Department.id == Group.department_id)
+        .where(Department.head_id.in_(heads))
+    )
+    unclaimed = Task.assignee.is_(None) & Task.id.in_(
+        select(TaskCandidateGroup.task_id).where(TaskCandidateGroup.group_key.in_(groups))
+    )
     open_team = session.scalars(
         select(Task)
-        .where(Task.state == "open", Task.kind == "user", Task.assignee.in_(team))
+        .where(Task.state == "open", Task.kind == "user")
+        .where(or_(Task.assignee.in_(team), unclaimed))
         .where(or_(Task.warn_at <= now, Task.due_at <= now))
         .order_by(Task.due_at)
     ).all()

@@ -146,3 +146,14 @@ def test_the_supervisor_board(org_app, clock, late):
     assert board["on_time"] == {"yang": {"met": 0, "closed": 1, "rate": 0.0}}
     top = org_app.read(lambda s: queries.below(s, "zhao"))
     assert "yang" in top and "liu" in top and "zhao" not in top
+
+
+def test_unclaimed_late_work_shows_on_the_board_of_the_department_head_above(org_app, clock):
+    clock.set(at("2026-03-02T09:00"))
+    deploy_bytes(org_app, sla_process(limit="1 working day", warnings=""))
+    org_app.execute(StartInstance("sla"))  # offered to reviewers (审核科, head 刘科长)
+    clock.set(at("2026-03-04T09:00"))
+    for supervisor in ("liu", "qian"):
+        board = org_app.read(lambda s, who=supervisor: queries.board(
+            s, org_app.services.timezone, who, org_app.clock.now()))  # fmt: skip
+        assert [t["name"] for t in board["late_or_warned"]] == ["审核"], supervisor
