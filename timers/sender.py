@@ -254,16 +254,20 @@ class OutboxSender:
     def run_once(self) -> SendResult:
         """Send everything due now, batch after batch, until a batch comes back short."""
         result = SendResult()
+        while self.send_batch(result):
+            pass
+        return result
+
+    def send_batch(self, result: SendResult) -> bool:
+        """Send one batch; True if it was full (more may be waiting)."""
         mailer = _Mailer(self.config)
         try:
-            while True:
-                messages = self.app.execute(
-                    AcquireOutbox(self.owner, self.batch, self.lease), actor="worker"
-                )
-                for message in messages:
-                    self._send_one(message, mailer, result)
-                if len(messages) < self.batch:
-                    return result
+            messages = self.app.execute(
+                AcquireOutbox(self.owner, self.batch, self.lease), actor="worker"
+            )
+            for message in messages:
+                self._send_one(message, mailer, result)
+            return len(messages) == self.batch
         finally:
             mailer.close()
 

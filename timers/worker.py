@@ -14,16 +14,23 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from engine.app import CaseClock
 from engine.digests import ComposeDigests
-from engine.due_timers import AcquireDueTimers, FireTimer, RecordTimerFailure, ReleaseLeases
+from engine.due_timers import (
+    DEFAULT_LEASE,
+    AcquireDueTimers,
+    FireTimer,
+    RecordTimerFailure,
+    ReleaseLeases,
+)
 from engine.errors import CaseClockError
 
-from .sender import OutboxSender
+from .sender import OutboxSender, SendResult
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +65,10 @@ class Worker:
         owner: str | None = None,
         batch: int = BATCH,
         sender: OutboxSender | None = None,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self.app = app
+        self.lease = lease
         self.owner = owner or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self.batch = batch
         # Notices leave only after the commands that wrote them committed.
@@ -68,15 +77,21 @@ class Worker:
         self._scheduler: BackgroundScheduler | None = None
 
     def run_once(self) -> PassResult:
-        """Fire everything due now, then send the outbox; ``caseclock worker --once``."""
+        """Fire what is due and send the outbox, a batch of each in turn, until both are
+        drained (``caseclock worker --once``). Alternating keeps a large outbox backlog
+        from delaying timers that come due meanwhile, and the reverse."""
         result = PassResult()
-        while True:
-            ids = self.app.execute(AcquireDueTimers(self.owner, self.batch), actor="worker")
-            for timer_id in ids:
-                self._fire(timer_id, result)
-            if len(ids) < self.batch:
-                break
-        sent = self.sender.run_once()
+        sent = SendResult()
+        timers_left = notices_left = True
+        while timers_left or notices_left:
+            if timers_left:
+                acquire = AcquireDueTimers(self.owner, self.batch, self.lease)
+                ids = self.app.execute(acquire, actor="worker")
+                for timer_id in ids:
+                    self._fire(timer_id, result)
+                timers_left = len(ids) == self.batch
+            # Notices the timers just wrote are due too: keep sending while they come.
+            notices_left = self.sender.send_batch(sent) or timers_left
         result.sent, result.send_failed = sent.sent, sent.failed
         self.stats.passes += 1
         for name in ("fired", "failed", "sent", "send_failed"):
