@@ -158,6 +158,9 @@ class ImportOrg:
                 dept = departments[row["key"]] = Department(key=row["key"], name=row["key"])
                 s.add(dept)
             dept.name = row.get("name") or dept.name
+            if row.get("webhook"):
+                dept.webhook_url = row["webhook"].get("url")
+                dept.webhook_format = row["webhook"].get("format", "plain")
             summary.departments += 1
         s.flush()
         for row in self.doc["departments"]:

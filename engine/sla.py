@@ -308,13 +308,23 @@ def _notify(
         "due": calendar.to_local(due).strftime("%Y-%m-%d %H:%M"),
         "left": describe_working_time(left, calendar.day_length),
     })  # fmt: skip
-    channels = [("inapp", person.key)] + ([("email", person.email)] if person.email else [])
-    for channel, recipient in channels:
+    payload = {"kind": kind, "task_id": task.id, "person": person.key}
+    channels = [("inapp", person.key, payload)]
+    if person.email:
+        channels.append(("email", person.email, payload))
+    if kind == "sla_breach":
+        # A breach also reaches the phone and the department's group chat.
+        if person.phone:
+            channels.append(("sms", person.phone, payload))
+        department = person.department
+        if department is not None and department.webhook_url:
+            robot = {**payload, "format": department.webhook_format or "plain"}
+            channels.append(("webhook", department.webhook_url, robot))
+    for channel, recipient, body_payload in channels:
         outbox.enqueue(
             ctx, channel=channel, recipient=recipient, subject=notice.subject, body=notice.body,
             idempotency_key=f"sla:{timer.id}:{channel}:{person.key}",
-            payload={"kind": kind, "task_id": task.id, "person": person.key},
-            instance_id=instance.id,
+            payload=body_payload, instance_id=instance.id,
             # Warnings to someone who chose a digest wait for it; a breach goes at once.
             hold=channel == "email" and person.digest and kind == "sla_warning",
         )  # fmt: skip

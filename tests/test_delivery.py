@@ -25,6 +25,7 @@ from sqlalchemy import select
 from engine import outbox
 from engine.app import CaseClock
 from engine.delivery import AcquireOutbox, MarkFailed, MarkSent
+from engine.org import ImportOrg
 from engine.runtime import ClaimTask, StartInstance
 from engine.store import OutboxMessage
 from timers.sender import OutboxSender, SenderConfig, SendResult, message_id
@@ -466,3 +467,25 @@ def test_a_breach_reaches_the_assignee_by_e_mail_through_the_worker(org_app, clo
     assert mail["Subject"] == "【超期】审核（BJ-E）已于 2026-10-10 17:30 超期"
     assert "杨审核" in text(mail)
     assert worker.run_once().sent == 0
+
+
+def test_a_breach_also_reaches_the_phone_and_the_department_robot(
+    org_app, clock, smtp, receiver, config
+):
+    org_app.execute(ImportOrg({
+        "departments": [{"key": "review", "webhook": {"url": f"{receiver.url}/robot",
+                                                      "format": "wecom"}}],
+        "people": [{"key": "yang", "phone": "13800000009"}], "groups": [],
+    }))  # fmt: skip
+    clock.set(at("2026-09-30T10:00"))
+    deploy_bytes(org_app, sla_process(warnings=""))
+    instance = org_app.execute(StartInstance("sla", "BJ-R")).id
+    org_app.execute(ClaimTask(open_tasks(org_app, instance)["t"]["id"], "yang"))
+    clock.set(at("2026-10-10T17:31"))
+    result = Worker(org_app, sender=OutboxSender(org_app, config)).run_once()
+    assert (result.fired, result.sent, result.send_failed) == (1, 4, 0)
+    by_path = {r.path: r for r in receiver.requests}
+    assert by_path["/sms"].body["to"] == "13800000009"
+    robot = by_path["/robot"].body
+    assert robot["msgtype"] == "text" and "已超过办理时限" in robot["text"]["content"]
+    assert len(smtp.mailbox.messages) == 1

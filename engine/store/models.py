@@ -36,6 +36,9 @@ class Department(Base):
     head_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("person.id", use_alter=True, name="fk_department_head_id_person")
     )
+    # The department's group chat robot (WeCom/DingTalk): breaches are posted there too.
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_format: Mapped[str | None] = mapped_column(String(20))  # plain|wecom|dingtalk
 
 
 class Person(Base):
