@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 import click
 
 from engine import queries
+from engine.audit_verify import WriteAnchor, anchor_digest, latest_anchor
+from engine.audit_verify import verify as verify_chains
 from engine.chase import HandleChase, UrgeChase
 from engine.clock_control import (
     DecideExtension,
@@ -19,7 +22,7 @@ from engine.clock_control import (
 )
 from engine.definitions import DeployDiagrams
 from engine.digests import ComposeDigests
-from engine.errors import ValidationError
+from engine.errors import TamperDetected, ValidationError
 from engine.org import ImportOrg, parse_org_file
 from engine.runtime import (
     ClaimTask,
@@ -471,3 +474,51 @@ def board(ctx: click.Context, user: str) -> None:
         "", "on-time rate:", table(rates, ["person", "met", "closed", "rate"]),
     ])  # fmt: skip
     emit(ctx, view, text)
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit log's hash chains: verify them, anchor their heads."""
+
+
+@audit_group.command("anchor")
+@click.option("--file", "path", type=click.Path(), help="Also append the anchor to this file.")
+@click.pass_context
+def audit_anchor(ctx: click.Context, path: str | None) -> None:
+    """Record a digest of every chain head (keep the file outside the database)."""
+    anchor = app_of(ctx).execute(WriteAnchor(), actor="cli")
+    line = {"at": anchor.at.isoformat(), "digest": anchor.digest, "heads": anchor.heads}
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(line, sort_keys=True) + "\n")
+    emit(ctx, line, f"anchor {anchor.id}: {len(anchor.heads)} chains, digest {anchor.digest}")
+
+
+@audit_group.command("verify")
+@click.option(
+    "--anchor-file",
+    type=click.Path(exists=True),
+    help="Check against the last anchor in this file (else the database's).",
+)
+@click.pass_context
+def audit_verify(ctx: click.Context, anchor_file: str | None) -> None:
+    """Walk every chain; name the first broken entry of each (exit 1 if any)."""
+    anchor = _file_anchor(anchor_file) if anchor_file else None
+    breaks = app_of(ctx).read(lambda s: verify_chains(s, anchor or latest_anchor(s)))
+    if breaks:
+        raise TamperDetected(
+            f"{len(breaks)} chain(s) broken; first: {breaks[0]}",
+            details={"problems": [{"file": b.chain_key, "element_id": b.seq,
+                                   "message": str(b)} for b in breaks]},
+        )  # fmt: skip
+    emit(ctx, {"broken": []}, "all audit chains verify")
+
+
+def _file_anchor(path: str) -> dict[str, Any]:
+    lines = [line for line in Path(path).read_text(encoding="utf-8").splitlines() if line]
+    if not lines:
+        raise ValidationError(f"{path} holds no anchor")
+    last = json.loads(lines[-1])
+    if anchor_digest(last["heads"]) != last["digest"]:
+        raise TamperDetected(f"the last anchor in {path} does not match its own digest")
+    return {key: tuple(head) for key, head in last["heads"].items()}

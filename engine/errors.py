@@ -64,3 +64,10 @@ class ScriptError(CaseClockError):
 
     code = "script_error"
     http_status = 422
+
+
+class TamperDetected(CaseClockError):
+    """An audit chain does not verify: a row was edited, inserted or deleted."""
+
+    code = "tamper_detected"
+    http_status = 409

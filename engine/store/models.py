@@ -379,3 +379,16 @@ class SlaStandard(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     created_by: Mapped[key_str]
+
+
+class AuditAnchor(Base):
+    """A periodic digest of every audit chain's head: deleting the newest entries of a
+    chain, which a hash chain alone cannot reveal, shows against the last anchor. Keep a
+    copy outside the database too (``caseclock audit anchor --file``)."""
+
+    __tablename__ = "audit_anchor"
+
+    id: Mapped[pk]
+    at: Mapped[datetime]
+    heads: Mapped[dict[str, Any]]  # chain key -> [seq, hash]
+    digest: Mapped[str] = mapped_column(String(64))
