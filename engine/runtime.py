@@ -25,6 +25,7 @@ from . import (
     chase,
     event_subprocesses,
     forms,
+    ledger,
     projection,
     sla,
     standards,
@@ -371,6 +372,7 @@ def _apply_form(
         task.state, task.ended_at, task.completed_by = "completed", ctx.now, ctx.actor
         sla.stop_task_clock(ctx, task)
         chase.close_for(ctx, instance, task, "completed")
+        ledger.record_final(ctx, instance, task)
     return finish(ctx, instance, definition, workflow)
 
 

@@ -259,6 +259,10 @@ def fire(ctx: CommandContext, instance: ProcessInstance, timer: Timer) -> bool:
         "holders": recorded,
         "notified": notify,
     })  # fmt: skip
+    if kind == "sla_breach" and task is not None:
+        from . import ledger  # the ledger builds on this module
+
+        ledger.record_breach(ctx, instance, task)
     if kind == "sla_breach" and task is not None and task.sla_on_deadline == "chase":
         from . import chase
 

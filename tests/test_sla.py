@@ -175,7 +175,7 @@ def test_after_downtime_a_stale_warning_is_coalesced(org_app, started, clock):
     result = Worker(org_app).run_once()
     assert result.fired == 2
     commands = [e["command"] for e in view(org_app, instance)["history"]]
-    assert commands[-2:] == ["sla_warning_coalesced", "sla_breach"]
+    assert commands[-3:] == ["sla_warning_coalesced", "sla_breach", "ledger_breach"]
     kinds = org_app.read(lambda s: s.scalars(select(OutboxMessage.payload)).all())
     assert {k["kind"] for k in kinds} == {"sla_breach"}  # no stale warning was sent
 

@@ -1,0 +1,55 @@
+"""The accountability ledger: at a breach, who held the task for how long, in working
+time; at completion, the final lateness. Entries are part of the verified chain."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from engine.audit_verify import verify
+from engine.runtime import ClaimTask, CompleteTask, ReassignTask, StartInstance
+from timers.worker import Worker
+
+from .helpers import open_tasks, view
+from .test_deploy import deploy_bytes
+from .test_sla import at, sla_process
+
+
+def entries(app, instance, command):
+    return [e["payload"] for e in view(app, instance)["history"] if e["command"] == command]
+
+
+def test_breach_snapshot_and_final_lateness(org_app, clock):
+    # Mon 2 Mar 2026 09:00, 1 working day: due Tue 3 Mar 17:30.
+    clock.set(at("2026-03-02T09:00"))
+    deploy_bytes(org_app, sla_process(limit="1 working day", warnings=""))
+    instance = org_app.execute(StartInstance("sla", "BJ-L")).id
+    task_id = open_tasks(org_app, instance)["t"]["id"]
+    clock.set(at("2026-03-02T11:00"))  # 2 working hours in the reviewers' pool
+    org_app.execute(ClaimTask(task_id, "yang"))
+    clock.set(at("2026-03-03T10:00"))  # yang held it Mon 11:00-17:30 + Tue 9:00-10:00
+    org_app.execute(ReassignTask(task_id, "huang"), actor="liu")
+    clock.set(at("2026-03-03T17:31"))
+    Worker(org_app).run_once()
+    [breach] = entries(org_app, instance, "ledger_breach")
+    assert breach["deadline"] == "2026-03-03T09:30:00+00:00"
+    assert (breach["responsible"], breach["superior"]) == ("huang", "liu")
+    assert (breach["standard"], breach["calendar"]) == ("basic standard (diagram)", "default")
+    holders = [(h["holder"], h["working_seconds"] // 60) for h in breach["holders"]]
+    assert holders == [(None, 120), ("yang", 300 + 60), ("huang", 360)]
+    clock.set(at("2026-03-04T10:30"))  # 1.5 working hours late
+    org_app.execute(CompleteTask(task_id, "huang"))
+    [final] = entries(org_app, instance, "ledger_final")
+    assert final["late_working_seconds"] == 90 * 60 and final["completed_by"] == "huang"
+    assert org_app.read(lambda s: verify(s)) == []
+
+
+def test_no_final_entry_for_work_done_in_time(org_app, clock):
+    clock.set(at("2026-03-02T09:00"))
+    deploy_bytes(org_app, sla_process(limit="1 working day", warnings=""))
+    instance = org_app.execute(StartInstance("sla")).id
+    task_id = open_tasks(org_app, instance)["t"]["id"]
+    org_app.execute(ClaimTask(task_id, "yang"))
+    clock.advance(timedelta(hours=3))
+    org_app.execute(CompleteTask(task_id, "yang"))
+    assert entries(org_app, instance, "ledger_breach") == []
+    assert entries(org_app, instance, "ledger_final") == []
