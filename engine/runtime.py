@@ -295,7 +295,7 @@ class ResolveTask:
         if task.delegation_state != "pending" or task.assignee != self.user:
             raise Conflict(f"task {task.id} is not delegated to {self.user}")
         if self.data:
-            _apply_form(ctx, task, instance, self.data, complete=False)
+            _apply_form(ctx, task, instance, self.data, by=None)
         task.assignee, task.delegation_state = task.owner, "resolved"
         audit.append(ctx, "resolve", instance=instance, task_id=task.id,
                      payload={"user": self.user, "data": self.data})  # fmt: skip
@@ -345,15 +345,21 @@ class CompleteTask:
             raise Forbidden(f"task {task.id} is assigned to {task.assignee}; only they complete it")
         if task.delegation_state == "pending":
             raise Conflict(f"task {task.id} is delegated; the delegate resolves it instead")
-        opened = _apply_form(ctx, task, instance, self.data, complete=True)
+        opened = _apply_form(ctx, task, instance, self.data, by=self.user)
         audit.append(ctx, "complete", instance=instance, task_id=task.id,
                      payload={"user": self.user, "data": self.data})  # fmt: skip
         return opened
 
 
 def _apply_form(
-    ctx: CommandContext, task: Task, instance: ProcessInstance, data: dict[str, Any], complete: bool
+    ctx: CommandContext,
+    task: Task,
+    instance: ProcessInstance,
+    data: dict[str, Any],
+    by: str | None,
 ) -> list[Task]:
+    """Save form data; with ``by`` (the user completing it) also complete the task."""
+    complete = by is not None
     definition = definition_of(ctx, instance)
     fields = definition.meta["user_tasks"].get(task.element_id, {}).get("form", [])
     cleaned = forms.validate(fields, data, partial=not complete)
@@ -369,7 +375,7 @@ def _apply_form(
 
     run_engine(workflow, definition.meta, apply)
     if complete:
-        task.state, task.ended_at, task.completed_by = "completed", ctx.now, ctx.actor
+        task.state, task.ended_at, task.completed_by = "completed", ctx.now, by
         sla.stop_task_clock(ctx, task)
         chase.close_for(ctx, instance, task, "completed")
         ledger.record_final(ctx, instance, task)
