@@ -23,6 +23,7 @@ from engine.clock_control import (
 from engine.definitions import DeployDiagrams
 from engine.digests import ComposeDigests
 from engine.errors import TamperDetected, ValidationError
+from engine.ledger import DecideExemption, RequestExemption
 from engine.org import ImportOrg, parse_org_file
 from engine.runtime import (
     ClaimTask,
@@ -522,3 +523,30 @@ def _file_anchor(path: str) -> dict[str, Any]:
     if anchor_digest(last["heads"]) != last["digest"]:
         raise TamperDetected(f"the last anchor in {path} does not match its own digest")
     return {key: tuple(head) for key, head in last["heads"].items()}
+
+
+@main.command()
+@click.argument("task_id", type=int)
+@click.option("--user", required=True, help="The responsible person or their superior.")
+@click.option("--reason", required=True, help="The documented cause.")
+@click.pass_context
+def exempt(ctx: click.Context, task_id: int, user: str, reason: str) -> None:
+    """Ask to excuse a breach (免责); the requester's superior decides."""
+    request = app_of(ctx).execute(RequestExemption(task_id, user, reason), actor=user)
+    emit(ctx, {"exemption_id": request.id, "status": request.status},
+         f"exemption {request.id} requested; waiting for the superior")  # fmt: skip
+
+
+@main.command("decide-exemption")
+@click.argument("exemption_id", type=int)
+@click.option("--user", required=True, help="The requester's superior.")
+@click.option("--approve/--refuse", required=True)
+@click.option("--note", default="")
+@click.pass_context
+def decide_exemption(ctx: click.Context, exemption_id: int, user: str, approve: bool,
+                     note: str) -> None:  # fmt: skip
+    """Approve or refuse an exemption; the decision is appended to the ledger."""
+    command = DecideExemption(exemption_id, user, approve, note)
+    request = app_of(ctx).execute(command, actor=user)
+    emit(ctx, {"exemption_id": request.id, "status": request.status},
+         f"exemption {request.id} {request.status}")  # fmt: skip

@@ -18,9 +18,10 @@ from sqlalchemy import select
 
 from . import audit, org
 from .calendar import WorkingCalendar
+from .errors import Conflict, Forbidden, NotFound, ValidationError
 from .executor import CommandContext
-from .store import AuditEvent, ProcessInstance, Task
-from .store.models import SlaExtension
+from .store import AuditEvent, Person, ProcessInstance, Task
+from .store.models import Exemption, SlaExtension
 
 HOLDER_COMMANDS = ("claim", "unclaim", "delegate", "resolve", "reassign")
 
@@ -109,3 +110,83 @@ def record_final(ctx: CommandContext, instance: ProcessInstance, task: Task) -> 
         "late_working_seconds": int(late.total_seconds()),
         "holders": holder_timeline(ctx, task, calendar, task.ended_at),
     })  # fmt: skip
+
+
+def _breached(ctx: CommandContext, task: Task) -> bool:
+    return bool(ctx.session.scalar(
+        select(AuditEvent.id).where(
+            AuditEvent.task_id == task.id, AuditEvent.command == "ledger_breach"
+        ).limit(1)
+    ))  # fmt: skip
+
+
+class RequestExemption:
+    """The responsible person (or their superior) asks to excuse a breach, with a reason."""
+
+    name = "request_exemption"
+
+    def __init__(self, task_id: int, user: str, reason: str) -> None:
+        if not reason.strip():
+            raise ValidationError("an exemption needs a documented reason")
+        self.task_id, self.user, self.reason = task_id, user, reason.strip()
+
+    def __call__(self, ctx: CommandContext) -> Exemption:
+        task = ctx.session.get(Task, self.task_id)
+        if task is None:
+            raise NotFound(f"no task {self.task_id}")
+        instance = _lock(ctx, task)
+        if not _breached(ctx, task):
+            raise Conflict(f"task {task.id} has not breached its deadline; nothing to exempt")
+        requester = ctx.org().person_id(self.user)
+        responsible = org.responsible_person(ctx.session, task)
+        allowed = {responsible.id} if responsible else set()
+        if responsible is not None and responsible.superior_id:
+            allowed.add(responsible.superior_id)
+        if requester not in allowed:
+            raise Forbidden(f"only the responsible person or their superior can ask to exempt "
+                            f"task {task.id}")  # fmt: skip
+        request = Exemption(task_id=task.id, requested_by=self.user, requested_at=ctx.now,
+                            reason=self.reason, status="pending")  # fmt: skip
+        ctx.session.add(request)
+        ctx.session.flush()
+        audit.append(ctx, "ledger_exemption_requested", instance=instance, task_id=task.id,
+                     payload={"exemption_id": request.id, "reason": self.reason})  # fmt: skip
+        return request
+
+
+class DecideExemption:
+    """The requester's superior decides; the outcome is appended, never overwritten."""
+
+    name = "decide_exemption"
+
+    def __init__(self, exemption_id: int, user: str, approve: bool, note: str = "") -> None:
+        self.exemption_id, self.user, self.approve, self.note = exemption_id, user, approve, note
+
+    def __call__(self, ctx: CommandContext) -> Exemption:
+        request = ctx.session.get(Exemption, self.exemption_id)
+        if request is None:
+            raise NotFound(f"no exemption request {self.exemption_id}")
+        task = ctx.session.get(Task, request.task_id)
+        assert task is not None
+        instance = _lock(ctx, task)
+        ctx.session.refresh(request)
+        if request.status != "pending":
+            raise Conflict(f"exemption {request.id} was already {request.status}")
+        requester = ctx.session.scalars(
+            select(Person).where(Person.key == request.requested_by)
+        ).one()
+        if requester.superior_id != ctx.org().person_id(self.user):
+            raise Forbidden(f"only the superior of {request.requested_by} can decide "
+                            f"exemption {request.id}")  # fmt: skip
+        request.status = "approved" if self.approve else "refused"
+        request.decided_by, request.decided_at, request.note = self.user, ctx.now, self.note
+        audit.append(ctx, "ledger_exemption_decided", instance=instance, task_id=task.id,
+                     payload={"exemption_id": request.id, "approved": self.approve,
+                              "note": self.note})  # fmt: skip
+        return request
+
+
+def _lock(ctx: CommandContext, task: Task) -> ProcessInstance:
+    from .runtime import lock_instance  # runtime imports this module
+
+    return lock_instance(ctx, task.instance_id)

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from engine.audit_verify import verify
+from engine.errors import Conflict, Forbidden
+from engine.ledger import DecideExemption, RequestExemption
 from engine.runtime import ClaimTask, CompleteTask, ReassignTask, StartInstance
 from timers.worker import Worker
 
@@ -53,3 +57,27 @@ def test_no_final_entry_for_work_done_in_time(org_app, clock):
     org_app.execute(CompleteTask(task_id, "yang"))
     assert entries(org_app, instance, "ledger_breach") == []
     assert entries(org_app, instance, "ledger_final") == []
+
+
+def test_exemption_is_requested_and_decided_one_level_up(org_app, clock):
+    clock.set(at("2026-03-02T09:00"))
+    deploy_bytes(org_app, sla_process(limit="1 working day", warnings=""))
+    instance = org_app.execute(StartInstance("sla", "BJ-X")).id
+    task_id = open_tasks(org_app, instance)["t"]["id"]
+    org_app.execute(ClaimTask(task_id, "yang"))
+    with pytest.raises(Conflict, match="has not breached"):
+        org_app.execute(RequestExemption(task_id, "yang", "系统故障"))
+    clock.set(at("2026-03-03T17:31"))
+    Worker(org_app).run_once()
+    with pytest.raises(Forbidden, match="responsible person or their superior"):
+        org_app.execute(RequestExemption(task_id, "huang", "不相干"))
+    request = org_app.execute(RequestExemption(task_id, "yang", "省政务网停机一天（有公告）"))
+    with pytest.raises(Forbidden, match="only the superior of yang"):
+        org_app.execute(DecideExemption(request.id, "qian", approve=True))
+    org_app.execute(DecideExemption(request.id, "liu", approve=True, note="附停机公告"))
+    with pytest.raises(Conflict, match="already approved"):
+        org_app.execute(DecideExemption(request.id, "liu", approve=False))
+    decided = entries(org_app, instance, "ledger_exemption_decided")
+    assert decided == [{"exemption_id": request.id, "approved": True, "note": "附停机公告"}]
+    [breach] = entries(org_app, instance, "ledger_breach")  # never edited
+    assert breach["responsible"] == "yang"

@@ -392,3 +392,19 @@ class AuditAnchor(Base):
     at: Mapped[datetime]
     heads: Mapped[dict[str, Any]]  # chain key -> [seq, hash]
     digest: Mapped[str] = mapped_column(String(64))
+
+
+class Exemption(Base):
+    """A request to excuse a breach (免责) and its decision by the next level up."""
+
+    __tablename__ = "exemption"
+
+    id: Mapped[pk]
+    task_id: Mapped[int] = mapped_column(BigId, ForeignKey("task.id"))
+    requested_by: Mapped[key_str]
+    requested_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # pending | approved | refused
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
