@@ -22,30 +22,44 @@ Usage::
 The last line printed is always ``speedup=X.X`` (index calls/s divided by naive calls/s).
 """
 
-# ruff: noqa: E402
-
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# Run as a script, this directory comes first on sys.path, and this file would shadow the
-# standard library's ``calendar`` module (which SQLAlchemy and the email package import).
-_BENCH = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
 
 import argparse
 import gc
+import importlib.machinery
+import importlib.util
 import random
 import statistics
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
+# This file's name is the standard library's ``calendar``. Whenever a script in bench/ runs
+# (this one, throughput.py, ...), bench/ is first on sys.path, so ``import calendar`` (as in
+# SpiffWorkflow and the email package) would find this file. Imported under that name, it
+# hands the real module over at once; run as a script, it takes bench/ off sys.path. The
+# module body imports nothing else outside the standard library (the bench imports its
+# dependencies in main()), so the hand-over is safe in the middle of any import.
+_BENCH = Path(__file__).resolve().parent
 
-from engine.calendar import WorkingCalendar
+
+def _without_bench() -> list[str]:
+    return [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
+
+
+if __name__ == "calendar":
+    _spec = importlib.machinery.PathFinder.find_spec("calendar", _without_bench())
+    if _spec is None or _spec.loader is None:
+        raise ImportError("the standard library's calendar module was not found")
+    _real = importlib.util.module_from_spec(_spec)
+    sys.modules["calendar"] = _real  # what the importing statement receives
+    _spec.loader.exec_module(_real)
+elif __name__ == "__main__":
+    sys.path[:] = _without_bench()
 
 FIRST_START = date(2004, 1, 1)
 # 250 working days need at most ~370 calendar days: every walk ends inside 2026, the last
@@ -78,18 +92,25 @@ def make_pairs(count: int, seed: int, zone: ZoneInfo) -> list[tuple[datetime, in
     return pairs
 
 
-def naive_add_working_days(start: datetime, n: int, end_of_day: tuple[int, int]) -> datetime:
-    """The reference: walk day by day, asking chinese_calendar about each day."""
+def naive_add_working_days(
+    start: datetime, n: int, end_of_day: tuple[int, int], is_workday: Callable[[date], bool]
+) -> datetime:
+    """The reference: walk day by day, asking chinese_calendar (``is_workday``) about each."""
     day = start.date()
     counted = 0
     while counted < n:
         day += timedelta(days=1)
-        if chinese_calendar.is_workday(day):
+        if is_workday(day):
             counted += 1
     return datetime(day.year, day.month, day.day, *end_of_day, tzinfo=start.tzinfo)
 
 
-def time_variant(name: str, fn, pairs, rounds: int) -> tuple[Result, list[datetime]]:
+def time_variant(
+    name: str,
+    fn: Callable[[datetime, int], datetime],
+    pairs: list[tuple[datetime, int]],
+    rounds: int,
+) -> tuple[Result, list[datetime]]:
     results: list[datetime] = []
     timings = []
     for _ in range(rounds):
@@ -121,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.pairs < 1 or args.rounds < 1:
         parser.error("--pairs and --rounds must be at least 1")
+    import chinese_calendar
+
+    from engine.calendar import WorkingCalendar
 
     calendar = WorkingCalendar()
     pairs = make_pairs(args.pairs, args.seed, calendar.zone)
@@ -141,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                               calendar.add_working_days, pairs, args.rounds)  # fmt: skip
     naive, want = time_variant(
         "naive chinese_calendar day loop",
-        lambda start, n: naive_add_working_days(start, n, end_of_day),
+        lambda start, n: naive_add_working_days(start, n, end_of_day, chinese_calendar.is_workday),
         pairs,
         1,
     )

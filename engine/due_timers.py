@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID
 
-from sqlalchemy import update
+from sqlalchemy import literal, update
 
 from . import audit, sla
 from .executor import CommandContext
@@ -34,7 +34,10 @@ class AcquireDueTimers:
 
     def __call__(self, ctx: CommandContext) -> list[int]:
         rows = lease_batch(
-            ctx.session, Timer, Timer.status == "waiting", Timer.due_at <= ctx.now,
+            # The constant is written into the SQL so that the partial index on waiting
+            # timers is usable even by a generic (parameter-blind) PostgreSQL plan.
+            ctx.session, Timer, Timer.status == literal("waiting", literal_execute=True),
+            Timer.due_at <= ctx.now,
             order_by=(Timer.due_at, Timer.id), limit=self.limit, owner=self.owner,
             until=ctx.now + self.lease, now=ctx.now,
         )  # fmt: skip

@@ -231,6 +231,15 @@ class Timer(Base):
             sqlite_where=text("status = 'waiting'"),
         ),
         Index(None, "instance_id"),
+        # Closing a task's clock and recomputing it look timers up by task.
+        Index(None, "task_id"),
+        # A stopping worker hands back its leases: only leased rows are in this index.
+        Index(
+            "ix_timer_leased",
+            "lease_owner",
+            postgresql_where=text("lease_owner IS NOT NULL"),
+            sqlite_where=text("lease_owner IS NOT NULL"),
+        ),
     )
 
     id: Mapped[pk]
