@@ -55,13 +55,22 @@ class CommandContext:
             self._org = self.services.org.snapshot(self.session)
         return self._org
 
+    def forget_caches(self) -> None:
+        """After changing the organisation or a calendar within this command."""
+        self._org = None
+        self._calendars.clear()
+
     def calendar(self, name: str | None = None) -> WorkingCalendar:
-        """A working-time calendar as of this transaction (loaded once per command)."""
-        from .calendars import DEFAULT_NAME, load_calendar
+        """A working-time calendar as of this transaction.
+
+        Calendars change only through commands on the ``org`` audit chain, so a built
+        calendar is reused across commands until that chain moves.
+        """
+        from .calendars import DEFAULT_NAME
 
         key = name or DEFAULT_NAME
         if key not in self._calendars:
-            self._calendars[key] = load_calendar(self.session, key)
+            self._calendars[key] = self.services.calendars.get(self, key)
         return self._calendars[key]
 
 

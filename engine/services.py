@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from .calendars import CalendarCache
 from .clock import Clock, SystemClock
 from .org import OrgCache
 from .scripting import Sandbox, SandboxedScriptEngine
@@ -43,6 +44,7 @@ class Services:
         self.workflows = WorkflowCache(self.serializer, settings.workflow_cache_size)
         self.org = OrgCache()
         self.standards = StandardCache()
+        self.calendars = CalendarCache()
 
     def close(self) -> None:
         if self._owns_sandbox:

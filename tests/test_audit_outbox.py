@@ -50,7 +50,7 @@ def test_outbox_is_idempotent(app):
     def send_twice(ctx):
         first = outbox.enqueue(ctx, channel="email", recipient="li@example.gov.cn", **message)
         second = outbox.enqueue(ctx, channel="email", recipient="li@example.gov.cn", **message)
-        return first is second
+        return first == second
 
     assert app.execute(send_twice) is True
     app.execute(lambda ctx: outbox.enqueue(ctx, channel="sms", recipient="138", **message))

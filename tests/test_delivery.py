@@ -149,12 +149,11 @@ def config(smtp: SmtpServer, receiver: Receiver) -> SenderConfig:
 
 def enqueue(app: CaseClock, channel: str, recipient: str, key: str, **kwargs: Any) -> int:
     fields = {"subject": "", "body": ""} | kwargs
-    row = app.execute(
+    return app.execute(
         lambda ctx: outbox.enqueue(
             ctx, channel=channel, recipient=recipient, idempotency_key=key, **fields
         )
     )
-    return row.id
 
 
 def text(mail: EmailMessage) -> str:
