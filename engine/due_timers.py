@@ -15,12 +15,12 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID
 
-from sqlalchemy import literal, update
+from sqlalchemy import bindparam, literal, select, update
 
 from . import audit, sla
 from .executor import CommandContext
 from .runtime import definition_of, finish, load_workflow, lock_instance, run_engine
-from .store import Timer
+from .store import ProcessInstance, Timer
 from .store.leases import backoff, lease_batch
 
 DEFAULT_LEASE = timedelta(minutes=5)
@@ -44,6 +44,14 @@ class AcquireDueTimers:
         return [row.id for row in rows]
 
 
+_LOCK_TIMER_INSTANCE = (
+    select(ProcessInstance)
+    .join(Timer, Timer.instance_id == ProcessInstance.id)
+    .where(Timer.id == bindparam("timer_id"))
+    .with_for_update(of=ProcessInstance)
+)
+
+
 class FireTimer:
     name = "fire_timer"
 
@@ -51,11 +59,13 @@ class FireTimer:
         self.timer_id, self.owner = timer_id, owner
 
     def __call__(self, ctx: CommandContext) -> bool:
-        timer = ctx.session.get(Timer, self.timer_id)
-        if timer is None:
+        # Lock the timer's instance first, then read the timer: what is read is current.
+        instance = ctx.session.scalars(_LOCK_TIMER_INSTANCE, {"timer_id": self.timer_id}).first()
+        if instance is None:
             return False
-        instance = lock_instance(ctx, timer.instance_id)
-        ctx.session.refresh(timer)
+        ctx.touched.add(instance.id)
+        timer = ctx.session.get(Timer, self.timer_id)
+        assert timer is not None
         if timer.status != "waiting" or timer.lease_owner != self.owner:
             return False
         if timer.kind == "sla":
