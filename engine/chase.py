@@ -27,7 +27,7 @@ MAX_LEVELS = 3
 
 def start(ctx: CommandContext, instance: ProcessInstance, late: Task) -> Task | None:
     """The late task breached: open the first chase task for its holder's superior."""
-    person = org.responsible_person(ctx.session, late)
+    person = org.responsible_person(ctx.session, late, ctx.org())
     superior = org.superior_of(ctx.session, person) if person else None
     if superior is None:
         audit.append(ctx, "chase_unroutable", instance=instance, task_id=late.id,
@@ -153,7 +153,7 @@ class UrgeChase:
         chase, instance = _lock_chase(ctx, self.chase_id, self.user)
         late = ctx.session.get(Task, chase.chase_of_id)
         assert late is not None
-        target = _person(ctx, late.assignee) or org.responsible_person(ctx.session, late)
+        target = _person(ctx, late.assignee) or org.responsible_person(ctx.session, late, ctx.org())
         if target is None:
             raise Conflict(f"task {late.id} has nobody to urge yet; reassign it first")
         hour = ctx.now.astimezone(ctx.services.timezone).strftime("%Y%m%d%H")

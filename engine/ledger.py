@@ -77,7 +77,7 @@ def _span(
 
 def record_breach(ctx: CommandContext, instance: ProcessInstance, task: Task) -> None:
     calendar = ctx.calendar(task.calendar_name)
-    person = org.responsible_person(ctx.session, task)
+    person = org.responsible_person(ctx.session, task, ctx.org())
     superior = org.superior_of(ctx.session, person) if person else None
     extensions = ctx.session.scalars(
         select(SlaExtension).where(SlaExtension.task_id == task.id).order_by(SlaExtension.id)
@@ -138,7 +138,7 @@ class RequestExemption:
         if not _breached(ctx, task):
             raise Conflict(f"task {task.id} has not breached its deadline; nothing to exempt")
         requester = ctx.org().person_id(self.user)
-        responsible = org.responsible_person(ctx.session, task)
+        responsible = org.responsible_person(ctx.session, task, ctx.org())
         allowed = {responsible.id} if responsible else set()
         if responsible is not None and responsible.superior_id:
             allowed.add(responsible.superior_id)

@@ -33,6 +33,7 @@ class OrgSnapshot:
     stamp: int
     people: dict[str, tuple[int, frozenset[str]]]  # active person key -> (id, group keys)
     group_keys: dict[str, str]  # group key or name -> key
+    group_heads: dict[str, int]  # group key -> the person id heading its department
 
     def person_id(self, key: str) -> int:
         if key not in self.people:
@@ -81,13 +82,28 @@ def _load_snapshot(session: Session, stamp: int) -> OrgSnapshot:
     }
     group_keys = {g.name: g.key for g in groups.values()}
     group_keys.update({g.key: g.key for g in groups.values()})
-    return OrgSnapshot(stamp, people, group_keys)
+    heads = dict(session.execute(select(Department.id, Department.head_id)).all())
+    group_heads = {
+        g.key: heads[g.department_id] for g in groups.values() if heads.get(g.department_id)
+    }
+    return OrgSnapshot(stamp, people, group_keys, group_heads)
 
 
-def responsible_person(session: Session, task: Task) -> Person | None:
-    """The assignee; while unclaimed, the head of the first candidate group's department."""
+def responsible_person(
+    session: Session, task: Task, snapshot: OrgSnapshot | None = None
+) -> Person | None:
+    """The assignee; while unclaimed, the head of the first candidate group's department.
+
+    Commands pass their org snapshot, which answers the group-to-head part from memory.
+    """
     if task.assignee:
+        if snapshot is not None and task.assignee in snapshot.people:
+            return session.get(Person, snapshot.people[task.assignee][0])
         return session.scalars(select(Person).where(Person.key == task.assignee)).first()
+    if snapshot is not None:
+        head = next((snapshot.group_heads[k] for k in task.candidate_groups
+                     if k in snapshot.group_heads), None)  # fmt: skip
+        return session.get(Person, head) if head is not None else None
     for key in task.candidate_groups:
         group = session.scalars(select(Group).where(Group.key == key)).first()
         if group and group.department_id:

@@ -242,7 +242,7 @@ def fire(ctx: CommandContext, instance: ProcessInstance, timer: Timer) -> bool:
     )
     recorded = []
     for holder in holders:
-        person = org.responsible_person(ctx.session, holder)
+        person = org.responsible_person(ctx.session, holder, ctx.org())
         superior = org.superior_of(ctx.session, person) if person else None
         recorded.append({
             "task_id": holder.id, "task": holder.name,
