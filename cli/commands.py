@@ -256,7 +256,7 @@ def org_import(ctx: click.Context, file: str) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="Fire what is due now and exit.")
-@click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between passes.")
 @click.pass_context
 def worker(ctx: click.Context, once: bool, interval: float) -> None:
     """Run the timer worker (several may run against one PostgreSQL database)."""

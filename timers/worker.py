@@ -34,7 +34,7 @@ from .sender import OutboxSender, SendResult
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 5.0
+POLL_SECONDS = 1.0  # the scan is a few ms: poll often, so timers fire within a second
 DIGEST_AT = (8, 30)  # local time of the daily digest e-mails
 BATCH = 50
 
