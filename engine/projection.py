@@ -34,7 +34,7 @@ def sync(
     """Bring every projection of ``instance`` up to date; return newly opened tasks.
 
     ``new``: the instance is not stored yet, so it has no rows to compare against.
-    All reads happen before any write, so the command flushes once, at commit.
+    Autoflush is off while the rows are compared, so the changes go out together.
     """
     ready, waiting = [], []
     for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
