@@ -126,7 +126,7 @@ def _check_process(process: etree._Element, name: str) -> list[Problem]:
             and _is_in_flow(el)
         ):
             problems.append(Problem(name, element_id, "no incoming sequence flow"))
-        if local == "userTask":
+        if local in ("userTask", "subProcess", "callActivity"):
             problems += _check_sla(el, name)
         notice = el.get(f"{{{sla.CASECLOCK_NS}}}notifyApplicant")
         if notice and notice not in notices.TEMPLATES:
@@ -287,6 +287,11 @@ def extract_meta(tree: etree._ElementTree, process: etree._Element) -> dict[str,
         "timers": timers,
         "message_starts": message_starts,
         "event_subprocesses": _event_subprocesses(process, messages),
+        "subprocess_slas": {
+            el.get("id"): sla.read_attributes(el)
+            for el in process.iter(f"{{{BPMN_NS}}}subProcess", f"{{{BPMN_NS}}}callActivity")
+            if el.get("triggeredByEvent") != "true" and sla.read_attributes(el)
+        },
         "applicant_notices": {
             el.get("id"): el.get(f"{{{sla.CASECLOCK_NS}}}notifyApplicant")
             for el in process.iter()

@@ -49,6 +49,8 @@ def sync(
             _sync_timers(ctx, instance, meta, waiting, new)
         if meta.get("has_messages", True):
             _sync_subscriptions(ctx, instance, meta, waiting, not completed, new)
+        if meta.get("subprocess_slas"):
+            _sync_scope_clocks(ctx, instance, meta, workflow, new)
     if completed:
         instance.state = "completed"
         instance.ended_at = ctx.now
@@ -57,6 +59,57 @@ def sync(
     data = last.data if last is not None else workflow.data
     instance.data = ctx.services.serializer.data_to_json_safe(data)
     return opened
+
+
+def _sync_scope_clocks(
+    ctx: CommandContext,
+    instance: ProcessInstance,
+    meta: dict[str, Any],
+    workflow: BpmnWorkflow,
+    new: bool,
+) -> None:
+    """Start the clock of a subprocess with a limit when it starts; stop it when it ends."""
+    wanted = meta["subprocess_slas"]
+    running = (
+        set()
+        if new
+        else set(
+            ctx.session.scalars(
+                select(Timer.spiff_task_id).where(
+                    Timer.instance_id == instance.id, Timer.kind == "sla",
+                    Timer.task_id.is_(None), Timer.spiff_task_id != "",
+                    Timer.status.in_(("waiting", "paused")),
+                )
+            )
+        )
+    )  # fmt: skip
+    started = set()
+    for task in workflow.get_tasks():
+        element_id = task.task_spec.bpmn_id
+        if element_id not in wanted:
+            continue
+        spiff_id = str(task.id)
+        if task.state == TaskState.STARTED:
+            started.add(spiff_id)
+            if spiff_id not in running and not _clock_existed(ctx, instance, spiff_id, new):
+                scope = (spiff_id, element_id)
+                sla.start_scope_clock(
+                    ctx, instance, scope, wanted[element_id], meta.get("calendar")
+                )
+    for spiff_id in running - started:
+        sla.stop_scope_clock(ctx, instance, spiff_id)
+
+
+def _clock_existed(
+    ctx: CommandContext, instance: ProcessInstance, spiff_id: str, new: bool
+) -> bool:
+    """A clock whose timers all fired already must not start again."""
+    if new:
+        return False
+    return ctx.session.scalar(
+        select(Timer.id).where(Timer.instance_id == instance.id, Timer.spiff_task_id == spiff_id)
+        .limit(1)
+    ) is not None  # fmt: skip
 
 
 def _existing(ctx: CommandContext, model: Any, *where: Any) -> list[Any]:

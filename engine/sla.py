@@ -171,15 +171,49 @@ def start_case_clock(
     _schedule(ctx, instance, None, "deadline", due)
 
 
+def start_scope_clock(
+    ctx: CommandContext,
+    instance: ProcessInstance,
+    scope: tuple[str, str],
+    sla: dict[str, Any],
+    calendar: str | None,
+) -> None:
+    """A subprocess (or call activity) with a limit started: ``scope`` is its SpiffWorkflow
+    task id and element id, which identify its clock among the task-less ones."""
+    due, warnings = plan(ctx.calendar(sla.get("calendar") or calendar), ctx.now, sla)
+    for at in warnings:
+        _schedule(ctx, instance, None, "warning", at, scope)
+    _schedule(ctx, instance, None, "deadline", due, scope)
+
+
+def stop_scope_clock(ctx: CommandContext, instance: ProcessInstance, spiff_task_id: str) -> None:
+    ctx.session.execute(
+        update(Timer)
+        .where(
+            Timer.instance_id == instance.id,
+            Timer.kind == "sla",
+            Timer.task_id.is_(None),
+            Timer.spiff_task_id == spiff_task_id,
+            Timer.status.in_(("waiting", "paused")),
+        )
+        .values(status="cancelled", lease_owner=None, lease_until=None)
+    )
+
+
 def _schedule(
-    ctx: CommandContext, instance: ProcessInstance, task: Task | None, purpose: str, at: datetime
+    ctx: CommandContext,
+    instance: ProcessInstance,
+    task: Task | None,
+    purpose: str,
+    at: datetime,
+    scope: tuple[str, str] = ("", "case"),
 ) -> None:
     ctx.session.add(Timer(
         instance=instance,
         task=task,
-        spiff_task_id=task.spiff_task_id if task is not None else "",
-        element_id=task.element_id if task is not None else "case",
-        name=f"{purpose}: {task.name if task is not None else 'case limit'}",
+        spiff_task_id=task.spiff_task_id if task is not None else scope[0],
+        element_id=task.element_id if task is not None else scope[1],
+        name=f"{purpose}: {task.name if task is not None else scope[1]}",
         kind="sla",
         purpose=purpose,
         interrupting=False,
@@ -253,7 +287,8 @@ def fire(ctx: CommandContext, instance: ProcessInstance, timer: Timer) -> bool:
         if person is not None and notify:
             _notify(ctx, kind, instance, holder, person, timer)
     audit.append(ctx, kind, instance=instance, task_id=timer.task_id, payload={
-        "scope": "task" if task is not None else "case",
+        "scope": "task" if task is not None else ("subprocess" if timer.spiff_task_id else "case"),
+        "element_id": timer.element_id,
         "due_at": timer.due_at.isoformat(),
         "late_seconds": round((ctx.now - timer.due_at).total_seconds(), 3),
         "holders": recorded,
@@ -271,7 +306,7 @@ def fire(ctx: CommandContext, instance: ProcessInstance, timer: Timer) -> bool:
 
 
 def _reminders_sent(ctx: CommandContext, warning: Timer) -> int:
-    same_clock = Timer.task_id == warning.task_id if warning.task_id else Timer.task_id.is_(None)
+    same_clock = _same_clock(warning)
     return ctx.session.scalar(
         select(func.count()).select_from(Timer).where(
             Timer.instance_id == warning.instance_id, Timer.kind == "sla", same_clock,
@@ -281,13 +316,20 @@ def _reminders_sent(ctx: CommandContext, warning: Timer) -> int:
 
 
 def _deadline_passed(ctx: CommandContext, warning: Timer) -> bool:
-    same_clock = Timer.task_id == warning.task_id if warning.task_id else Timer.task_id.is_(None)
+    same_clock = _same_clock(warning)
     return bool(ctx.session.scalar(
         select(Timer.id).where(
             Timer.instance_id == warning.instance_id, Timer.kind == "sla", same_clock,
             Timer.purpose == "deadline", Timer.due_at <= ctx.now,
         ).limit(1)
     ))  # fmt: skip
+
+
+def _same_clock(timer: Timer) -> Any:
+    """A task's clock, a subprocess's clock (by its SpiffWorkflow task id) or the case's."""
+    if timer.task_id:
+        return Timer.task_id == timer.task_id
+    return Timer.task_id.is_(None) & (Timer.spiff_task_id == timer.spiff_task_id)
 
 
 def _open_tasks(ctx: CommandContext, instance: ProcessInstance) -> list[Task]:

@@ -290,3 +290,41 @@ def test_a_person_who_wants_a_digest_gets_one_mail(org_app, started, clock):
     assert mail.subject == "【每日汇总】2 条办件预警（2026-03-05）"
     assert mail.recipient == "yang@example.gov.cn" and mail.status == "pending"
     assert mail.body.count("【预警】") == 2
+
+
+def subprocess_process() -> bytes:
+    head = HEAD.replace("<bpmn:definitions ", f"<bpmn:definitions {NS} ")
+    return (
+        f'{head}<bpmn:process id="sub_sla" isExecutable="true">'
+        '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="Sub"/>'
+        '<bpmn:subProcess id="Sub" name="联合审查" caseclock:limit="2 working days" '
+        'caseclock:warnings="1/2">'
+        '<bpmn:startEvent id="ss"/><bpmn:sequenceFlow id="g1" sourceRef="ss" targetRef="inner"/>'
+        '<bpmn:userTask id="inner" camunda:candidateGroups="reviewers"/>'
+        '<bpmn:sequenceFlow id="g2" sourceRef="inner" targetRef="se"/><bpmn:endEvent id="se"/>'
+        "</bpmn:subProcess>"
+        '<bpmn:sequenceFlow id="f2" sourceRef="Sub" targetRef="after"/>'
+        '<bpmn:userTask id="after" camunda:candidateGroups="reviewers"/>'
+        '<bpmn:sequenceFlow id="f3" sourceRef="after" targetRef="e"/><bpmn:endEvent id="e"/>'
+        "</bpmn:process></bpmn:definitions>"
+    ).encode()
+
+
+def test_a_subprocess_limit_runs_while_the_subprocess_runs(org_app, clock):
+    clock.set(at("2026-03-02T09:00"))
+    deploy_bytes(org_app, subprocess_process())
+    done = org_app.execute(StartInstance("sub_sla")).id
+    late = org_app.execute(StartInstance("sub_sla")).id
+    timers = {t["kind"]: t["due_at"] for t in view(org_app, done)["waiting_timers"]}
+    assert timers == {"sla warning": "2026-03-03T14:00:00+08:00",  # half of 21 h
+                      "sla deadline": "2026-03-04T17:30:00+08:00"}  # fmt: skip
+    inner = open_tasks(org_app, done)["inner"]["id"]
+    org_app.execute(ClaimTask(inner, "yang"))
+    org_app.execute(CompleteTask(inner, "yang"))
+    assert view(org_app, done)["waiting_timers"] == []  # the subprocess ended: clock stopped
+    clock.set(at("2026-03-04T17:31"))
+    Worker(org_app).run_once()
+    breaches = [e["payload"] for e in view(org_app, late)["history"]
+                if e["command"] == "sla_breach"]  # fmt: skip
+    assert [(b["scope"], b["element_id"]) for b in breaches] == [("subprocess", "Sub")]
+    assert [e for e in view(org_app, done)["history"] if e["command"] == "sla_breach"] == []
