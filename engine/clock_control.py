@@ -261,6 +261,7 @@ class RecomputeClocks:
             if timer.due_at != target:
                 timer.due_at, timer.lease_owner, timer.lease_until = target, None, None
                 changed += 1
+        task.sla_note = "; ".join(calendar.warnings_for(task.created_at, due)) or None
         if (task.due_at, task.warn_at) != (due, warnings[0] if warnings else None):
             task.due_at, task.warn_at = due, warnings[0] if warnings else None
             changed += 1

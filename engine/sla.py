@@ -151,7 +151,9 @@ def start_task_clock(
     policy: str,
 ) -> None:
     name = sla.get("calendar") or calendar or "default"
-    due, warnings = plan(ctx.calendar(name), ctx.now, sla)
+    calendar_used = ctx.calendar(name)
+    due, warnings = plan(calendar_used, ctx.now, sla)
+    task.sla_note = "; ".join(calendar_used.warnings_for(ctx.now, due)) or None
     task.sla_limit, task.sla_warnings, task.sla_policy = sla["limit"], sla["warnings"], policy
     task.sla_on_deadline = sla.get("on_deadline", "notify")
     task.calendar_name = name
@@ -412,4 +414,5 @@ def view(task: Task, now: datetime, calendar: WorkingCalendar | None) -> dict[st
         else None,
         "working_seconds_left": int(left.total_seconds()) if left is not None else None,
         "paused_seconds": task.paused_seconds,
+        "note": task.sla_note,
     }

@@ -328,3 +328,10 @@ def test_a_subprocess_limit_runs_while_the_subprocess_runs(org_app, clock):
                 if e["command"] == "sla_breach"]  # fmt: skip
     assert [(b["scope"], b["element_id"]) for b in breaches] == [("subprocess", "Sub")]
     assert [e for e in view(org_app, done)["history"] if e["command"] == "sla_breach"] == []
+
+
+def test_a_deadline_in_a_year_without_official_data_carries_a_note(org_app, started):
+    instance, _ = started(when="2099-03-02T09:00", limit="3 working days", warnings="")
+    sla = clock_of(org_app, instance)
+    assert sla["due_at"] == "2099-03-05T17:30:00+08:00"  # weekends only
+    assert "2099" in sla["note"] and "no official calendar" in sla["note"]

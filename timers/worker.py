@@ -20,6 +20,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from engine.app import CaseClock
+from engine.clock_control import RecomputeClocks
 from engine.digests import ComposeDigests
 from engine.due_timers import (
     DEFAULT_LEASE,
@@ -109,6 +110,11 @@ class Worker:
             self.app.execute(RecordTimerFailure(timer_id, message), actor="worker")
 
     def start(self, interval: float = POLL_SECONDS) -> None:
+        # A restart may follow a chinesecalendar upgrade with a new year's holidays:
+        # deadlines planned without official data move to where they belong.
+        moved = self.app.execute(RecomputeClocks(), actor="worker")
+        if moved:
+            log.info("recomputed %d open clock(s) at start", moved)
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._scheduler.add_job(
             self._tick, "interval", seconds=interval, max_instances=1, coalesce=True

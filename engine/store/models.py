@@ -192,6 +192,8 @@ class Task(Base):
     paused_at: Mapped[datetime | None]
     sla_warnings: Mapped[list[Any] | None]
     sla_on_deadline: Mapped[str | None] = mapped_column(String(20))  # notify | chase
+    # e.g. "no official calendar for 2027 yet": the deadline used weekends + overrides only.
+    sla_note: Mapped[str | None] = mapped_column(Text)
     # "user": a BPMN user task; "chase": a 催办 task for a superior (engine.chase), which
     # belongs to the late task ``chase_of_id`` and has no SpiffWorkflow counterpart.
     kind: Mapped[str] = mapped_column(String(20), default="user")
