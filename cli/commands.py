@@ -417,11 +417,18 @@ def sla_retire(ctx: click.Context, standard_id: int) -> None:
 
 @sla_group.command("recompute")
 @click.option("--calendar", help="Only clocks measured in this calendar.")
+@click.option("--dry-run", is_flag=True, help="Show the new due times; change nothing.")
 @click.pass_context
-def sla_recompute(ctx: click.Context, calendar: str | None) -> None:
+def sla_recompute(ctx: click.Context, calendar: str | None, dry_run: bool) -> None:
     """Re-plan open deadlines (calendar overrides do this by themselves)."""
-    moved = app_of(ctx).execute(RecomputeClocks(calendar), actor="cli")
-    emit(ctx, {"moved": moved}, f"{moved} open clock(s) moved")
+    app = app_of(ctx)
+    moved = app.execute(RecomputeClocks(calendar, dry_run), actor="cli")
+    tz = app.services.timezone
+    rows = [{**m, "from": queries.local(m["from"], tz), "to": queries.local(m["to"], tz)}
+            for m in moved]  # fmt: skip
+    verb = "would move" if dry_run else "moved"
+    emit(ctx, rows, f"{len(rows)} open clock(s) {verb}\n"
+         + table(rows, ["task_id", "instance_id", "from", "to"]))  # fmt: skip
 
 
 @main.command()

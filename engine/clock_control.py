@@ -9,6 +9,7 @@ time that passed while paused (a pause over a weekend alone moves nothing).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from . import audit, chase, sla
 from .calendar import CalendarError, WorkingCalendar
 from .calendar import parse_duration as parse_calendar_duration
 from .errors import Conflict, Forbidden, NotFound, ValidationError
-from .executor import CommandContext
+from .executor import CommandContext, RollBack
 from .runtime import definition_of, load_workflow, lock_instance, lock_task
 from .store import Person, ProcessInstance, Task, Timer
 from .store.models import SlaExtension
@@ -222,19 +223,25 @@ class RecomputeClocks:
 
     name = "recompute_clocks"
 
-    def __init__(self, calendar: str | None = None) -> None:
-        self.calendar = calendar
+    def __init__(self, calendar: str | None = None, dry_run: bool = False) -> None:
+        self.calendar, self.dry_run = calendar, dry_run
 
-    def __call__(self, ctx: CommandContext) -> int:
+    def __call__(self, ctx: CommandContext) -> list[dict[str, Any]]:
+        """The moved clocks: task, old and new deadline. A dry run changes nothing."""
         query = select(Task).where(Task.state == "open", Task.sla_limit.is_not(None))
         if self.calendar:
             query = query.where(Task.calendar_name == self.calendar)
-        moved = 0
+        moved = []
         for task in list(ctx.session.scalars(query)):
-            moved += self._replan(ctx, task)
+            before = task.due_at
+            if self._replan(ctx, task):
+                moved.append({"task_id": task.id, "instance_id": task.instance_id,
+                              "from": before, "to": task.due_at})  # fmt: skip
+        if self.dry_run:
+            raise RollBack(moved)
         if moved:
             audit.append(ctx, "recompute_clocks", payload={"calendar": self.calendar,
-                                                             "moved": moved})  # fmt: skip
+                                                             "moved": len(moved)})  # fmt: skip
         return moved
 
     def _replan(self, ctx: CommandContext, task: Task) -> int:

@@ -74,6 +74,14 @@ class CommandContext:
         return self._calendars[key]
 
 
+class RollBack(Exception):
+    """Raised by a command to discard its changes and still return ``result`` (dry runs)."""
+
+    def __init__(self, result: object) -> None:
+        super().__init__("rolled back on purpose")
+        self.result = result
+
+
 class CommandExecutor:
     def __init__(self, sessions: sessionmaker[Session], services: Services) -> None:
         self._sessions = sessions
@@ -86,6 +94,9 @@ class CommandExecutor:
         try:
             with session.begin():
                 result = command(ctx)
+        except RollBack as done:
+            self._evict(ctx)
+            return done.result  # type: ignore[return-value]
         except CaseClockError:
             self._evict(ctx)
             raise

@@ -3,7 +3,7 @@ pause (补正), extension (延期), downtime coalescing, and notices in the outb
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from engine.digests import ComposeDigests
 from engine.errors import Conflict, DeploymentError, Forbidden
 from engine.org import ImportOrg
 from engine.runtime import ClaimTask, CompleteTask, StartInstance
-from engine.store import OutboxMessage
+from engine.store import Calendar, CalendarOverride, OutboxMessage
 from timers.worker import Worker
 
 from .conftest import SHANGHAI
@@ -335,3 +335,25 @@ def test_a_deadline_in_a_year_without_official_data_carries_a_note(org_app, star
     sla = clock_of(org_app, instance)
     assert sla["due_at"] == "2099-03-05T17:30:00+08:00"  # weekends only
     assert "2099" in sla["note"] and "no official calendar" in sla["note"]
+
+
+def test_recompute_dry_run_shows_then_applies(org_app, started, cli):
+    instance, _ = started(when="2026-03-02T09:00", limit="3 working days", warnings="")
+    # A holiday added behind the engine's back (e.g. restored from a backup):
+    with org_app.sessions.begin() as session:
+        calendar = Calendar(name="default", timezone="Asia/Shanghai",
+                            periods=[["09:00", "12:00"], ["13:30", "17:30"]],
+                            use_official_holidays=True, created_at=org_app.clock.now())  # fmt: skip
+        session.add(calendar)
+        session.flush()
+        session.add(CalendarOverride(
+            calendar_id=calendar.id, day=date(2026, 3, 4), kind="holiday", note="",
+            created_at=org_app.clock.now(), created_by="x",
+        ))  # fmt: skip
+    dry = cli("sla", "recompute", "--dry-run").output
+    assert "1 open clock(s) would move" in dry and "2026-03-06T17:30:00+08:00" in dry
+    assert clock_of(org_app, instance)["due_at"] == "2026-03-05T17:30:00+08:00"  # unchanged
+    assert "1 open clock(s) moved" in cli("sla", "recompute").output
+    assert clock_of(org_app, instance)["due_at"] == "2026-03-06T17:30:00+08:00"
+    history = [e["command"] for e in view(org_app, instance)["history"]]
+    assert history[-1] == "recompute_clock"

@@ -114,7 +114,7 @@ class Worker:
         # deadlines planned without official data move to where they belong.
         moved = self.app.execute(RecomputeClocks(), actor="worker")
         if moved:
-            log.info("recomputed %d open clock(s) at start", moved)
+            log.info("recomputed %d open clock(s) at start", len(moved))
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._scheduler.add_job(
             self._tick, "interval", seconds=interval, max_instances=1, coalesce=True
