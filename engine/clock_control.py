@@ -14,7 +14,7 @@ from uuid import UUID
 
 from sqlalchemy import select
 
-from . import audit, chase, sla
+from . import audit, chase, sla, standards
 from .calendar import CalendarError, WorkingCalendar
 from .calendar import parse_duration as parse_calendar_duration
 from .errors import Conflict, Forbidden, NotFound, ValidationError
@@ -212,13 +212,26 @@ def _reopen_deadline(ctx: CommandContext, instance: ProcessInstance, task: Task)
     ctx.session.flush()
 
 
-class RecomputeClocks:
-    """Re-plan every open task's pending instants, e.g. after a calendar changed.
+def _reresolve_standard(ctx: CommandContext, instance: ProcessInstance, task: Task) -> None:
+    """After a policy change: the standard that would have applied when the task opened."""
+    meta = definition_of(ctx, instance).meta
+    diagram = meta["user_tasks"].get(task.element_id, {}).get("sla")
+    chosen = standards.in_force(
+        ctx, meta.get("process_key", ""), task.element_id, instance.data, diagram,
+        at=task.created_at,
+    )  # fmt: skip
+    if chosen is not None:
+        task.sla_limit, task.sla_warnings = chosen.sla["limit"], chosen.sla["warnings"]
+        task.sla_policy, task.sla_on_deadline = chosen.label, chosen.sla.get("on_deadline")
 
-    An instant is a function of the task's start, limit and warnings, the working time
-    it was paused and extended by, and its calendar; only the calendar can have changed,
-    so recomputing from those gives what the clock would have been all along. Warnings
-    that already fired stay fired.
+
+class RecomputeClocks:
+    """Re-plan every open task's pending instants after a calendar or policy change.
+
+    An instant is a function of the task's start, the standard in force at that start
+    (limit, warnings), the working time it was paused and extended by, and its calendar;
+    recomputing from those, with today's calendars and standards, gives what the clock
+    would have been all along. Warnings that already fired stay fired.
     """
 
     name = "recompute_clocks"
@@ -246,6 +259,8 @@ class RecomputeClocks:
 
     def _replan(self, ctx: CommandContext, task: Task) -> int:
         instance = lock_instance(ctx, task.instance_id)
+        if task.kind == "user":
+            _reresolve_standard(ctx, instance, task)
         calendar = ctx.calendar(task.calendar_name)
         shift = timedelta(seconds=task.paused_seconds + task.extended_seconds)
         plan = {"limit": task.sla_limit, "warnings": task.sla_warnings or []}

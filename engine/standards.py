@@ -44,12 +44,14 @@ def in_force(
     step: str,
     data: dict[str, Any],
     diagram: dict[str, Any] | None,
+    at: datetime | None = None,
 ) -> InForce | None:
-    """The standard that applies to a clock starting now for ``step`` of this case."""
+    """The standard that applies to a clock of ``step`` of this case starting ``at``
+    (default: now; a recompute asks about the task's start)."""
     standards = ctx.services.standards.active(ctx, process_key)
     applicable = [s for s in standards if s.step == step]
     for standard in sorted(applicable, key=lambda s: (-s.priority, -s.id)):
-        if standard.kind == "temporary" and _applies(ctx, standard, data):
+        if standard.kind == "temporary" and _applies(ctx, standard, data, at or ctx.now):
             return InForce(_as_sla(standard), _label(standard))
     for standard in applicable:
         if standard.kind == "basic":
@@ -61,10 +63,12 @@ def _label(standard: SlaStandard) -> str:
     return f"{standard.kind} standard #{standard.id}: {standard.label}"
 
 
-def _applies(ctx: CommandContext, standard: SlaStandard, data: dict[str, Any]) -> bool:
-    if standard.valid_from is not None and ctx.now < standard.valid_from:
+def _applies(
+    ctx: CommandContext, standard: SlaStandard, data: dict[str, Any], at: datetime
+) -> bool:
+    if standard.valid_from is not None and at < standard.valid_from:
         return False
-    if standard.valid_to is not None and ctx.now >= standard.valid_to:
+    if standard.valid_to is not None and at >= standard.valid_to:
         return False
     if not standard.condition:
         return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import queries
+from engine.clock_control import RecomputeClocks
 from engine.errors import ScriptError, ValidationError
 from engine.runtime import StartInstance
 from engine.standards import RetireStandard, SetStandard
@@ -88,3 +89,17 @@ def test_bad_standards_are_refused(kwargs, error, message):
     values = {"process_key": "sla", "step": "t", "limit": "1 working day"} | kwargs
     with pytest.raises(error, match=message):
         SetStandard(values.pop("process_key"), values.pop("step"), values.pop("limit"), **values)
+
+
+def test_recompute_applies_a_new_standard_to_open_tasks(sla_app, clock):
+    instance, task = opened(sla_app)
+    assert task["due_at"] == "2026-03-05T17:30:00+08:00"
+    sla_app.execute(SetStandard("sla", "t", "5 working days", label="新办事指南"))
+    [moved] = sla_app.execute(RecomputeClocks(dry_run=True))
+    assert moved["task_id"] == task["id"]
+    assert open_tasks(sla_app, instance)["t"]["due_at"] == "2026-03-05T17:30:00+08:00"
+    sla_app.execute(RecomputeClocks())
+    assert open_tasks(sla_app, instance)["t"]["due_at"] == "2026-03-09T17:30:00+08:00"
+    tz = sla_app.services.timezone
+    shown = sla_app.read(lambda s: queries.instance(s, instance, tz, sla_app.clock.now()))
+    assert shown["open_tasks"][0]["sla"]["policy"] == "basic standard #1: 新办事指南"
