@@ -337,19 +337,28 @@ def extend(ctx: click.Context, task_id: int, user: str, amount: str, reason: str
          f"extension {request.id} requested ({amount}); waiting for your superior")  # fmt: skip
 
 
-@main.command("decide-extension")
-@click.argument("extension_id", type=int)
-@click.option("--user", required=True, help="The requester's superior.")
-@click.option("--approve/--refuse", required=True)
-@click.option("--note", default="")
-@click.pass_context
-def decide_extension(ctx: click.Context, extension_id: int, user: str, approve: bool,
-                     note: str) -> None:  # fmt: skip
-    """Approve or refuse an extension; approval moves the deadline and warnings."""
-    command = DecideExtension(extension_id, user, approve, note)
-    request = app_of(ctx).execute(command, actor=user)
-    emit(ctx, {"extension_id": request.id, "status": request.status},
-         f"extension {request.id} {request.status}")  # fmt: skip
+def _decide_command(name: str, what: str, build: Any, help_text: str) -> None:
+    """``caseclock decide-extension`` / ``decide-exemption``: the superior's decision."""
+
+    @main.command(name, help=help_text)
+    @click.argument("request_id", type=int)
+    @click.option("--user", required=True, help="The requester's superior.")
+    @click.option("--approve/--refuse", required=True)
+    @click.option("--note", default="")
+    @click.pass_context
+    def command(ctx: click.Context, request_id: int, user: str, approve: bool,
+                note: str) -> None:  # fmt: skip
+        request = app_of(ctx).execute(build(request_id, user, approve, note), actor=user)
+        emit(ctx, {f"{what}_id": request.id, "status": request.status},
+             f"{what} {request.id} {request.status}")  # fmt: skip
+
+
+_decide_command(
+    "decide-extension",
+    "extension",
+    DecideExtension,
+    "Approve or refuse an extension; approval moves the deadline and warnings.",
+)
 
 
 @main.group("sla")
@@ -544,16 +553,9 @@ def exempt(ctx: click.Context, task_id: int, user: str, reason: str) -> None:
          f"exemption {request.id} requested; waiting for the superior")  # fmt: skip
 
 
-@main.command("decide-exemption")
-@click.argument("exemption_id", type=int)
-@click.option("--user", required=True, help="The requester's superior.")
-@click.option("--approve/--refuse", required=True)
-@click.option("--note", default="")
-@click.pass_context
-def decide_exemption(ctx: click.Context, exemption_id: int, user: str, approve: bool,
-                     note: str) -> None:  # fmt: skip
-    """Approve or refuse an exemption; the decision is appended to the ledger."""
-    command = DecideExemption(exemption_id, user, approve, note)
-    request = app_of(ctx).execute(command, actor=user)
-    emit(ctx, {"exemption_id": request.id, "status": request.status},
-         f"exemption {request.id} {request.status}")  # fmt: skip
+_decide_command(
+    "decide-exemption",
+    "exemption",
+    DecideExemption,
+    "Approve or refuse an exemption; the decision is appended to the ledger.",
+)

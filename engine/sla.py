@@ -188,20 +188,6 @@ def start_scope_clock(
     _schedule(ctx, instance, None, "deadline", due, scope)
 
 
-def stop_scope_clock(ctx: CommandContext, instance: ProcessInstance, spiff_task_id: str) -> None:
-    ctx.session.execute(
-        update(Timer)
-        .where(
-            Timer.instance_id == instance.id,
-            Timer.kind == "sla",
-            Timer.task_id.is_(None),
-            Timer.spiff_task_id == spiff_task_id,
-            Timer.status.in_(("waiting", "paused")),
-        )
-        .values(status="cancelled", lease_owner=None, lease_until=None)
-    )
-
-
 def _schedule(
     ctx: CommandContext,
     instance: ProcessInstance,
@@ -227,22 +213,26 @@ def _schedule(
 
 def stop_task_clock(ctx: CommandContext, task: Task) -> None:
     """The task closed: its pending warnings and deadline will never matter."""
-    ctx.session.execute(
-        update(Timer)
-        .where(Timer.task_id == task.id, Timer.status.in_(("waiting", "paused")))
-        .values(status="cancelled", lease_owner=None, lease_until=None)
-    )
+    _cancel(ctx, Timer.task_id == task.id)
+
+
+def stop_scope_clock(ctx: CommandContext, instance: ProcessInstance, spiff_task_id: str) -> None:
+    _cancel(ctx, *_taskless(instance), Timer.spiff_task_id == spiff_task_id)
 
 
 def stop_case_clock(ctx: CommandContext, instance: ProcessInstance) -> None:
+    """The case ended: its own clock and any subprocess clocks stop."""
+    _cancel(ctx, *_taskless(instance))
+
+
+def _taskless(instance: ProcessInstance) -> tuple[Any, ...]:
+    return (Timer.instance_id == instance.id, Timer.kind == "sla", Timer.task_id.is_(None))
+
+
+def _cancel(ctx: CommandContext, *where: Any) -> None:
     ctx.session.execute(
         update(Timer)
-        .where(
-            Timer.instance_id == instance.id,
-            Timer.kind == "sla",
-            Timer.task_id.is_(None),
-            Timer.status.in_(("waiting", "paused")),
-        )
+        .where(*where, Timer.status.in_(("waiting", "paused")))
         .values(status="cancelled", lease_owner=None, lease_until=None)
     )
 
