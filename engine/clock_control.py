@@ -14,13 +14,13 @@ from uuid import UUID
 
 from sqlalchemy import select
 
-from . import audit, chase, sla, standards
+from . import approvals, audit, chase, sla, standards
 from .calendar import CalendarError, WorkingCalendar
 from .calendar import parse_duration as parse_calendar_duration
-from .errors import Conflict, Forbidden, NotFound, ValidationError
+from .errors import Conflict, Forbidden, ValidationError
 from .executor import CommandContext, RollBack
 from .runtime import definition_of, load_workflow, lock_instance, lock_task
-from .store import Person, ProcessInstance, Task, Timer
+from .store import ProcessInstance, Task, Timer
 from .store.models import SlaExtension
 
 
@@ -162,18 +162,9 @@ class DecideExtension:
         self.extension_id, self.user, self.approve, self.note = extension_id, user, approve, note
 
     def __call__(self, ctx: CommandContext) -> SlaExtension:
-        request = ctx.session.get(SlaExtension, self.extension_id)
-        if request is None:
-            raise NotFound(f"no extension request {self.extension_id}")
-        task = ctx.session.get(Task, request.task_id)
-        assert task is not None
-        instance = lock_instance(ctx, task.instance_id)
-        ctx.session.refresh(request)
-        if request.status != "pending":
-            raise Conflict(f"extension {request.id} was already {request.status}")
-        self._check_superior(ctx, request)
-        request.status = "approved" if self.approve else "refused"
-        request.decided_by, request.decided_at, request.note = self.user, ctx.now, self.note
+        request, task, instance = approvals.decide(
+            ctx, SlaExtension, "extension", self.extension_id, self.user, self.approve, self.note
+        )
         payload = {"extension_id": request.id, "approved": self.approve, "note": self.note}
         if self.approve and task.state == "open" and task.due_at is not None:
             calendar = ctx.calendar(task.calendar_name)
@@ -189,16 +180,6 @@ class DecideExtension:
             payload["due_at"] = task.due_at.isoformat()
         audit.append(ctx, "decide_extension", instance=instance, task_id=task.id, payload=payload)
         return request
-
-    def _check_superior(self, ctx: CommandContext, request: SlaExtension) -> None:
-        requester = ctx.session.scalars(
-            select(Person).where(Person.key == request.requested_by)
-        ).first()
-        decider_id = ctx.org().person_id(self.user)
-        if requester is None or requester.superior_id != decider_id:
-            raise Forbidden(
-                f"only the superior of {request.requested_by} can decide extension {request.id}"
-            )
 
 
 def _reopen_deadline(ctx: CommandContext, instance: ProcessInstance, task: Task) -> None:

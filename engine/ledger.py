@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from . import audit, org
+from . import approvals, audit, org
 from .calendar import WorkingCalendar
 from .errors import Conflict, Forbidden, NotFound, ValidationError
 from .executor import CommandContext
-from .store import AuditEvent, Person, ProcessInstance, Task
+from .store import AuditEvent, ProcessInstance, Task
 from .store.models import Exemption, SlaExtension
 
 HOLDER_COMMANDS = ("claim", "unclaim", "delegate", "resolve", "reassign")
@@ -163,23 +163,9 @@ class DecideExemption:
         self.exemption_id, self.user, self.approve, self.note = exemption_id, user, approve, note
 
     def __call__(self, ctx: CommandContext) -> Exemption:
-        request = ctx.session.get(Exemption, self.exemption_id)
-        if request is None:
-            raise NotFound(f"no exemption request {self.exemption_id}")
-        task = ctx.session.get(Task, request.task_id)
-        assert task is not None
-        instance = _lock(ctx, task)
-        ctx.session.refresh(request)
-        if request.status != "pending":
-            raise Conflict(f"exemption {request.id} was already {request.status}")
-        requester = ctx.session.scalars(
-            select(Person).where(Person.key == request.requested_by)
-        ).one()
-        if requester.superior_id != ctx.org().person_id(self.user):
-            raise Forbidden(f"only the superior of {request.requested_by} can decide "
-                            f"exemption {request.id}")  # fmt: skip
-        request.status = "approved" if self.approve else "refused"
-        request.decided_by, request.decided_at, request.note = self.user, ctx.now, self.note
+        request, task, instance = approvals.decide(
+            ctx, Exemption, "exemption", self.exemption_id, self.user, self.approve, self.note
+        )
         audit.append(ctx, "ledger_exemption_decided", instance=instance, task_id=task.id,
                      payload={"exemption_id": request.id, "approved": self.approve,
                               "note": self.note})  # fmt: skip
