@@ -49,14 +49,10 @@ class PassResult:
 
 
 @dataclass
-class WorkerStats:
+class WorkerStats(PassResult):
     """Counters since the worker started, for the /metrics endpoint."""
 
     passes: int = 0
-    fired: int = 0
-    failed: int = 0
-    sent: int = 0
-    send_failed: int = 0
 
 
 class Worker:

@@ -347,21 +347,27 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-class SlaExtension(Base):
-    """A request to move a task's deadline (延期) and its decision by a superior."""
-
-    __tablename__ = "sla_extension"
+class DecidedRequest:
+    """Columns of a request about a task that a superior approves or refuses
+    (engine.approvals)."""
 
     id: Mapped[pk]
     task_id: Mapped[int] = mapped_column(BigId, ForeignKey("task.id"))
     requested_by: Mapped[key_str]
     requested_at: Mapped[datetime]
-    amount: Mapped[str] = mapped_column(String(100))  # a calendar duration, "2 working days"
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))  # pending | approved | refused
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class SlaExtension(DecidedRequest, Base):
+    """A request to move a task's deadline (延期) and its decision by a superior."""
+
+    __tablename__ = "sla_extension"
+
+    amount: Mapped[str] = mapped_column(String(100))  # a calendar duration, "2 working days"
 
 
 class SlaStandard(Base):
@@ -405,17 +411,7 @@ class AuditAnchor(Base):
     digest: Mapped[str] = mapped_column(String(64))
 
 
-class Exemption(Base):
+class Exemption(DecidedRequest, Base):
     """A request to excuse a breach (免责) and its decision by the next level up."""
 
     __tablename__ = "exemption"
-
-    id: Mapped[pk]
-    task_id: Mapped[int] = mapped_column(BigId, ForeignKey("task.id"))
-    requested_by: Mapped[key_str]
-    requested_at: Mapped[datetime]
-    reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20))  # pending | approved | refused
-    decided_by: Mapped[str | None] = mapped_column(String(100))
-    decided_at: Mapped[datetime | None]
-    note: Mapped[str | None] = mapped_column(Text)
