@@ -68,48 +68,32 @@ def _sync_scope_clocks(
     workflow: BpmnWorkflow,
     new: bool,
 ) -> None:
-    """Start the clock of a subprocess with a limit when it starts; stop it when it ends."""
+    """Start the clock of a subprocess with a limit when it starts; stop it when it ends.
+
+    A clock is keyed by the subprocess's SpiffWorkflow task id; one whose timers have all
+    fired already must not start again, so every clock ever started is read, once.
+    """
     wanted = meta["subprocess_slas"]
-    running = (
-        set()
-        if new
-        else set(
-            ctx.session.scalars(
-                select(Timer.spiff_task_id).where(
-                    Timer.instance_id == instance.id, Timer.kind == "sla",
-                    Timer.task_id.is_(None), Timer.spiff_task_id != "",
-                    Timer.status.in_(("waiting", "paused")),
-                )
-            )
+    clocks = [] if new else ctx.session.execute(
+        select(Timer.spiff_task_id, Timer.status).where(
+            Timer.instance_id == instance.id, Timer.kind == "sla",
+            Timer.task_id.is_(None), Timer.spiff_task_id != "",
         )
-    )  # fmt: skip
+    ).all()  # fmt: skip
+    existed = {spiff_id for spiff_id, _ in clocks}
+    running = {spiff_id for spiff_id, status in clocks if status in ("waiting", "paused")}
     started = set()
-    for task in workflow.get_tasks():
+    for task in workflow.get_tasks(state=TaskState.STARTED):
         element_id = task.task_spec.bpmn_id
         if element_id not in wanted:
             continue
         spiff_id = str(task.id)
-        if task.state == TaskState.STARTED:
-            started.add(spiff_id)
-            if spiff_id not in running and not _clock_existed(ctx, instance, spiff_id, new):
-                scope = (spiff_id, element_id)
-                sla.start_scope_clock(
-                    ctx, instance, scope, wanted[element_id], meta.get("calendar")
-                )
+        started.add(spiff_id)
+        if spiff_id not in existed:
+            scope = (spiff_id, element_id)
+            sla.start_scope_clock(ctx, instance, scope, wanted[element_id], meta.get("calendar"))
     for spiff_id in running - started:
         sla.stop_scope_clock(ctx, instance, spiff_id)
-
-
-def _clock_existed(
-    ctx: CommandContext, instance: ProcessInstance, spiff_id: str, new: bool
-) -> bool:
-    """A clock whose timers all fired already must not start again."""
-    if new:
-        return False
-    return ctx.session.scalar(
-        select(Timer.id).where(Timer.instance_id == instance.id, Timer.spiff_task_id == spiff_id)
-        .limit(1)
-    ) is not None  # fmt: skip
 
 
 def _existing(ctx: CommandContext, model: Any, *where: Any) -> list[Any]:
