@@ -12,11 +12,9 @@ extension, or marking it handled with a note.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
-from . import audit, notices, org, outbox, sla
+from . import audit, notices, org, sla
 from .errors import Conflict, Forbidden, NotFound
 from .executor import CommandContext
 from .store import OutboxMessage, Person, ProcessInstance, Task
@@ -68,7 +66,7 @@ def _open(
         "person": to.name, "task": late.name, "case": instance.business_key or instance.id,
         "holder": late.assignee or "-", "level": level,
     })  # fmt: skip
-    _send(ctx, instance, to, notice, f"chase:{chase.id}", {"kind": "chase_task"})
+    notices.send(ctx, to, notice, f"chase:{chase.id}", {"kind": "chase_task"}, instance.id)
     audit.append(ctx, "chase_opened", instance=instance, task_id=chase.id, payload={
         "late_task_id": late.id, "level": level, "to": to.key, "holder": late.assignee,
     })  # fmt: skip
@@ -94,22 +92,6 @@ def _person(ctx: CommandContext, key: str | None) -> Person | None:
     if key is None:
         return None
     return ctx.session.scalars(select(Person).where(Person.key == key)).first()
-
-
-def _send(
-    ctx: CommandContext,
-    instance: ProcessInstance,
-    person: Person,
-    notice: notices.Notice,
-    key: str,
-    payload: dict[str, Any],
-) -> None:
-    channels = [("inapp", person.key)] + ([("email", person.email)] if person.email else [])
-    for channel, recipient in channels:
-        outbox.enqueue(
-            ctx, channel=channel, recipient=recipient, subject=notice.subject, body=notice.body,
-            idempotency_key=f"{key}:{channel}", payload=payload, instance_id=instance.id,
-        )  # fmt: skip
 
 
 def _lock_chase(ctx: CommandContext, chase_id: int, user: str) -> tuple[Task, ProcessInstance]:
@@ -166,7 +148,7 @@ class UrgeChase:
             "person": target.name, "task": late.name, "case": instance.business_key or instance.id,
             "by": self.user, "message": self.message,
         })  # fmt: skip
-        _send(ctx, instance, target, notice, key, {"kind": "urge", "task_id": late.id})
+        notices.send(ctx, target, notice, key, {"kind": "urge", "task_id": late.id}, instance.id)
         audit.append(ctx, "chase_urge", instance=instance, task_id=chase.id,
                      payload={"to": target.key, "message": self.message})  # fmt: skip
         return chase

@@ -7,7 +7,13 @@ outbox in that transaction; its text never changes afterwards.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from . import outbox
+
+if TYPE_CHECKING:
+    from .executor import CommandContext
+    from .store import Person
 
 DEFAULT_LOCALE = "zh-CN"
 
@@ -102,3 +108,36 @@ class _Blank(dict[str, Any]):
 
     def __missing__(self, key: str) -> str:
         return ""
+
+
+def send(
+    ctx: CommandContext,
+    person: Person,
+    notice: Notice,
+    key: str,
+    payload: dict[str, Any],
+    instance_id: int | None,
+    *,
+    urgent: bool = False,
+    digestible: bool = False,
+) -> None:
+    """Write ``notice`` to the outbox for ``person``: in-app, and e-mail if known.
+
+    ``urgent`` (a breach) also goes to their phone and their department's group chat;
+    ``digestible`` (a warning) e-mail waits for the daily digest if they chose one.
+    """
+    channels = [("inapp", person.key, payload)]
+    if person.email:
+        channels.append(("email", person.email, payload))
+    if urgent and person.phone:
+        channels.append(("sms", person.phone, payload))
+    department = person.department if urgent else None
+    if department is not None and department.webhook_url:
+        robot = {**payload, "format": department.webhook_format or "plain"}
+        channels.append(("webhook", department.webhook_url, robot))
+    for channel, recipient, body_payload in channels:
+        outbox.enqueue(
+            ctx, channel=channel, recipient=recipient, subject=notice.subject, body=notice.body,
+            idempotency_key=f"{key}:{channel}", payload=body_payload, instance_id=instance_id,
+            hold=channel == "email" and digestible and person.digest,
+        )  # fmt: skip

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from . import audit, notices, org, outbox
+from . import audit, notices, org
 from .calendar import CalendarError, Duration, WorkingCalendar, describe_working_time
 from .calendar import parse_duration as parse_calendar_duration
 from .executor import CommandContext
@@ -346,26 +346,11 @@ def _notify(
         "due": calendar.to_local(due).strftime("%Y-%m-%d %H:%M"),
         "left": describe_working_time(left, calendar.day_length),
     })  # fmt: skip
-    payload = {"kind": kind, "task_id": task.id, "person": person.key}
-    channels = [("inapp", person.key, payload)]
-    if person.email:
-        channels.append(("email", person.email, payload))
-    if kind == "sla_breach":
-        # A breach also reaches the phone and the department's group chat.
-        if person.phone:
-            channels.append(("sms", person.phone, payload))
-        department = person.department
-        if department is not None and department.webhook_url:
-            robot = {**payload, "format": department.webhook_format or "plain"}
-            channels.append(("webhook", department.webhook_url, robot))
-    for channel, recipient, body_payload in channels:
-        outbox.enqueue(
-            ctx, channel=channel, recipient=recipient, subject=notice.subject, body=notice.body,
-            idempotency_key=f"sla:{timer.id}:{channel}:{person.key}",
-            payload=body_payload, instance_id=instance.id,
-            # Warnings to someone who chose a digest wait for it; a breach goes at once.
-            hold=channel == "email" and person.digest and kind == "sla_warning",
-        )  # fmt: skip
+    notices.send(
+        ctx, person, notice, f"sla:{timer.id}:{person.key}",
+        {"kind": kind, "task_id": task.id, "person": person.key}, instance.id,
+        urgent=kind == "sla_breach", digestible=kind == "sla_warning",
+    )  # fmt: skip
 
 
 # --- the traffic light --------------------------------------------------------------------
