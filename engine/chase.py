@@ -66,7 +66,8 @@ def _open(
         "person": to.name, "task": late.name, "case": instance.business_key or instance.id,
         "holder": late.assignee or "-", "level": level,
     })  # fmt: skip
-    notices.send(ctx, to, notice, f"chase:{chase.id}", {"kind": "chase_task"}, instance.id)
+    key = f"chase:{chase.id}:{{channel}}"
+    notices.send(ctx, to, notice, key, {"kind": "chase_task"}, instance.id)
     audit.append(ctx, "chase_opened", instance=instance, task_id=chase.id, payload={
         "late_task_id": late.id, "level": level, "to": to.key, "holder": late.assignee,
     })  # fmt: skip
@@ -148,7 +149,14 @@ class UrgeChase:
             "person": target.name, "task": late.name, "case": instance.business_key or instance.id,
             "by": self.user, "message": self.message,
         })  # fmt: skip
-        notices.send(ctx, target, notice, key, {"kind": "urge", "task_id": late.id}, instance.id)
+        notices.send(
+            ctx,
+            target,
+            notice,
+            key + ":{channel}",
+            {"kind": "urge", "task_id": late.id},
+            instance.id,
+        )
         audit.append(ctx, "chase_urge", instance=instance, task_id=chase.id,
                      payload={"to": target.key, "message": self.message})  # fmt: skip
         return chase

@@ -123,6 +123,7 @@ def send(
 ) -> None:
     """Write ``notice`` to the outbox for ``person``: in-app, and e-mail if known.
 
+    ``key`` is the idempotency key with ``{channel}`` where each channel's name goes.
     ``urgent`` (a breach) also goes to their phone and their department's group chat;
     ``digestible`` (a warning) e-mail waits for the daily digest if they chose one.
     """
@@ -138,6 +139,7 @@ def send(
     for channel, recipient, body_payload in channels:
         outbox.enqueue(
             ctx, channel=channel, recipient=recipient, subject=notice.subject, body=notice.body,
-            idempotency_key=f"{key}:{channel}", payload=body_payload, instance_id=instance_id,
+            idempotency_key=key.replace("{channel}", channel), payload=body_payload,
+            instance_id=instance_id,
             hold=channel == "email" and digestible and person.digest,
         )  # fmt: skip

@@ -347,7 +347,7 @@ def _notify(
         "left": describe_working_time(left, calendar.day_length),
     })  # fmt: skip
     notices.send(
-        ctx, person, notice, f"sla:{timer.id}:{person.key}",
+        ctx, person, notice, f"sla:{timer.id}:{{channel}}:{person.key}",
         {"kind": kind, "task_id": task.id, "person": person.key}, instance.id,
         urgent=kind == "sla_breach", digestible=kind == "sla_warning",
     )  # fmt: skip
