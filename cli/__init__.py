@@ -72,5 +72,10 @@ def emit(ctx: click.Context, value: Any, human: str | None = None) -> None:
         click.echo(human)
 
 
+from . import (  # noqa: E402,F401  (registers their subcommands)
+    accounts,
+    collection,
+    commands,
+    reports,
+)
 from . import calendar as calendar  # noqa: E402  (registers `caseclock calendar`)
-from . import commands  # noqa: E402,F401  (registers the subcommands)

@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh "[test]"
+bash scripts/browser.sh
 .venv/bin/ruff check .
 .venv/bin/python -m pytest "$@"

@@ -1,0 +1,1 @@
+"""``caseclock user …``: web login accounts (filled in by the web slice)."""

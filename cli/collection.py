@@ -1,0 +1,1 @@
+"""``caseclock collection …``: receivables, payments and fees (collection slice)."""

@@ -1,0 +1,1 @@
+"""Login accounts and roles for the web application (filled in by the web slice)."""

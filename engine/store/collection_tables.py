@@ -1,0 +1,1 @@
+"""Customers, receivables, contract terms and payments (filled in by the collection slice)."""
