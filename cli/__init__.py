@@ -76,6 +76,7 @@ from . import (  # noqa: E402,F401  (registers their subcommands)
     accounts,
     collection,
     commands,
+    erasure,
     reports,
 )
 from . import calendar as calendar  # noqa: E402  (registers `caseclock calendar`)

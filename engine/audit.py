@@ -5,18 +5,24 @@ kept on the instance row the command already locks, so chains never need a globa
 lock and appending costs no query. Commands on no instance use the ``org`` chain.
 ``hash`` covers the previous hash and every column, so an edited, inserted or deleted
 row breaks the chain at that point.
+
+What may hold personal data (case data, free-text reasons, comments) is passed as
+``private``: it goes to the erasable ``audit_private`` table and the event keeps only
+``private_sha256``, a digest salted per event, so that erasure never breaks a chain.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from typing import Any
 
 from sqlalchemy import insert, select, text
 
 from .executor import CommandContext
 from .store import AuditEvent, ProcessInstance
+from .store.models import AuditPrivate
 
 GENESIS = "0" * 64
 
@@ -32,6 +38,7 @@ def append(
     instance: ProcessInstance | None = None,
     task_id: int | None = None,
     payload: dict[str, Any] | None = None,
+    private: dict[str, Any] | None = None,
 ) -> str:
     """Append to the instance's chain (its head is on the locked instance row) or to the
     ``org`` chain (its head is read under a chain lock); return the event's hash.
@@ -44,13 +51,17 @@ def append(
         seq, prev_hash = instance.audit_seq + 1, instance.audit_hash
     else:
         seq, prev_hash = _org_head(ctx, chain_key)
+    payload = dict(payload or {})
+    salt = secrets.token_hex(16) if private else None
+    if salt is not None:
+        payload["private_sha256"] = private_digest(salt, private)
     row = {
         "at": ctx.now,
         "actor": ctx.actor,
         "command": command,
         "instance_id": instance.id if instance is not None else None,
         "task_id": task_id,
-        "payload": payload or {},
+        "payload": payload,
         "chain_key": chain_key,
         "chain_seq": seq,
         "prev_hash": prev_hash,
@@ -60,7 +71,18 @@ def append(
         # Before the INSERT, whose autoflush then writes the instance once.
         instance.audit_seq, instance.audit_hash = seq, row["hash"]
     ctx.session.execute(insert(AuditEvent), [row])
+    if salt is not None:
+        ctx.session.execute(insert(AuditPrivate), [{
+            "chain_key": chain_key, "chain_seq": seq, "instance_id": row["instance_id"],
+            "salt": salt, "data": private,
+        }])  # fmt: skip
     return row["hash"]
+
+
+def private_digest(salt: str, private: dict[str, Any] | None) -> str:
+    body = json.dumps(private, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      default=str)  # fmt: skip
+    return hashlib.sha256((salt + body).encode()).hexdigest()
 
 
 def _org_head(ctx: CommandContext, chain_key: str) -> tuple[int, str]:

@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .audit import GENESIS, event_hash
+from .audit import GENESIS, event_hash, private_digest
 from .executor import CommandContext
 from .store import AuditEvent, ProcessInstance
-from .store.models import AuditAnchor
+from .store.models import AuditAnchor, AuditPrivate
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,8 @@ def verify(session: Session, anchor: dict[str, Any] | None = None) -> list[Break
             breaks[key] = Break(key, have + 1, None,
                                 f"the instance row records {audit_seq} events, the chain "
                                 f"ends at {have}: newest events deleted")  # fmt: skip
+    for brk in _private_breaks(session):
+        breaks.setdefault(brk.chain_key, brk)
     for key, (seq, digest) in (anchor or {}).items():
         have = heads.get(key)
         if key in breaks:
@@ -91,6 +93,25 @@ def _check(event: AuditEvent, seq: int, prev: str) -> str | None:
     if event_hash(event) != event.hash:
         return "hash"
     return None
+
+
+def _private_breaks(session: Session) -> list[Break]:
+    """Erasable private data must still match the digest its event was hashed with; an
+    erased row is simply absent, which is not a break."""
+    rows = session.execute(
+        select(AuditPrivate, AuditEvent.id, AuditEvent.payload).outerjoin(
+            AuditEvent,
+            (AuditEvent.chain_key == AuditPrivate.chain_key)
+            & (AuditEvent.chain_seq == AuditPrivate.chain_seq),
+        )
+    )
+    found = []
+    for private, event_id, payload in rows:
+        digest = (payload or {}).get("private_sha256")
+        if digest != private_digest(private.salt, private.data):
+            reason = "private data does not match its event's digest: edited"
+            found.append(Break(private.chain_key, private.chain_seq, event_id, reason))
+    return found
 
 
 def _hash_at(session: Session, key: str, seq: int) -> str | None:

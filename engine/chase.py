@@ -158,5 +158,5 @@ class UrgeChase:
             instance.id,
         )
         audit.append(ctx, "chase_urge", instance=instance, task_id=chase.id,
-                     payload={"to": target.key, "message": self.message})  # fmt: skip
+                     payload={"to": target.key}, private={"message": self.message})  # fmt: skip
         return chase

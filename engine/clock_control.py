@@ -87,7 +87,7 @@ class PauseClock:
         for timer in _clock_timers(ctx, task, ("waiting",)):
             timer.status, timer.lease_owner, timer.lease_until = "paused", None, None
         audit.append(ctx, "pause_clock", instance=instance, task_id=task.id,
-                     payload={"reason": self.reason})  # fmt: skip
+                     private={"reason": self.reason})  # fmt: skip
         return task
 
 
@@ -148,8 +148,8 @@ class RequestExtension:
         ctx.session.add(request)
         ctx.session.flush()
         audit.append(ctx, "request_extension", instance=instance, task_id=task.id, payload={
-            "extension_id": request.id, "amount": self.amount, "reason": self.reason,
-        })  # fmt: skip
+            "extension_id": request.id, "amount": self.amount,
+        }, private={"reason": self.reason})  # fmt: skip
         return request
 
 
@@ -165,7 +165,7 @@ class DecideExtension:
         request, task, instance = approvals.decide(
             ctx, SlaExtension, "extension", self.extension_id, self.user, self.approve, self.note
         )
-        payload = {"extension_id": request.id, "approved": self.approve, "note": self.note}
+        payload = {"extension_id": request.id, "approved": self.approve}
         if self.approve and task.state == "open" and task.due_at is not None:
             calendar = ctx.calendar(task.calendar_name)
             new_due = parse_calendar_duration(request.amount).add_to(calendar, task.due_at)
@@ -178,7 +178,8 @@ class DecideExtension:
             task.extended_seconds += int(amount.total_seconds())
             chase.close_for(ctx, instance, task, f"extended by {request.amount}")
             payload["due_at"] = task.due_at.isoformat()
-        audit.append(ctx, "decide_extension", instance=instance, task_id=task.id, payload=payload)
+        audit.append(ctx, "decide_extension", instance=instance, task_id=task.id, payload=payload,
+                     private={"note": self.note})  # fmt: skip
         return request
 
 

@@ -150,7 +150,8 @@ class RequestExemption:
         ctx.session.add(request)
         ctx.session.flush()
         audit.append(ctx, "ledger_exemption_requested", instance=instance, task_id=task.id,
-                     payload={"exemption_id": request.id, "reason": self.reason})  # fmt: skip
+                     payload={"exemption_id": request.id},
+                     private={"reason": self.reason})  # fmt: skip
         return request
 
 
@@ -167,8 +168,8 @@ class DecideExemption:
             ctx, Exemption, "exemption", self.exemption_id, self.user, self.approve, self.note
         )
         audit.append(ctx, "ledger_exemption_decided", instance=instance, task_id=task.id,
-                     payload={"exemption_id": request.id, "approved": self.approve,
-                              "note": self.note})  # fmt: skip
+                     payload={"exemption_id": request.id, "approved": self.approve},
+                     private={"note": self.note})  # fmt: skip
         return request
 
 

@@ -29,6 +29,7 @@ from .store import (
     TaskCandidateGroup,
     Timer,
 )
+from .store.models import AuditPrivate
 
 
 def local(instant: datetime | None, tz: tzinfo) -> str | None:
@@ -142,8 +143,15 @@ def instance(
     subscriptions = session.scalars(
         select(MessageSubscription).where(MessageSubscription.instance_id == row.id)
     )
-    history = session.scalars(
-        select(AuditEvent).where(AuditEvent.instance_id == row.id).order_by(AuditEvent.chain_seq)
+    history = session.execute(
+        select(AuditEvent, AuditPrivate.data)
+        .outerjoin(
+            AuditPrivate,
+            (AuditPrivate.chain_key == AuditEvent.chain_key)
+            & (AuditPrivate.chain_seq == AuditEvent.chain_seq),
+        )
+        .where(AuditEvent.instance_id == row.id)
+        .order_by(AuditEvent.chain_seq)
     )
     return {
         "id": row.id,
@@ -178,8 +186,10 @@ def instance(
                 "command": e.command,
                 "task_id": e.task_id,
                 "payload": e.payload,
+                # What may hold personal data; None once erased (engine.erasure).
+                **({"private": private} if "private_sha256" in e.payload else {}),
             }
-            for e in history
+            for e, private in history
         ],
     }
 

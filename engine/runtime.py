@@ -209,9 +209,8 @@ def start_instance(
     applicant_notices.send(ctx, instance, meta, workflow)
     ctx.services.workflows.remember(instance, workflow)
     audit.append(ctx, "start", instance=instance, payload={
-        "definition": definition.label,
-        "business_key": business_key, "data": data, "message": message,
-    })  # fmt: skip
+        "definition": definition.label, "business_key": business_key, "message": message,
+    }, private={"data": data})  # fmt: skip
     return instance
 
 
@@ -298,7 +297,7 @@ class ResolveTask:
             _apply_form(ctx, task, instance, self.data, by=None)
         task.assignee, task.delegation_state = task.owner, "resolved"
         audit.append(ctx, "resolve", instance=instance, task_id=task.id,
-                     payload={"user": self.user, "data": self.data})  # fmt: skip
+                     payload={"user": self.user}, private={"data": self.data})  # fmt: skip
         return task
 
 
@@ -347,7 +346,7 @@ class CompleteTask:
             raise Conflict(f"task {task.id} is delegated; the delegate resolves it instead")
         opened = _apply_form(ctx, task, instance, self.data, by=self.user)
         audit.append(ctx, "complete", instance=instance, task_id=task.id,
-                     payload={"user": self.user, "data": self.data})  # fmt: skip
+                     payload={"user": self.user}, private={"data": self.data})  # fmt: skip
         return opened
 
 
@@ -418,8 +417,8 @@ class CorrelateMessage:
         event = BpmnEvent(MessageEventDefinition(self.message), payload=dict(self.data))
         run_engine(workflow, definition.meta, lambda: workflow.catch(event))
         finish(ctx, instance, definition, workflow)
-        audit.append(ctx, "message", instance=instance, payload={
-            "message": self.message, "business_key": self.business_key, "data": self.data,
+        audit.append(ctx, "message", instance=instance, private={"data": self.data}, payload={
+            "message": self.message, "business_key": self.business_key,
         })  # fmt: skip
 
     def _starting_definition(self, ctx: CommandContext) -> LoadedDefinition:

@@ -315,6 +315,23 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditPrivate(Base):
+    """The part of an audit event that may hold personal data (PIPL): case data, free-text
+    reasons and comments. The event itself keeps only a salted digest of it, so erasing
+    this row (:mod:`engine.erasure`) leaves the hash chain verifiable and the digest
+    reveals nothing about what was erased.
+    """
+
+    __tablename__ = "audit_private"
+    __table_args__ = (Index(None, "instance_id"),)
+
+    chain_key: Mapped[key_str] = mapped_column(primary_key=True)
+    chain_seq: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(BigId)
+    salt: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]]
+
+
 class OutboxMessage(Base):
     """A message to leave the system, written in the command's transaction.
 
