@@ -26,6 +26,7 @@ MAX_LEVELS = 3
 def start(ctx: CommandContext, instance: ProcessInstance, late: Task) -> Task | None:
     """The late task breached: open the first chase task for its holder's superior."""
     person = org.responsible_person(ctx.session, late, ctx.org())
+    person = ctx.acting(person)[0] if person else None
     superior = org.superior_of(ctx.session, person) if person else None
     if superior is None:
         audit.append(ctx, "chase_unroutable", instance=instance, task_id=late.id,
@@ -36,7 +37,8 @@ def start(ctx: CommandContext, instance: ProcessInstance, late: Task) -> Task | 
 
 def climb(ctx: CommandContext, instance: ProcessInstance, chase: Task) -> Task | None:
     """A chase task's grace period passed unhandled: the next level up gets one."""
-    holder = _person(ctx, chase.assignee)
+    # The chase climbs from the superior it was for, even if a deputy worked it.
+    holder = _person(ctx, chase.owner or chase.assignee)
     above = org.superior_of(ctx.session, holder) if holder else None
     level = chase.chase_level or 1
     if above is None or level >= MAX_LEVELS:
@@ -50,11 +52,15 @@ def climb(ctx: CommandContext, instance: ProcessInstance, chase: Task) -> Task |
 
 
 def _open(
-    ctx: CommandContext, instance: ProcessInstance, late: Task, level: int, to: Person
+    ctx: CommandContext, instance: ProcessInstance, late: Task, level: int, superior: Person
 ) -> Task:
+    """A chase task for ``superior``, worked by their deputy while they are away (the
+    task's ``owner`` then keeps whom it is for)."""
+    to, absent = ctx.acting(superior)
     chase = Task(
         instance=instance, spiff_task_id=f"chase:{late.id}:{level}", element_id=late.element_id,
         name=f"催办：{late.name}", state="open", assignee=to.key, candidate_groups=[],
+        owner=absent.key if absent else None,
         created_at=ctx.now, claimed_at=ctx.now, kind="chase", chase_of_id=late.id,
         chase_level=level,
     )  # fmt: skip
@@ -70,6 +76,7 @@ def _open(
     notices.send(ctx, to, notice, key, {"kind": "chase_task"}, instance.id)
     audit.append(ctx, "chase_opened", instance=instance, task_id=chase.id, payload={
         "late_task_id": late.id, "level": level, "to": to.key, "holder": late.assignee,
+        "on_behalf_of": absent.key if absent else None,
     })  # fmt: skip
     return chase
 

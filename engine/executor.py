@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .calendar import WorkingCalendar
     from .org import OrgSnapshot
     from .services import Services
+    from .store import Person
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,16 @@ class CommandContext:
         if self._org is None:
             self._org = self.services.org.snapshot(self.session)
         return self._org
+
+    def today(self) -> date:
+        """The organisation's date now (absences and calendars are in local dates)."""
+        return self.now.astimezone(self.services.timezone).date()
+
+    def acting(self, person: Person) -> tuple[Person, Person | None]:
+        """Who acts for ``person`` today, and whom they stand in for (engine.absence)."""
+        from .org import acting
+
+        return acting(self.session, person, self.org(), self.today())
 
     def forget_caches(self) -> None:
         """After changing the organisation or a calendar within this command."""

@@ -20,7 +20,7 @@ from . import approvals, audit, org
 from .calendar import WorkingCalendar
 from .errors import Conflict, Forbidden, NotFound, ValidationError
 from .executor import CommandContext
-from .store import AuditEvent, ProcessInstance, Task
+from .store import AuditEvent, Person, ProcessInstance, Task
 from .store.models import Exemption, SlaExtension
 
 HOLDER_COMMANDS = ("claim", "unclaim", "delegate", "resolve", "reassign")
@@ -77,7 +77,7 @@ def _span(
 
 def record_breach(ctx: CommandContext, instance: ProcessInstance, task: Task) -> None:
     calendar = ctx.calendar(task.calendar_name)
-    person = org.responsible_person(ctx.session, task, ctx.org())
+    person, absent = _responsible(ctx, task)
     superior = org.superior_of(ctx.session, person) if person else None
     extensions = ctx.session.scalars(
         select(SlaExtension).where(SlaExtension.task_id == task.id).order_by(SlaExtension.id)
@@ -88,6 +88,7 @@ def record_breach(ctx: CommandContext, instance: ProcessInstance, task: Task) ->
         "breached_at": ctx.now.isoformat(),
         "limit": task.sla_limit, "standard": task.sla_policy, "calendar": task.calendar_name,
         "responsible": person.key if person else None,
+        "on_behalf_of": absent.key if absent else None,
         "department_id": person.department_id if person else None,
         "superior": superior.key if superior else None,
         "holders": holder_timeline(ctx, task, calendar, ctx.now),
@@ -96,6 +97,12 @@ def record_breach(ctx: CommandContext, instance: ProcessInstance, task: Task) ->
                         "requested_by": e.requested_by, "decided_by": e.decided_by}
                        for e in extensions],
     })  # fmt: skip
+
+
+def _responsible(ctx: CommandContext, task: Task) -> tuple[Person | None, Person | None]:
+    """The responsible person, or their deputy while they are away (and whom for)."""
+    person = org.responsible_person(ctx.session, task, ctx.org())
+    return ctx.acting(person) if person is not None else (None, None)
 
 
 def record_final(ctx: CommandContext, instance: ProcessInstance, task: Task) -> None:
@@ -138,10 +145,10 @@ class RequestExemption:
         if not _breached(ctx, task):
             raise Conflict(f"task {task.id} has not breached its deadline; nothing to exempt")
         requester = ctx.org().person_id(self.user)
-        responsible = org.responsible_person(ctx.session, task, ctx.org())
-        allowed = {responsible.id} if responsible else set()
-        if responsible is not None and responsible.superior_id:
-            allowed.add(responsible.superior_id)
+        allowed = set()
+        for responsible in _responsible(ctx, task):
+            if responsible is not None:
+                allowed.update({responsible.id, responsible.superior_id} - {None})
         if requester not in allowed:
             raise Forbidden(f"only the responsible person or their superior can ask to exempt "
                             f"task {task.id}")  # fmt: skip

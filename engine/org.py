@@ -1,7 +1,8 @@
 """The organisation: departments (a tree with heads), people (one superior), groups.
 
 Imported from YAML or CSV; the engine asks it who is a candidate for a task, who is
-responsible for a task, and who that person's superior is.
+responsible for a task, who that person's superior is, and who stands in for someone
+on leave (休假委托, :mod:`engine.absence`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import date
 from threading import Lock
 from typing import Any
 
@@ -20,6 +22,10 @@ from . import audit
 from .errors import NotFound, ValidationError
 from .executor import CommandContext
 from .store import AuditEvent, Department, Group, GroupMember, Person, Task
+from .store.models import Absence
+
+# A deputy may be away too; their deputy stands in, up to this many hops.
+MAX_STAND_IN_HOPS = 5
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,7 @@ class OrgSnapshot:
     people: dict[str, tuple[int, frozenset[str]]]  # active person key -> (id, group keys)
     group_keys: dict[str, str]  # group key or name -> key
     group_heads: dict[str, int]  # group key -> the person id heading its department
+    absences: dict[str, tuple[tuple[date, date, str], ...]]  # key -> (from, to, deputy)
 
     def person_id(self, key: str) -> int:
         if key not in self.people:
@@ -43,6 +50,25 @@ class OrgSnapshot:
     def groups_of(self, key: str) -> frozenset[str]:
         self.person_id(key)
         return self.people[key][1]
+
+    def stand_in(self, key: str, day: date) -> str | None:
+        """Who acts for ``key`` on ``day``: their deputy (or the deputy's, if the deputy is
+        away too); ``None`` when they are at work or no one is left to stand in."""
+        seen, current = {key}, key
+        for _ in range(MAX_STAND_IN_HOPS):
+            deputy = next((d for start, end, d in self.absences.get(current, ())
+                           if start <= day <= end), None)  # fmt: skip
+            if deputy is None:
+                return current if current != key else None
+            if deputy in seen:
+                return None
+            seen.add(deputy)
+            current = deputy
+        return current
+
+    def stood_in_for(self, key: str, day: date) -> list[str]:
+        """Everyone ``key`` acts for on ``day``."""
+        return [other for other in self.absences if self.stand_in(other, day) == key]
 
     def group_key(self, key_or_name: str) -> str:
         """A lane or candidate-group name as a group key (unknown names pass through)."""
@@ -86,7 +112,12 @@ def _load_snapshot(session: Session, stamp: int) -> OrgSnapshot:
     group_heads = {
         g.key: heads[g.department_id] for g in groups.values() if heads.get(g.department_id)
     }
-    return OrgSnapshot(stamp, people, group_keys, group_heads)
+    absences: dict[str, list[tuple[date, date, str]]] = {}
+    for row in session.scalars(select(Absence).where(Absence.cancelled_at.is_(None))):
+        absences.setdefault(row.person_key, []).append((row.starts_on, row.ends_on,
+                                                        row.deputy_key))  # fmt: skip
+    frozen = {k: tuple(v) for k, v in absences.items()}
+    return OrgSnapshot(stamp, people, group_keys, group_heads, frozen)
 
 
 def responsible_person(
@@ -111,6 +142,17 @@ def responsible_person(
             if department and department.head_id:
                 return session.get(Person, department.head_id)
     return None
+
+
+def acting(
+    session: Session, person: Person, snapshot: OrgSnapshot, day: date
+) -> tuple[Person, Person | None]:
+    """Who acts for ``person`` on ``day`` and, when that is a deputy, whom they stand in for."""
+    deputy = snapshot.stand_in(person.key, day)
+    if deputy is None or deputy not in snapshot.people:
+        return person, None
+    stand_in = session.get(Person, snapshot.people[deputy][0])
+    return (stand_in, person) if stand_in is not None else (person, None)
 
 
 def superior_of(session: Session, person: Person) -> Person | None:

@@ -92,14 +92,17 @@ def tasks(
     group: str | None = None,
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Open tasks; ``user`` = assigned to them or claimable through their groups."""
+    """Open tasks; ``user`` = assigned to them (or to whom they stand in for today) or
+    claimable through their groups."""
     query = select(Task).where(Task.state == "open")
     if user:
         groups = org.groups_of(user)
         claimable = Task.id.in_(
             select(TaskCandidateGroup.task_id).where(TaskCandidateGroup.group_key.in_(groups))
         )
-        query = query.where(or_(Task.assignee == user, (Task.assignee.is_(None)) & claimable))
+        today = (now or datetime.now(tz)).astimezone(tz).date()
+        holders = [user, *org.stood_in_for(user, today)]
+        query = query.where(or_(Task.assignee.in_(holders), (Task.assignee.is_(None)) & claimable))
     if group:
         query = query.where(
             Task.id.in_(

@@ -86,6 +86,13 @@ def lock_task(ctx: CommandContext, task_id: int) -> tuple[Task, ProcessInstance]
     return task, instance
 
 
+def acts_for(ctx: CommandContext, task: Task, user: str) -> bool:
+    """The assignee, or their deputy while they are away (休假委托)."""
+    return task.assignee == user or (
+        task.assignee is not None and ctx.org().stand_in(task.assignee, ctx.today()) == user
+    )
+
+
 def definition_of(ctx: CommandContext, instance: ProcessInstance) -> LoadedDefinition:
     return ctx.services.definitions.get(ctx.session, instance.definition_id)
 
@@ -313,13 +320,21 @@ class ReassignTask:
         if self.to:
             ctx.org().person_id(self.to)
         task, instance = lock_task(ctx, self.task_id)
-        previous = task.assignee
-        task.assignee, task.claimed_at = self.to, ctx.now if self.to else None
-        task.owner, task.delegation_state = None, None
-        chase.close_for(ctx, instance, task, f"reassigned to {self.to or 'the group pool'}")
-        audit.append(ctx, "reassign", instance=instance, task_id=task.id,
-                     payload={"from": previous, "to": self.to})  # fmt: skip
+        hand_over(ctx, instance, task, self.to)
         return task
+
+
+def hand_over(
+    ctx: CommandContext, instance: ProcessInstance, task: Task, to: str | None, **note: object
+) -> None:
+    """Reassign ``task`` (``None``: back to the pool); a late user task's chases close."""
+    previous = task.assignee
+    task.assignee, task.claimed_at = to, ctx.now if to else None
+    task.owner, task.delegation_state = None, None
+    if task.kind == "user":
+        chase.close_for(ctx, instance, task, f"reassigned to {to or 'the group pool'}")
+    audit.append(ctx, "reassign", instance=instance, task_id=task.id,
+                 payload={"from": previous, "to": to, **note})  # fmt: skip
 
 
 class CompleteTask:
@@ -340,13 +355,16 @@ class CompleteTask:
             _claim(ctx, task, instance, self.user)
         if task.assignee is None:
             raise Conflict(f"task {task.id} is not claimed; claim it before completing")
-        if task.assignee != self.user:
+        if not acts_for(ctx, task, self.user):
             raise Forbidden(f"task {task.id} is assigned to {task.assignee}; only they complete it")
         if task.delegation_state == "pending":
             raise Conflict(f"task {task.id} is delegated; the delegate resolves it instead")
         opened = _apply_form(ctx, task, instance, self.data, by=self.user)
-        audit.append(ctx, "complete", instance=instance, task_id=task.id,
-                     payload={"user": self.user}, private={"data": self.data})  # fmt: skip
+        payload = {"user": self.user}
+        if task.assignee != self.user:
+            payload["on_behalf_of"] = task.assignee
+        audit.append(ctx, "complete", instance=instance, task_id=task.id, payload=payload,
+                     private={"data": self.data})  # fmt: skip
         return opened
 
 

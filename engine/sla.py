@@ -269,10 +269,12 @@ def fire(ctx: CommandContext, instance: ProcessInstance, timer: Timer) -> bool:
     recorded = []
     for holder in holders:
         person = org.responsible_person(ctx.session, holder, ctx.org())
+        person, absent = ctx.acting(person) if person else (None, None)
         superior = org.superior_of(ctx.session, person) if person else None
         recorded.append({
             "task_id": holder.id, "task": holder.name,
             "responsible": person.key if person else None,
+            "on_behalf_of": absent.key if absent else None,
             "department_id": person.department_id if person else None,
             "superior": superior.key if superior else None,
         })  # fmt: skip

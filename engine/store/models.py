@@ -7,7 +7,7 @@ projections kept in step with the SpiffWorkflow state by the command that change
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -313,6 +313,24 @@ class AuditEvent(Base):
     chain_seq: Mapped[int]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Absence(Base):
+    """休假委托: from ``starts_on`` to ``ends_on`` (inclusive, organisation dates) the
+    person's tasks, chases and notices go to the deputy; the ledger records both."""
+
+    __tablename__ = "absence"
+    __table_args__ = (Index(None, "person_key"),)
+
+    id: Mapped[pk]
+    person_key: Mapped[key_str]
+    deputy_key: Mapped[key_str]
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    declared_by: Mapped[key_str]
+    declared_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
 
 
 class AuditPrivate(Base):
