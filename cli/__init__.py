@@ -75,6 +75,7 @@ def emit(ctx: click.Context, value: Any, human: str | None = None) -> None:
 from . import (  # noqa: E402,F401  (registers their subcommands)
     absence,
     accounts,
+    collaboration,
     collection,
     commands,
     erasure,

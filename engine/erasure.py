@@ -2,8 +2,8 @@
 
 The audit chains and the ledger hold person keys and salted digests only; what may
 identify someone lives in erasable places: the ``audit_private`` rows, the instance's
-case data and workflow state, the notices' bodies, free-text reasons on extension and
-exemption requests, and the person row's name and contact data. Erasing them leaves
+case data and workflow state, the notices' bodies, comments, free-text reasons on
+extension and exemption requests, and the person row's name and contact data. Erasing them leaves
 every chain verifiable (``caseclock audit verify``), and the erasure itself is audited.
 """
 
@@ -18,7 +18,7 @@ from .errors import Conflict, NotFound
 from .executor import CommandContext
 from .runtime import lock_instance
 from .store import OutboxMessage, Person, Task
-from .store.models import AuditPrivate, Exemption, SlaExtension
+from .store.models import AuditPrivate, Comment, Exemption, SlaExtension
 
 ERASED = "(erased)"
 
@@ -62,6 +62,9 @@ class EraseCase:
                 update(model).where(model.task_id.in_(task_ids)).values(reason=ERASED, note=None)
             ).rowcount
             for model in (SlaExtension, Exemption)
+        )
+        ctx.session.execute(
+            update(Comment).where(Comment.instance_id == instance.id).values(text=ERASED)
         )
         instance.data, instance.workflow_state = {}, ""
         ctx.services.workflows.evict(instance.id)

@@ -53,6 +53,27 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "level-{level} chase task is in your inbox: urge, reassign or explain.",
         ),
     },
+    "assist_request": {
+        "zh-CN": (
+            "【协办】{task}（{case}）请求协助",
+            "{person}：{by} 就“{task}”（办件 {case}）请求贵部门协办，请于 {due} 前答复：{question}",
+        ),
+        "en": (
+            "[Assistance] {task} ({case}) asks for your input",
+            '{person}: {by} asks your department for input on "{task}" of case {case}, '
+            "due {due}: {question}",
+        ),
+    },
+    "assist_answered": {
+        "zh-CN": (
+            "【协办答复】{task}（{case}）",
+            "{person}：{by} 已答复您就“{task}”（办件 {case}）提出的协办请求：{answer}",
+        ),
+        "en": (
+            "[Assistance answered] {task} ({case})",
+            '{person}: {by} answered your request for input on "{task}" of case {case}: {answer}',
+        ),
+    },
     "urge": {
         "zh-CN": (
             "【催办通知】请尽快办理“{task}”（{case}）",

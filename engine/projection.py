@@ -100,6 +100,13 @@ def _existing(ctx: CommandContext, model: Any, *where: Any) -> list[Any]:
     return list(ctx.session.scalars(select(model).where(*where)))
 
 
+def withdraw_assists(ctx: CommandContext, instance: ProcessInstance, task: Task) -> None:
+    """The step ended (completed or cancelled): its open 协办 requests are moot."""
+    from .assistance import withdraw_for  # assistance builds on the runtime, which uses this
+
+    withdraw_for(ctx, instance, task)
+
+
 def _sync_tasks(
     ctx: CommandContext,
     instance: ProcessInstance,
@@ -117,6 +124,7 @@ def _sync_tasks(
             row.state, row.ended_at = "cancelled", ctx.now
             row.candidate_group_rows = []
             sla.stop_task_clock(ctx, row)
+            withdraw_assists(ctx, instance, row)
     known = {row.spiff_task_id for row in rows}
     return [
         _open_task(ctx, instance, meta, spiff_task)

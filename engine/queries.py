@@ -29,7 +29,7 @@ from .store import (
     TaskCandidateGroup,
     Timer,
 )
-from .store.models import AuditPrivate
+from .store.models import AuditPrivate, Comment
 
 
 def local(instant: datetime | None, tz: tzinfo) -> str | None:
@@ -80,6 +80,8 @@ def task_view(
         "kind": task.kind,
         "chase_of": task.chase_of_id,
         "chase_level": task.chase_level,
+        "assists": task.assists_id,
+        "outcome": task.outcome,
         "sla": clock,
     }
 
@@ -182,6 +184,7 @@ def instance(
         "waiting_messages": [
             {"element_id": s.element_id, "message": s.message_name} for s in subscriptions
         ],
+        "comments": [{**c, "at": local(c["at"], tz)} for c in comments(session, row.id)],
         "history": [
             {
                 "at": local(e.at, tz),
@@ -195,6 +198,14 @@ def instance(
             for e, private in history
         ],
     }
+
+
+def comments(session: Session, instance_id: int) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(Comment).where(Comment.instance_id == instance_id).order_by(Comment.id)
+    )
+    return [{"id": c.id, "task_id": c.task_id, "author": c.author, "at": c.at,
+             "text": c.text} for c in rows]  # fmt: skip
 
 
 def timer_gauges(session: Session, now: datetime) -> dict[str, float]:

@@ -71,8 +71,19 @@ _LOCK_TASK_INSTANCE = (
 )
 
 
-def lock_task(ctx: CommandContext, task_id: int) -> tuple[Task, ProcessInstance]:
-    """Lock the task's instance, then read the task: what is read is current."""
+# Tasks a group's members claim from the pool: BPMN user tasks and 协办 requests.
+POOL_KINDS = ("user", "assist")
+_OTHER_KINDS = {
+    "chase": "is a chase task: handle or urge it (caseclock chase)",
+    "assist": "is a 协办 request: answer it (caseclock assist answer)",
+}
+
+
+def lock_task(
+    ctx: CommandContext, task_id: int, kinds: tuple[str, ...] = ("user",)
+) -> tuple[Task, ProcessInstance]:
+    """Lock the task's instance, then read the task: what is read is current. Only the
+    task ``kinds`` the command works on are accepted."""
     instance = ctx.session.scalars(_LOCK_TASK_INSTANCE, {"task_id": task_id}).first()
     if instance is None:
         raise NotFound(f"no task {task_id}")
@@ -81,8 +92,8 @@ def lock_task(ctx: CommandContext, task_id: int) -> tuple[Task, ProcessInstance]
     assert task is not None
     if task.state != "open":
         raise Conflict(f"task {task_id} is already {task.state}")
-    if task.kind != "user":
-        raise Conflict(f"task {task_id} is a chase task: handle or urge it (caseclock chase)")
+    if task.kind not in kinds:
+        raise Conflict(f"task {task_id} {_OTHER_KINDS.get(task.kind, 'is not a user task')}")
     return task, instance
 
 
@@ -242,7 +253,7 @@ class ClaimTask:
 
     def __call__(self, ctx: CommandContext) -> Task:
         ctx.org().person_id(self.user)
-        task, instance = lock_task(ctx, self.task_id)
+        task, instance = lock_task(ctx, self.task_id, POOL_KINDS)
         if task.assignee != self.user:
             _claim(ctx, task, instance, self.user)
         return task
@@ -255,7 +266,7 @@ class UnclaimTask:
         self.task_id, self.user = task_id, user
 
     def __call__(self, ctx: CommandContext) -> Task:
-        task, instance = lock_task(ctx, self.task_id)
+        task, instance = lock_task(ctx, self.task_id, POOL_KINDS)
         if task.assignee is None:
             raise Conflict(f"task {task.id} is not claimed")
         if task.assignee != self.user:
@@ -319,7 +330,7 @@ class ReassignTask:
     def __call__(self, ctx: CommandContext) -> Task:
         if self.to:
             ctx.org().person_id(self.to)
-        task, instance = lock_task(ctx, self.task_id)
+        task, instance = lock_task(ctx, self.task_id, POOL_KINDS)
         hand_over(ctx, instance, task, self.to)
         return task
 
@@ -327,11 +338,11 @@ class ReassignTask:
 def hand_over(
     ctx: CommandContext, instance: ProcessInstance, task: Task, to: str | None, **note: object
 ) -> None:
-    """Reassign ``task`` (``None``: back to the pool); a late user task's chases close."""
+    """Reassign ``task`` (``None``: back to the pool); a late task's chases close."""
     previous = task.assignee
     task.assignee, task.claimed_at = to, ctx.now if to else None
     task.owner, task.delegation_state = None, None
-    if task.kind == "user":
+    if task.kind != "chase":
         chase.close_for(ctx, instance, task, f"reassigned to {to or 'the group pool'}")
     audit.append(ctx, "reassign", instance=instance, task_id=task.id,
                  payload={"from": previous, "to": to, **note})  # fmt: skip
@@ -396,6 +407,7 @@ def _apply_form(
         sla.stop_task_clock(ctx, task)
         chase.close_for(ctx, instance, task, "completed")
         ledger.record_final(ctx, instance, task)
+        projection.withdraw_assists(ctx, instance, task)
     return finish(ctx, instance, definition, workflow)
 
 

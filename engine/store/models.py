@@ -199,6 +199,9 @@ class Task(Base):
     kind: Mapped[str] = mapped_column(String(20), default="user")
     chase_of_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("task.id"))
     chase_level: Mapped[int | None]
+    # "assist": a 协办 request to another department's group about task ``assists_id``
+    # (engine.assistance), with its own clock, chased in that department's chain.
+    assists_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("task.id"))
     outcome: Mapped[str | None] = mapped_column(String(200))
     # Working time the clock was stopped (补正) or extended (延期) by: with the start,
     # limit, warnings and calendar, they determine every instant of the clock.
@@ -331,6 +334,21 @@ class Absence(Base):
     declared_by: Mapped[key_str]
     declared_at: Mapped[datetime]
     cancelled_at: Mapped[datetime | None]
+
+
+class Comment(Base):
+    """A remark on a case or one of its tasks; the text is erasable (PIPL), its audit event
+    keeps only a digest."""
+
+    __tablename__ = "comment"
+    __table_args__ = (Index(None, "instance_id"),)
+
+    id: Mapped[pk]
+    instance_id: Mapped[int] = mapped_column(BigId, ForeignKey("process_instance.id"))
+    task_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("task.id"))
+    author: Mapped[key_str]
+    at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)
 
 
 class AuditPrivate(Base):
