@@ -29,7 +29,7 @@ from .store import (
     TaskCandidateGroup,
     Timer,
 )
-from .store.models import AuditPrivate, Comment
+from .store.models import POOL_KINDS, AuditPrivate, Comment
 
 
 def local(instant: datetime | None, tz: tzinfo) -> str | None:
@@ -266,7 +266,7 @@ def board(session: Session, tz: tzinfo, user: str, now: datetime) -> dict[str, A
     )
     open_team = session.scalars(
         select(Task)
-        .where(Task.state == "open", Task.kind == "user")
+        .where(Task.state == "open", Task.kind.in_(POOL_KINDS))
         .where(or_(Task.assignee.in_(team), unclaimed))
         .where(or_(Task.warn_at <= now, Task.due_at <= now))
         .order_by(Task.due_at)
@@ -276,7 +276,7 @@ def board(session: Session, tz: tzinfo, user: str, now: datetime) -> dict[str, A
     ).all()
     closed = session.execute(
         select(Task.assignee, Task.ended_at, Task.due_at).where(
-            Task.state == "completed", Task.kind == "user", Task.due_at.is_not(None),
+            Task.state == "completed", Task.kind.in_(POOL_KINDS), Task.due_at.is_not(None),
             Task.assignee.in_(team),
         )
     ).all()  # fmt: skip

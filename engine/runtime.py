@@ -34,6 +34,7 @@ from .definitions import latest_definition
 from .errors import CaseClockError, Conflict, Forbidden, NotFound, ScriptError, ValidationError
 from .executor import CommandContext
 from .store import Definition, MessageSubscription, ProcessInstance, Task
+from .store.models import POOL_KINDS
 from .workflows import LoadedDefinition
 
 
@@ -71,8 +72,6 @@ _LOCK_TASK_INSTANCE = (
 )
 
 
-# Tasks a group's members claim from the pool: BPMN user tasks and 协办 requests.
-POOL_KINDS = ("user", "assist")
 _OTHER_KINDS = {
     "chase": "is a chase task: handle or urge it (caseclock chase)",
     "assist": "is a 协办 request: answer it (caseclock assist answer)",

@@ -156,6 +156,10 @@ class ProcessInstance(Base):
     definition: Mapped[Definition] = relationship()
 
 
+# Tasks a group's members claim from the pool: BPMN user tasks and 协办 requests.
+POOL_KINDS = ("user", "assist")
+
+
 class Task(Base):
     """Projection of a user task: the inbox reads this, never the workflow."""
 
