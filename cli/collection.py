@@ -1,1 +1,287 @@
-"""``caseclock collection …``: receivables, payments and fees (collection slice)."""
+"""``caseclock collection …`` and ``caseclock report aging``: receivables from the shell.
+
+Amounts are typed and printed as exact decimals in the receivable's currency
+(``1234.50``); days are ``YYYY-MM-DD`` and default to today in the organisation's zone.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from engine.calendars import parse_day
+from engine.collection import aging as aging_report
+from engine.collection.grading import grade_receivable
+from engine.collection.importing import export_rows, parse_csv, to_csv
+from engine.collection.money import format_amount
+from engine.collection.receivables import ImportReceivables, RecordPayment, load_account, owed_dict
+from engine.collection.tabular import to_csv as rows_to_csv
+from engine.collection.tabular import write_xlsx
+from engine.errors import NotFound, ValidationError
+
+from . import app_of, emit, main
+from .output import table
+from .reports import report
+
+_USER = click.option("--user", default="cli", show_default=True, help="Who does it (audit).")
+_AS_OF = click.option("--as-of", "as_of", help="Day (YYYY-MM-DD); default today.")
+
+
+@main.group("collection")
+def collection() -> None:
+    """Receivables (催收): import/export, payments, fees and risk grades."""
+
+
+def _day(ctx: click.Context, text: str | None) -> date:
+    if text:
+        return parse_day(text)
+    app = app_of(ctx)
+    now: datetime = app.clock.now()
+    return now.astimezone(app.services.timezone).date()
+
+
+@collection.command("import")
+@click.argument("file", type=click.Path())
+@_USER
+@click.pass_context
+def import_(ctx: click.Context, file: str, user: str) -> None:
+    """Import receivables from a CSV FILE; print a line per row; exit 1 if any failed.
+
+    Good rows are written even when others fail; a failed row writes nothing.
+    """
+    path = Path(file)
+    if not path.is_file():
+        raise NotFound(f"no such file: {file}")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError(f"{file}: not UTF-8 text (save the CSV as UTF-8)") from None
+    result = app_of(ctx).execute(ImportReceivables(parse_csv(text), path.name), actor=user)
+    lines = [
+        f"line {r.line}: {r.key or '-'}: " + ("ok" if r.ok else f"error: {r.error}")
+        for r in result.rows
+    ]
+    lines.append(f"{result.written} written, {len(result.failed)} failed")
+    emit(
+        ctx,
+        {
+            "written": result.written,
+            "rows": [
+                {"line": r.line, "key": r.key, "ok": r.ok, "error": r.error} for r in result.rows
+            ],
+        },
+        "\n".join(lines),
+    )
+    if result.failed:
+        sys.exit(1)
+
+
+@collection.command("export")
+@click.argument("file", type=click.Path())
+@click.pass_context
+def export(ctx: click.Context, file: str) -> None:
+    """Write every receivable to FILE (`-` for stdout) in the import format."""
+    text = app_of(ctx).read(lambda s: to_csv(export_rows(s)))
+    count = text.count("\n") - 1
+    if file == "-":
+        click.echo(text, nl=False)
+        return
+    Path(file).write_text(text, encoding="utf-8")
+    emit(ctx, {"file": file, "receivables": count}, f"{count} receivables written to {file}")
+
+
+@collection.command("pay")
+@click.argument("receivable")
+@click.argument("amount")
+@click.option("--on", "on", help="Day paid (YYYY-MM-DD); default today.")
+@click.option("--reference", help="The bank's or channel's reference.")
+@_USER
+@click.pass_context
+def pay(
+    ctx: click.Context,
+    receivable: str,
+    amount: str,
+    on: str | None,
+    reference: str | None,
+    user: str,
+) -> None:
+    """Record AMOUNT paid on RECEIVABLE and show how it was applied and what is left."""
+    command = RecordPayment(receivable, amount, _day(ctx, on), reference)
+    result = app_of(ctx).execute(command, actor=user)
+    value = result.to_dict()
+    owed = value["owed_after"]
+    parts = ", ".join(
+        f"{p['component']}{'' if p['instalment'] is None else ' #' + str(p['instalment'])} "
+        f"{p['amount']}"
+        for p in value["allocation"]
+    )
+    human = (
+        f"{receivable}: {value['amount']} {value['currency']} paid on {value['paid_on']} → "
+        f"{parts}\nstill owed: fees {owed['fees']}, interest {owed['interest']}, principal due "
+        f"{owed['principal_due']}, principal outstanding {owed['principal_outstanding']}"
+    )
+    emit(ctx, value, human)
+
+
+@collection.command("fees")
+@click.argument("receivable")
+@_AS_OF
+@click.option("--daily", is_flag=True, help="Show the penalty day by day.")
+@click.pass_context
+def fees_(ctx: click.Context, receivable: str, as_of: str | None, daily: bool) -> None:
+    """Late fees (penalty interest) accrued on RECEIVABLE and what is owed, as of a day."""
+    day = _day(ctx, as_of)
+    account = app_of(ctx).read(lambda s: load_account(s, receivable))
+    money = account.currency
+    accrual = account.accrual(day, daily=daily)
+    owed = owed_dict(account.owed(day), money)
+    terms = account.terms
+    value = {
+        "receivable": receivable,
+        "currency": money,
+        "as_of": day.isoformat(),
+        "accrued": format_amount(accrual.total_minor, money),
+        "capped_on": accrual.capped_on.isoformat() if accrual.capped_on else None,
+        "terms": {
+            "grace_days": terms.grace_days,
+            "penalty_rate": str(terms.penalty_rate),
+            "day_count": terms.day_count,
+            "rounding": terms.rounding,
+            "cap": format_amount(terms.cap_minor, money) if terms.cap_minor is not None else None,
+            "allocation_order": list(terms.allocation_order),
+        },
+        "owed": owed,
+        "days": [
+            {
+                "day": d.day.isoformat(),
+                "base": format_amount(d.base_minor, money),
+                "exact": str(d.exact),
+                "amount": format_amount(d.amount_minor, money),
+                "total": format_amount(d.total_minor, money),
+                "capped": d.capped,
+            }
+            for d in accrual.days
+        ],
+    }
+    lines = [
+        f"{receivable} as of {day}: penalty accrued {value['accrued']} {money}"
+        + (f" (cap reached on {value['capped_on']})" if value["capped_on"] else ""),
+        f"owed: fees {owed['fees']}, interest {owed['interest']}, principal due "
+        f"{owed['principal_due']}, principal outstanding {owed['principal_outstanding']}, "
+        f"payoff {owed['payoff']}",
+    ]
+    if daily:
+        lines.append(table(value["days"], ["day", "base", "exact", "amount", "total", "capped"]))
+    emit(ctx, value, "\n".join(lines))
+
+
+@collection.command("grade")
+@click.argument("receivable")
+@_AS_OF
+@click.pass_context
+def grade(ctx: click.Context, receivable: str, as_of: str | None) -> None:
+    """The five-tier risk grade of RECEIVABLE by the deployed risk_grade DMN."""
+    day = _day(ctx, as_of)
+    app = app_of(ctx)
+    result = app.read(lambda s: grade_receivable(s, app.services, receivable, day))
+    emit(
+        ctx,
+        result.to_dict(),
+        f"{receivable} as of {day}: {result.grade} "
+        f"({result.days_past_due} days past due, {result.product})",
+    )
+
+
+_AGING_COLUMNS = [
+    "group",
+    "bucket",
+    "count",
+    "outstanding",
+    "overdue",
+    "overdue_rate",
+    "default_rate",
+]
+
+
+@report.command("aging")
+@_AS_OF
+@click.option("--by", type=click.Choice(["product", "department", "collector"]))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx", "json"]),
+    help="Default: a table, or from --out's suffix.",
+)
+@click.option("--out", type=click.Path(), help="Write to this file instead of stdout.")
+@click.option(
+    "--buckets",
+    "edges",
+    default="30,60,90",
+    show_default=True,
+    help="Bucket edges in days past due.",
+)
+@click.option(
+    "--default-days",
+    default=aging_report.DEFAULT_DAYS,
+    show_default=True,
+    help="Past due for more than this many days counts as default.",
+)
+@click.option("--currency", default="CNY", show_default=True)
+@click.pass_context
+def aging(
+    ctx: click.Context,
+    as_of: str | None,
+    by: str | None,
+    fmt: str | None,
+    out: str | None,
+    edges: str,
+    default_days: int,
+    currency: str,
+) -> None:
+    """Receivables aging (账龄) as of a day: counts and amounts per bucket, overdue and
+    default rates, optionally by product, department or collector."""
+    day = _day(ctx, as_of)
+    bounds = aging_report.parse_edges(edges)
+    result = app_of(ctx).read(
+        lambda s: aging_report.aging(
+            s,
+            day,
+            by=by,
+            edges=bounds,  # type: ignore[arg-type]
+            default_days=default_days,
+            currency=currency,
+        )
+    )
+    if fmt is None and out:
+        suffix = Path(out).suffix.lower().lstrip(".")
+        fmt = suffix if suffix in ("csv", "xlsx", "json") else None
+    rows = result.rows()
+    if fmt == "xlsx":
+        if not out:
+            raise ValidationError("--format xlsx needs --out FILE.xlsx")
+        write_xlsx(
+            out,
+            rows,
+            _AGING_COLUMNS,
+            title=f"aging {day}",
+            amounts=["outstanding", "overdue"],
+            rates=["overdue_rate", "default_rate"],
+        )
+        click.echo(f"aging as of {day} written to {out}")
+        return
+    if fmt == "json" or (fmt is None and ctx.obj.as_json):
+        text = json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "csv":
+        text = rows_to_csv(rows, _AGING_COLUMNS)
+    else:
+        head = f"aging as of {day} ({result.currency}, over {default_days} days = default)\n"
+        text = head + table(rows, _AGING_COLUMNS) + "\n"
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        click.echo(f"aging as of {day} written to {out}")
+    else:
+        click.echo(text, nl=False)

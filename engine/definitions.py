@@ -19,7 +19,7 @@ from lxml import etree
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import select
 
-from . import audit, notices, safexml, sla
+from . import audit, feel, notices, safexml, sla
 from .errors import DeploymentError, NotFound, ScriptError
 from .executor import CommandContext
 from .parser import BPMN_NS, CAMUNDA_NS, DMN_NAMESPACES, TIMER_TAGS, CaseClockParser
@@ -428,7 +428,8 @@ def _raise(problems: list[Problem]) -> None:
 def _add_to_parser(parser: CaseClockParser, name: str, tree: etree._ElementTree) -> None:
     try:
         if _is_dmn(tree):
-            parser.add_dmn_xml(tree.getroot(), filename=name)
+            # FEEL unary tests become the Python tests SpiffWorkflow evaluates.
+            parser.add_dmn_xml(feel.translate_dmn(tree, name).getroot(), filename=name)
         else:
             parser.add_bpmn_xml(tree, filename=name)
     except SpiffWorkflowException as exc:

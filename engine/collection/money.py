@@ -1,0 +1,96 @@
+"""Exact money: integer minor units (分) in the database, :class:`~decimal.Decimal` in Python.
+
+Floats never touch an amount. SQLite's ``Numeric`` is a float underneath (it read
+12345678901234567.89 back as ...568.00), so amounts are stored as BIGINT counts of
+the currency's minor unit and summed by the database as integers.
+"""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+
+from ..errors import ValidationError
+
+# ISO 4217 exponents of the currencies a collection desk meets; others default to 2.
+EXPONENTS = {"CNY": 2, "USD": 2, "EUR": 2, "HKD": 2, "GBP": 2, "JPY": 0, "KRW": 0}
+
+ROUNDING_MODES = {
+    "half_up": decimal.ROUND_HALF_UP,  # 四舍五入, the usual contract wording
+    "half_even": decimal.ROUND_HALF_EVEN,  # banker's rounding
+    "down": decimal.ROUND_DOWN,  # truncate towards zero: never charge a fraction
+    "up": decimal.ROUND_UP,
+    "floor": decimal.ROUND_FLOOR,
+    "ceiling": decimal.ROUND_CEILING,
+}
+
+# Enough digits that no intermediate product of an amount and a rate is ever rounded.
+_PRECISION = 60
+# 9,223,372,036,854,775,807: the largest BIGINT.
+MAX_MINOR = 2**63 - 1
+
+
+def exponent(currency: str) -> int:
+    return EXPONENTS.get(currency.upper(), 2)
+
+
+def context() -> decimal.Context:
+    """A context for intermediate arithmetic: wide, and loud on anything inexact."""
+    return decimal.Context(prec=_PRECISION, traps=[decimal.InvalidOperation])
+
+
+def parse_amount(text: str | Decimal | int, currency: str = "CNY") -> int:
+    """``"1234.50"`` → 123450 minor units. Refuses more decimals than the currency has.
+
+    Accepts an optional thousands separator (``1,234.50``) because spreadsheets write one.
+    """
+    if isinstance(text, (bool, float)):
+        raise ValidationError(f"amount {text!r}: give a decimal string, never a float")
+    raw = str(text).strip().replace(",", "")
+    try:
+        value = Decimal(raw)
+    except decimal.InvalidOperation:
+        raise ValidationError(f"amount {text!r} is not a number") from None
+    if not value.is_finite():
+        raise ValidationError(f"amount {text!r} is not a finite number")
+    return to_minor(value, currency)
+
+
+def to_minor(value: Decimal, currency: str = "CNY", rounding: str | None = None) -> int:
+    """Decimal amount → minor units; exact unless a ``rounding`` mode is given."""
+    scaled = value.scaleb(exponent(currency), context())
+    if rounding is None:
+        if scaled != scaled.to_integral_value():
+            raise ValidationError(
+                f"amount {value} has more than {exponent(currency)} decimals for {currency}"
+            )
+        minor = int(scaled)
+    else:
+        minor = int(round_minor(scaled, rounding))
+    if abs(minor) > MAX_MINOR:
+        raise ValidationError(f"amount {value} is too large to store")
+    return minor
+
+
+def from_minor(minor: int, currency: str = "CNY") -> Decimal:
+    """123450 → Decimal('1234.50'), always with the currency's number of decimals."""
+    places = exponent(currency)
+    return (
+        Decimal(minor)
+        .scaleb(-places, context())
+        .quantize(Decimal(1).scaleb(-places), context=context())
+    )
+
+
+def format_amount(minor: int, currency: str = "CNY") -> str:
+    return str(from_minor(minor, currency))
+
+
+def round_minor(value: Decimal, mode: str) -> Decimal:
+    """Round a (fractional) count of minor units to a whole one by a contract's mode."""
+    try:
+        rounding = ROUNDING_MODES[mode]
+    except KeyError:
+        known = ", ".join(ROUNDING_MODES)
+        raise ValidationError(f"rounding {mode!r} unknown; use one of {known}") from None
+    return value.quantize(Decimal(1), rounding=rounding, context=context())
