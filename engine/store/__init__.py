@@ -3,7 +3,7 @@
 from . import account_tables, collection_tables  # noqa: F401  (registers the tables)
 from .base import Base
 from .calendar_tables import Calendar, CalendarOverride  # noqa: F401  (registers the tables)
-from .database import create_schema, default_url, make_engine, make_sessionmaker
+from .database import default_url, make_engine, make_sessionmaker
 from .models import (
     AuditEvent,
     Definition,
@@ -20,6 +20,7 @@ from .models import (
     TaskCandidateGroup,
     Timer,
 )
+from .schema import create_schema
 
 __all__ = [
     "AuditEvent",
