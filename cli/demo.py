@@ -18,6 +18,8 @@ from engine.org import ImportOrg, parse_org_file
 from engine.runtime import ClaimTask, CompleteTask, CorrelateMessage, StartInstance
 from engine.store import ProcessInstance, Task
 
+from .accounts import seed_demo_accounts
+
 ROOT = Path(__file__).resolve().parent.parent
 RECEIVE = {"applicant_name": "张三", "matter": "食品经营许可证", "documents_complete": True}
 
@@ -30,6 +32,7 @@ def seed(app: CaseClock) -> list[str]:
     files = sorted((ROOT / "bpmn").glob("*.bpmn")) + sorted((ROOT / "bpmn").glob("*.dmn"))
     deployed = app.execute(DeployDiagrams([(p.name, p.read_bytes()) for p in files]), "demo")
     lines += [f"deployed {d.key} v{d.version}" for d in deployed]
+    lines += seed_demo_accounts(app)
     existing = app.read(lambda s: s.scalar(select(func.count()).select_from(ProcessInstance)))
     if existing:
         return [*lines, f"{existing} cases already present; nothing started"]

@@ -45,6 +45,8 @@ def pg_schema() -> Iterator[str | None]:
     ensure_database(PG_URL)
     engine = make_engine(PG_URL)
     Base.metadata.drop_all(engine)
+    with engine.begin() as conn:  # an earlier run may have stamped another revision
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     create_schema(engine)
     engine.dispose()
     yield PG_URL

@@ -74,3 +74,21 @@ def test_the_baseline_downgrades_to_nothing(empty_url):
         command.downgrade(alembic_config(conn), "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     engine.dispose()
+
+
+def test_a_database_at_an_older_revision_is_upgraded_and_keeps_its_rows(empty_url):
+    script = ScriptDirectory.from_config(alembic_config())
+    revisions = [r.revision for r in script.walk_revisions()][::-1]  # oldest first
+    if len(revisions) < 2:
+        pytest.skip("only one revision so far")
+    engine = make_engine(empty_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), revisions[0])
+        conn.execute(text("INSERT INTO person (key, name, active, digest) "
+                          "VALUES ('li', '李窗口', true, false)"))  # fmt: skip
+    create_schema(engine)
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == revisions[-1]
+        assert conn.scalar(text("SELECT name FROM person WHERE key = 'li'")) == "李窗口"
+    assert differences(engine) == []
+    engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.accounts import CreateAccount, IssueToken
 from engine.runtime import StartInstance
 from webapp import create_app
 
@@ -11,15 +12,28 @@ from .conftest import SHIPPED, deploy
 
 
 @pytest.fixture
-def client(org_app):
+def client(org_app, tmp_path):
     deploy(org_app, SHIPPED / "case_handling.bpmn")
     org_app.execute(StartInstance("case_handling", "BJ-W"))
-    return create_app({"TESTING": True}, engine=org_app).test_client()
+    # The JSON views need a token; an admin may list anyone's tasks.
+    org_app.execute(CreateAccount("zhao", ["admin"], None))
+    token = org_app.execute(IssueToken("zhao", "tests"))
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance")}, org_app)
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client
 
 
 def test_health(client):
     body = client.get("/health").get_json()
     assert body["status"] == "ok" and body["database"] in ("sqlite", "postgresql")
+
+
+def test_health_and_metrics_need_no_token(client):
+    del client.environ_base["HTTP_AUTHORIZATION"]
+    assert client.get("/health").status_code == 200
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/api/definitions").status_code == 401
 
 
 def test_json_views(client):

@@ -1,19 +1,32 @@
-"""The Flask app factory. Until the persona pages land: health and JSON views.
+"""The Flask app factory: the persona pages, the JSON API, health and metrics.
 
 ``create_app`` builds (or is given) one :class:`~engine.app.CaseClock`; nothing is
 created at import, so tests can build many apps with their own databases and clocks.
+Pages are server-rendered (one blueprint per persona; this slice: ``auth`` and the
+staff ``inbox``); ``api`` answers JSON and authenticates machine clients by token.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
+import os
+from datetime import timedelta
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from engine.app import CaseClock, settings_from_env
 from engine.errors import CaseClockError
+
+from . import filters, i18n, security
+
+log = logging.getLogger(__name__)
+
+# Blueprints whose errors are HTML pages; everything else (the API, unknown URLs) is JSON.
+PAGE_BLUEPRINTS = {"auth", "inbox"}
 
 
 def create_app(
@@ -22,34 +35,87 @@ def create_app(
     start_worker: bool = False,
 ) -> Flask:
     app = Flask(__name__)
-    app.config.from_mapping(JSON_AS_ASCII=False)
+    app.config.from_mapping(
+        JSON_AS_ASCII=False,
+        # Idle timeout: a session unused this long is logged out (security.load_user).
+        PERMANENT_SESSION_LIFETIME=timedelta(
+            minutes=int(os.environ.get("CASECLOCK_SESSION_MINUTES", "30"))
+        ),
+        SESSION_COOKIE_HTTPONLY=True,
+        # Behind TLS set CASECLOCK_SECURE_COOKIES=1 so the cookie never travels in clear.
+        SESSION_COOKIE_SECURE=os.environ.get("CASECLOCK_SECURE_COOKIES") == "1",
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        BABEL_DEFAULT_LOCALE=i18n.DEFAULT_LOCALE,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
     if test_config:
         app.config.update(test_config)
+    if app.config.get("INSTANCE_PATH"):
+        app.instance_path = app.config["INSTANCE_PATH"]
+    app.config["SECRET_KEY"] = security.secret_key(app)
     if engine is None:
         engine = CaseClock(settings_from_env(app.config.get("DATABASE_URL")))
         engine.init_schema()
     app.extensions["caseclock"] = engine
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from . import api
+    i18n.init(app)
+    filters.init(app)
+    csrf = CSRFProtect(app)
+    security.init(app)
+
+    from . import api, auth, inbox
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(inbox.bp)
+    # The API authenticates by bearer token only (never by the session cookie), so a
+    # forged cross-site request carries no credentials and needs no CSRF token.
+    csrf.exempt(api.bp)
     _register_errors(app)
     if start_worker:
         _start_worker(app, engine)
     return app
 
 
+def wants_page() -> bool:
+    return request.blueprint in PAGE_BLUEPRINTS
+
+
+def _page_error(status: int, code: str, message: str) -> Any:
+    return render_template("error.html", status=status, code=code, message=message), status
+
+
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(CaseClockError)
     def engine_error(exc: CaseClockError) -> Any:
+        if wants_page():
+            return _page_error(exc.http_status, exc.code, exc.message)
         return jsonify(exc.to_dict()), exc.http_status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> Any:
+        if wants_page():
+            return _page_error(
+                400, "csrf", i18n.gettext("表单已过期或来源不明，请刷新页面后重试。")
+            )
+        return jsonify({"error": "csrf", "message": exc.description}), 400
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
-        return jsonify({"error": exc.name.lower().replace(" ", "_"), "message": exc.description}), (
-            exc.code or 500
-        )
+        code = exc.name.lower().replace(" ", "_")
+        if wants_page():
+            return _page_error(exc.code or 500, code, exc.description or exc.name)
+        return jsonify({"error": code, "message": exc.description}), (exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        # A bug, not bad input: logged with its traceback, shown without one.
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_page():
+            return _page_error(500, "internal", i18n.gettext("服务器内部错误，已记录。"))
+        return jsonify({"error": "internal", "message": "internal error (logged)"}), 500
 
 
 def _start_worker(app: Flask, engine: CaseClock) -> None:

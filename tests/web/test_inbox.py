@@ -1,0 +1,246 @@
+"""The staff inbox: listing, filtering, the task page's actions and form, the case view,
+notifications, and object-level refusals (a 403 page, never a 500)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from engine.runtime import ClaimTask, StartInstance
+from engine.store import AuditEvent, OutboxMessage, ProcessInstance, Task
+from timers.worker import Worker
+
+from ..helpers import open_tasks
+from .conftest import post
+
+GOOD = {"applicant_name": "张三", "matter": "食品经营许可证", "documents_complete": "on"}
+
+
+def task_row(engine, task_id):
+    return engine.read(lambda s: s.get(Task, task_id))
+
+
+def audit_count(engine, instance_id):
+    return engine.read(
+        lambda s: s.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.instance_id == instance_id)
+        )
+    )
+
+
+def test_inbox_lists_my_groups_tasks_soonest_deadline_first(site, clock):
+    clock.advance(timedelta(hours=2))
+    site.engine.execute(StartInstance("case_handling", "BJ-0003"), actor="zhao")
+    client = site.client("li")
+    page = client.get("/inbox").get_data(as_text=True)
+    order = re.findall(r"BJ-000\d", page)
+    assert order == ["BJ-0001", "BJ-0002", "BJ-0003"]
+    # Traffic light, working time left, and the explanation behind it.
+    assert 'class="clock light-green"' in page
+    # "1 working day" ends with the next working day (Tuesday 17:30): at Monday 11:00 that
+    # is 5 h today (11–12, 13:30–17:30) plus a 7-hour day; BJ-0003, received now, too.
+    assert re.findall(r"剩余 ([^<]+)</span>", page) == ["1 个工作日 5 小时"] * 3
+    assert "2026-03-03 17:30" in page
+    assert "1 working day" in page and "default" in page
+    assert "截止时间 = 开始时间 + 时限" in page
+    # yang (reviewers) has nothing: every task is offered to reception.
+    assert "没有待办任务" in site.client("yang").get("/inbox").get_data(as_text=True)
+
+
+def test_filters_and_search(site):
+    site.engine.execute(ClaimTask(site.receive, "li"), actor="li")
+    client = site.client("li")
+    mine = client.get("/inbox?filter=mine").get_data(as_text=True)
+    group = client.get("/inbox?filter=group").get_data(as_text=True)
+    assert "BJ-0001" in mine and "BJ-0002" not in mine
+    assert "BJ-0002" in group and "BJ-0001" not in group
+    found = client.get("/inbox?q=bj-0002").get_data(as_text=True)
+    assert "BJ-0002" in found and "BJ-0001" not in found
+    assert "BJ-0001" in client.get("/inbox?filter=bogus").get_data(as_text=True)
+    # chen sees li's claimed task nowhere in his inbox, only the group's.
+    chen = site.client("chen").get("/inbox").get_data(as_text=True)
+    assert "BJ-0002" in chen and "BJ-0001" not in chen
+
+
+def test_claim_unclaim_and_complete(site):
+    client = site.client("li")
+    response = post(client, f"/tasks/{site.receive}/claim")
+    assert response.status_code == 303
+    assert task_row(site.engine, site.receive).assignee == "li"
+    assert "已认领" in client.get(response.headers["Location"]).get_data(as_text=True)
+    post(client, f"/tasks/{site.receive}/unclaim")
+    assert task_row(site.engine, site.receive).assignee is None
+    response = post(client, f"/tasks/{site.receive}/complete", GOOD)
+    assert response.status_code == 303 and response.headers["Location"] == "/inbox"
+    row = task_row(site.engine, site.receive)
+    assert (row.state, row.completed_by) == ("completed", "li")
+    assert open_tasks(site.engine, site.case)["Task_review"]["candidate_groups"] == ["reviewers"]
+    data = site.engine.read(lambda s: s.get(ProcessInstance, site.case).data)
+    assert data["applicant_name"] == "张三" and data["documents_complete"] is True
+
+
+def test_bad_form_data_shows_errors_at_the_fields_and_changes_nothing(site):
+    client = site.client("li")
+    post(client, f"/tasks/{site.receive}/claim")
+    before = audit_count(site.engine, site.case)
+    too_long = "x" * 101
+    sent = {"applicant_name": too_long, "matter": "", "applicant_mobile": "1380"}
+    response = post(client, f"/tasks/{site.receive}/complete", sent)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    name_field = re.search(
+        r'class="field[^"]*" data-field="applicant_name".*?</div>', page, re.S
+    ).group(0)
+    assert "has-error" in name_field and "at most 100 characters" in name_field
+    matter_field = re.search(r'class="field[^"]*" data-field="matter".*?</div>', page, re.S).group(
+        0
+    )
+    assert "is required" in matter_field
+    mobile_field = re.search(
+        r'class="field[^"]*" data-field="applicant_mobile".*?</div>', page, re.S
+    ).group(0)
+    assert "has-error" not in mobile_field and 'value="1380"' in mobile_field  # kept
+    # Nothing half-written: still open, no data, no audit event.
+    assert task_row(site.engine, site.receive).state == "open"
+    assert site.engine.read(lambda s: s.get(ProcessInstance, site.case).data) == {}
+    assert audit_count(site.engine, site.case) == before
+
+
+def test_pause_resume_and_extension(site, clock):
+    client = site.client("li")
+    post(client, f"/tasks/{site.receive}/claim")
+    response = post(client, f"/tasks/{site.receive}/pause", {"reason": "  "})
+    assert response.status_code == 422
+    assert re.search(
+        r"暂停计时（补正）</button><p class=\"field-error\"", response.get_data(as_text=True)
+    )
+    assert task_row(site.engine, site.receive).paused_at is None
+    post(client, f"/tasks/{site.receive}/pause", {"reason": "等待申请人补正材料"})
+    page = client.get(f"/tasks/{site.receive}").get_data(as_text=True)
+    assert "light-paused" in page and "等待申请人补正材料" in page
+    due = task_row(site.engine, site.receive).due_at
+    clock.advance(timedelta(hours=2))
+    client = site.client("li")  # two idle hours ended the session
+    post(client, f"/tasks/{site.receive}/resume")
+    row = task_row(site.engine, site.receive)
+    # Two working hours paused: Tuesday 17:30 moves to Wednesday 11:00.
+    assert row.paused_at is None and row.paused_seconds == 2 * 3600 and row.due_at > due
+    page = client.get(f"/tasks/{site.receive}").get_data(as_text=True)
+    assert "<dt>截止</dt><dd>2026-03-04 11:00</dd>" in page
+    assert "<dt>暂停</dt><dd>2 小时" in page
+    response = post(client, f"/tasks/{site.receive}/extend",
+                    {"amount": "two days", "reason": "材料复杂"})  # fmt: skip
+    assert response.status_code == 422 and "extension:" in response.get_data(as_text=True)
+    response = post(client, f"/tasks/{site.receive}/extend",
+                    {"amount": "2 working days", "reason": "材料复杂"})  # fmt: skip
+    assert response.status_code == 303
+    page = client.get(f"/tasks/{site.receive}").get_data(as_text=True)
+    assert "延期申请" in page and "2 working days" in page and "pending" in page
+
+
+def test_delegate(site):
+    client = site.client("li")
+    post(client, f"/tasks/{site.receive}/claim")
+    response = post(client, f"/tasks/{site.receive}/delegate", {"to": "ghost"})
+    assert response.status_code == 422 and "unknown user" in response.get_data(as_text=True)
+    response = post(client, f"/tasks/{site.receive}/delegate", {"to": "chen"})
+    assert response.status_code == 303
+    row = task_row(site.engine, site.receive)
+    assert (row.assignee, row.owner, row.delegation_state) == ("chen", "li", "pending")
+    # The owner still sees the task, but can no longer act on it.
+    page = client.get(f"/tasks/{site.receive}").get_data(as_text=True)
+    assert 'data-testid="complete"' not in page and 'data-testid="resolve"' not in page
+    chen = site.client("chen")
+    assert "BJ-0001" in chen.get("/inbox?filter=mine").get_data(as_text=True)
+    assert post(chen, f"/tasks/{site.receive}/complete", GOOD).status_code == 303
+    assert task_row(site.engine, site.receive).state == "open"  # refused: delegate resolves
+    post(chen, f"/tasks/{site.receive}/resolve")
+    row = task_row(site.engine, site.receive)
+    assert (row.assignee, row.delegation_state) == ("li", "resolved")
+    assert 'data-testid="complete"' in client.get(f"/tasks/{site.receive}").get_data(as_text=True)
+
+
+def test_conflicts_come_back_as_a_message(site):
+    site.engine.execute(ClaimTask(site.receive, "chen"), actor="chen")
+    client = site.client("li")
+    response = post(client, f"/tasks/{site.receive}/claim")
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "already claimed by chen" in page
+
+
+def test_object_level_refusals_are_403_pages(site):
+    yang = site.client("yang")  # a reviewer: the 受理 task is not offered to him
+    for response in (
+        yang.get(f"/tasks/{site.receive}"),
+        post(yang, f"/tasks/{site.receive}/claim"),
+        post(yang, f"/tasks/{site.receive}/complete", GOOD),
+        yang.get(f"/cases/{site.case}"),
+    ):
+        assert response.status_code == 403
+        assert "无权访问" in response.get_data(as_text=True)
+    assert task_row(site.engine, site.receive).assignee is None
+    # His own case he may read, though its task is not his.
+    assert yang.get(f"/cases/{site.yang_case}").status_code == 200
+    assert yang.get("/tasks/99999").status_code == 404
+    assert post(yang, f"/tasks/{site.receive}/bogus").status_code in (403, 404)
+
+
+def test_post_without_csrf_token_is_refused(site):
+    client = site.client("li")
+    response = client.post(f"/tasks/{site.receive}/claim")
+    assert response.status_code == 400
+    assert task_row(site.engine, site.receive).assignee is None
+
+
+def test_case_view(site):
+    client = site.client("li")
+    post(client, f"/tasks/{site.receive}/complete", GOOD)
+    page = client.get(f"/cases/{site.case}").get_data(as_text=True)
+    assert "BJ-0001" in page and "行政审批办件" in page
+    assert "审核" in page  # the open task
+    assert "sla deadline" in page  # its waiting clock timer
+    assert "张三" in page  # case data
+    assert "办理" in page and "认领" in page  # history: claim + complete by li
+    auditor = site.client("zhou")
+    assert auditor.get(f"/cases/{site.case}").status_code == 200
+    assert site.client("huang").get(f"/cases/{site.case}").status_code == 403
+
+
+def inapp_ids(engine, recipient, mine=True):
+    who = OutboxMessage.recipient == recipient if mine else OutboxMessage.recipient != recipient
+    return engine.read(
+        lambda s: list(
+            s.scalars(select(OutboxMessage.id).where(OutboxMessage.channel == "inapp", who))
+        )
+    )
+
+
+def test_notifications_with_unread_count(site, clock):
+    site.engine.execute(ClaimTask(site.receive, "li"), actor="li")
+    site.engine.execute(ClaimTask(site.yang_case_receive, "li"), actor="li")
+    clock.advance(timedelta(days=3))
+    Worker(site.engine).run_once()  # warnings and breaches: in-app notices to li and others
+    mine, others = inapp_ids(site.engine, "li"), inapp_ids(site.engine, "li", mine=False)
+    assert len(mine) >= 2 and others
+    client = site.client("li")
+    assert f'data-testid="unread">{len(mine)}<' in client.get("/inbox").get_data(as_text=True)
+    listing = client.get("/notifications").get_data(as_text=True)
+    assert listing.count('class="unread"') == len(mine)
+    assert set(map(int, re.findall(r'data-notice="(\d+)"', listing))) == set(mine)
+    post(client, "/notifications/read", {"id": str(mine[0])})
+    assert f'data-testid="unread">{len(mine) - 1}<' in client.get("/inbox").get_data(as_text=True)
+    # Marking someone else's notice read is silently ignored.
+    post(client, "/notifications/read", {"id": str(others[0])})
+    owner = site.engine.read(lambda s: s.get(OutboxMessage, others[0]).recipient)
+    assert owner != "li"
+    from engine.store.account_tables import NoticeRead
+
+    assert site.engine.read(lambda s: s.get(NoticeRead, others[0])) is None
+    post(client, "/notifications/read")
+    assert 'data-testid="unread"' not in client.get("/inbox").get_data(as_text=True)
+    assert client.get("/notifications").get_data(as_text=True).count('class="unread"') == 0

@@ -1,0 +1,59 @@
+"""Languages: Chinese (zh_CN) by default, English switchable, the choice kept in the session.
+
+Page text is written in Chinese in the templates and code (the language staff work
+in); ``translations/en/LC_MESSAGES/messages.po`` holds the English. The binary ``.mo``
+is never committed: at app start it is compiled from the ``.po`` into the instance
+folder (again whenever the ``.po`` is newer), so no setup step is needed and a stale
+catalogue cannot be served.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, session
+from flask_babel import Babel, gettext, lazy_gettext, ngettext
+
+__all__ = ["LANGUAGES", "gettext", "init", "lazy_gettext", "ngettext"]
+
+DEFAULT_LOCALE = "zh_CN"
+# Locale -> what the switch link says (each in its own language).
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+SOURCE = Path(__file__).parent / "translations"
+
+
+def current_locale() -> str:
+    chosen = session.get("lang")
+    return chosen if chosen in LANGUAGES else DEFAULT_LOCALE
+
+
+def init(app: Flask) -> None:
+    compiled = Path(app.instance_path) / "translations"
+    compile_catalogues(SOURCE, compiled)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
+    Babel(app, locale_selector=current_locale)
+
+    @app.context_processor
+    def languages() -> dict[str, object]:
+        locale = current_locale()
+        return {"languages": LANGUAGES, "locale": locale, "html_lang": locale.replace("_", "-")}
+
+
+def compile_catalogues(source: Path, target: Path) -> None:
+    for po in source.glob("*/LC_MESSAGES/messages.po"):
+        mo = target / po.relative_to(source).with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as handle:
+            catalog = read_po(handle)
+        # Written beside the target and renamed: several workers starting at once never
+        # read a half-written catalogue.
+        fd, tmp = tempfile.mkstemp(dir=mo.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as out:
+            write_mo(out, catalog)
+        os.replace(tmp, mo)

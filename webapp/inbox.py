@@ -1,0 +1,134 @@
+"""Staff (办事人员): the inbox, a task with its form and actions, the case view, notices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+
+from engine.accounts import MarkNoticesRead
+from engine.errors import Conflict, ValidationError
+
+from . import access, actions, reads
+from .i18n import gettext
+from .security import engine, login_required
+
+bp = Blueprint("inbox", __name__)
+
+DONE = {
+    "claim": "已认领。",
+    "unclaim": "已退回组任务池。",
+    "delegate": "已委派。",
+    "resolve": "已交回委派人。",
+    "complete": "已办理完成。",
+    "pause": "时限已暂停（补正）。",
+    "resume": "时限已恢复计时。",
+    "extend": "延期申请已提交，等待上级审批。",
+}
+
+
+@bp.app_context_processor
+def header_counts() -> dict[str, Any]:
+    user = g.get("user")
+    if user is None:
+        return {"unread": 0}
+    return {"unread": engine().read(lambda s: reads.unread_count(s, user))}
+
+
+@bp.get("/")
+@login_required()
+def index() -> Any:
+    if g.user.has("staff"):
+        return redirect(url_for("inbox.tasks"))
+    return redirect(url_for("inbox.notifications"))
+
+
+@bp.get("/inbox")
+@login_required("staff")
+def tasks() -> Any:
+    which = request.args.get("filter", "all")
+    if which not in reads.FILTERS:
+        which = "all"
+    search = request.args.get("q", "")[:100]
+    app = engine()
+    rows = app.read(
+        lambda s: reads.inbox(
+            s, g.user, app.services.org.snapshot(s), app.services.timezone, app.clock.now(),
+            which, search,
+        )
+    )  # fmt: skip
+    return render_template("inbox.html", tasks=rows, which=which, search=search)
+
+
+def _task_page(task_id: int, values: dict[str, Any] | None = None,
+               errors: dict[str, str] | None = None, status: int = 200) -> Any:  # fmt: skip
+    app = engine()
+
+    def load(s: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
+        org = app.services.org.snapshot(s)
+        task = access.visible_task(s, task_id, g.user, org)
+        detail = reads.task_detail(s, task, g.user, org, app.services.timezone, app.clock.now())
+        return detail, reads.people(s)
+
+    task, people = app.read(load)
+    values = values if values is not None else dict(task["case_data"])
+    return render_template("task.html", task=task, people=people, values=values,
+                           errors=errors or {}, sent=request.form), status  # fmt: skip
+
+
+@bp.get("/tasks/<int:task_id>")
+@login_required("staff")
+def task(task_id: int) -> Any:
+    return _task_page(task_id)
+
+
+@bp.post("/tasks/<int:task_id>/<action>")
+@login_required("staff")
+def act(task_id: int, action: str) -> Any:
+    try:
+        actions.run(engine(), g.user, task_id, action, request.form, html=True)
+    except ValidationError as exc:
+        fields = exc.details.get("fields")
+        if fields:
+            # Shown at each field, with what was typed kept in the form.
+            flash(gettext("请更正标出的字段。"), "error")
+            values = request.form.to_dict() if action == "complete" else None
+            return _task_page(task_id, values, {f"{action}.{k}": v for k, v in fields.items()},
+                              422)  # fmt: skip
+        flash(exc.message, "error")
+        return redirect(url_for("inbox.task", task_id=task_id), 303)
+    except Conflict as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("inbox.task", task_id=task_id), 303)
+    flash(gettext(DONE[action]), "info")
+    if action in ("complete", "unclaim", "delegate", "resolve"):
+        return redirect(url_for("inbox.tasks"), 303)
+    return redirect(url_for("inbox.task", task_id=task_id), 303)
+
+
+@bp.get("/cases/<int:instance_id>")
+@login_required()
+def case(instance_id: int) -> Any:
+    app = engine()
+
+    def load(s: Any) -> dict[str, Any]:
+        instance = access.visible_case(s, instance_id, g.user, app.services.org.snapshot(s))
+        return reads.case_detail(s, instance, app.services.timezone, app.clock.now())
+
+    return render_template("case.html", case=app.read(load))
+
+
+@bp.get("/notifications")
+@login_required()
+def notifications() -> Any:
+    app = engine()
+    rows = app.read(lambda s: reads.notices(s, g.user, app.services.timezone))
+    return render_template("notifications.html", notices=rows)
+
+
+@bp.post("/notifications/read")
+@login_required()
+def mark_read() -> Any:
+    ids = [int(i) for i in request.form.getlist("id") if i.isdigit()] or None
+    engine().execute(MarkNoticesRead(g.user.key, ids), actor=g.user.key)
+    return redirect(url_for("inbox.notifications"), 303)

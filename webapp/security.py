@@ -1,0 +1,140 @@
+"""Who is asking, and the headers every response carries.
+
+Pages use a server-signed session cookie (idle timeout from the engine's clock, so tests
+can move it); the API uses ``Authorization: Bearer <token>``. In both cases the account
+is re-read on every request, so disabling it or revoking a role takes effect at once.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from engine import accounts
+from engine.app import CaseClock
+from engine.errors import Forbidden
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def engine() -> CaseClock:
+    return current_app.extensions["caseclock"]
+
+
+def secret_key(app: Flask) -> str:
+    """From the config, the environment, or a key generated once into the instance folder
+    (so several gunicorn workers and restarts share it)."""
+    if app.config.get("SECRET_KEY"):
+        return str(app.config["SECRET_KEY"])
+    if os.environ.get("CASECLOCK_SECRET_KEY"):
+        return os.environ["CASECLOCK_SECRET_KEY"]
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole to a private temporary file, then linked into place: link fails
+        # if another worker got there first, and nobody ever reads a half-written key.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    return path.read_text().strip()
+
+
+def init(app: Flask) -> None:
+    app.before_request(load_user)
+    app.after_request(security_headers)
+
+    @app.context_processor
+    def user_context() -> dict[str, Any]:
+        return {"me": g.get("user")}
+
+
+def load_user() -> None:
+    g.user = None
+    key = session.get("user")
+    if not key or request.endpoint == "static":
+        return
+    now = engine().clock.now().timestamp()
+    idle = current_app.permanent_session_lifetime.total_seconds()
+    if now - float(session.get("seen", 0)) > idle:
+        lang = session.get("lang")
+        session.clear()
+        if lang:
+            session["lang"] = lang
+        session["expired"] = True
+        return
+    principal = engine().read(lambda s: accounts.principal(s, key))
+    if principal is None:
+        session.clear()
+        return
+    session["seen"] = now
+    g.user = principal
+
+
+def log_in(principal: accounts.Principal) -> None:
+    lang = session.get("lang")
+    # A fresh session on login: an identifier planted before login is worthless after.
+    session.clear()
+    session.permanent = True
+    session["user"] = principal.key
+    session["seen"] = engine().clock.now().timestamp()
+    if lang:
+        session["lang"] = lang
+    g.user = principal
+
+
+def login_required(*roles: str) -> Callable[[F], F]:
+    """Pages: anonymous → the login page; logged in without one of ``roles`` → 403."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+            user = g.get("user")
+            if user is None:
+                if request.method == "GET":
+                    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+                abort(401)
+            if roles and not user.has(*roles):
+                raise Forbidden(f"{user.key} lacks the role {' or '.join(roles)}")
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only local paths: a login link must not redirect to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def security_headers(response: Any) -> Any:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if g.get("user") is not None or request.blueprint in ("auth", "inbox"):
+        # Pages with someone's work on them must not be kept by shared caches or the
+        # browser's back button after logout.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
