@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.machinery
-import importlib.util
 import random
 import statistics
 import sys
@@ -35,31 +33,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 # This file's name is the standard library's ``calendar``. Whenever a script in bench/ runs
 # (this one, throughput.py, ...), bench/ is first on sys.path, so ``import calendar`` (as in
 # SpiffWorkflow and the email package) would find this file. Imported under that name, it
 # hands the real module over at once; run as a script, it takes bench/ off sys.path. The
-# module body imports nothing else outside the standard library (the bench imports its
-# dependencies in main()), so the hand-over is safe in the middle of any import.
-_BENCH = Path(__file__).resolve().parent
-
-
-def _without_bench() -> list[str]:
-    return [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
-
+# module body (and _shared's) imports nothing else outside the standard library (the bench
+# imports its dependencies in main()), so the hand-over is safe in the middle of any import.
+import _shared
 
 if __name__ == "calendar":
-    _spec = importlib.machinery.PathFinder.find_spec("calendar", _without_bench())
-    if _spec is None or _spec.loader is None:
-        raise ImportError("the standard library's calendar module was not found")
-    _real = importlib.util.module_from_spec(_spec)
-    sys.modules["calendar"] = _real  # what the importing statement receives
-    _spec.loader.exec_module(_real)
+    _shared.hand_over("calendar", _shared.without_bench())
 elif __name__ == "__main__":
-    sys.path[:] = _without_bench()
+    _shared.take_bench_off_path()
 
 FIRST_START = date(2004, 1, 1)
 # 250 working days need at most ~370 calendar days: every walk ends inside 2026, the last

@@ -8,7 +8,8 @@ comes due during the bench. Instances are started through the engine with the re
 system clock (``CaseClock(Settings(url))``, no frozen clock), then extra SLA warning
 timers (``kind='sla'``, ``purpose='warning'``, ``status='waiting'``, task and instance
 set, ``TIMERS_PER_TASK`` per open task) are inserted with Core, due ``--rate`` per second
-(evenly spaced) over ``--window`` seconds of real time starting ``--lead`` seconds later.
+(evenly spaced) over ``--window`` seconds of real time starting ``--lead`` seconds later,
+once the worker is running (its start re-plans open clocks, see ``run_lateness``).
 One worker process (``multiprocessing`` spawn, its own ``CaseClock`` on the system
 clock) runs ``Worker(app, sender=<sends nothing>).start(interval=1.0)`` -- the worker's
 real APScheduler loop with its default 1 s poll -- from before the first timer is due
@@ -34,8 +35,6 @@ The last line printed is always ``p99_sqlite=X.XXs p99_pg=Y.YYs rss_ratio=Z.ZZ``
 (``n/a`` for a part that did not run).
 """
 
-# ruff: noqa: E402
-
 from __future__ import annotations
 
 import sys
@@ -43,10 +42,14 @@ from pathlib import Path
 
 # bench/ is first on sys.path when a script in it runs, and bench/calendar.py and
 # bench/timers.py carry the names of the standard library's ``calendar`` and the
-# engine's ``timers`` package: take bench/ off sys.path (spawned workers inherit it).
-_BENCH = Path(__file__).resolve().parent
+# engine's ``timers`` package: take bench/ off sys.path (spawned workers inherit it, and
+# find _shared through the insert).
 if __name__ in ("__main__", "__mp_main__"):
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _shared
+
+if __name__ in ("__main__", "__mp_main__"):
+    _shared.take_bench_off_path()
 
 import argparse
 import multiprocessing as mp
@@ -58,51 +61,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import func, select
 
 from engine.app import CaseClock
-from engine.definitions import DeployDiagrams
 from engine.due_timers import FireTimer
-from engine.org import ImportOrg, parse_org_file
 from engine.runtime import StartInstance
 from engine.services import Settings
-from engine.store import Base, Task, Timer, make_engine
-from engine.store.database import ensure_database
-from timers.sender import SendResult
+from engine.store import Task, Timer
 from timers.worker import Worker
 
-ROOT = _BENCH.parent
-ORG_FILE = ROOT / "demo" / "org.yaml"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/caseclock_bench_lateness"
 PROCESS_KEY = "bench_late"
 TIMERS_PER_TASK = 50  # extra warnings per open task (each fire counts the task's fired ones)
-INSERT_BATCH = 10_000
 CHECKPOINT = 10_000  # fires between RSS readings; the ratio's base is the first
 POLL = 1.0  # Worker.start(interval): the worker's default
 
-DIAGRAM = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n'
-    '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-    'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
-    'xmlns:caseclock="http://caseclock.dev/schema/1.0" id="Defs" targetNamespace="bench">'
-    f'<bpmn:process id="{PROCESS_KEY}" name="Bench lateness" isExecutable="true">'
-    '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
-    '<bpmn:userTask id="t" name="审核" camunda:candidateGroups="reviewers" '
-    'caseclock:limit="10 working days" caseclock:warnings="1/2"/>'
-    '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/>'
-    "</bpmn:process></bpmn:definitions>"
-).encode()
+DIAGRAM = _shared.sla_diagram(PROCESS_KEY, "Bench lateness", "10 working days")
 
 
-class NoSender:
-    """The worker's outbox sender, sending nothing: the worker only fires."""
-
-    def run_once(self) -> SendResult:
-        return SendResult()
-
-    def send_batch(self, _result: SendResult) -> bool:
-        return False
+NoSender = _shared.NoSender  # the worker only fires
 
 
 # --- set-up --------------------------------------------------------------------------------
@@ -111,16 +88,7 @@ class NoSender:
 def fresh_app(url: str) -> CaseClock:
     """An app on the system clock and an empty schema, with the demo organisation and the
     diagram deployed (PostgreSQL: the database created if missing, tables re-created)."""
-    if not url.startswith("sqlite"):
-        ensure_database(url)
-        engine = make_engine(url)
-        Base.metadata.drop_all(engine)
-        engine.dispose()
-    app = CaseClock(Settings(database_url=url))
-    app.init_schema()
-    app.execute(ImportOrg(parse_org_file(ORG_FILE.name, ORG_FILE.read_bytes())))
-    app.execute(DeployDiagrams([("bench_late.bpmn", DIAGRAM)]), actor="bench")
-    return app
+    return _shared.fresh_app(url, [("bench_late.bpmn", DIAGRAM)])
 
 
 def open_tasks(app: CaseClock, timers: int) -> list[tuple[int, int]]:
@@ -134,28 +102,15 @@ def open_tasks(app: CaseClock, timers: int) -> list[tuple[int, int]]:
 def insert_warnings(app: CaseClock, tasks: list[tuple[int, int]], dues: list[datetime]) -> None:
     """One waiting SLA warning per due time, ``TIMERS_PER_TASK`` to a task, round-robin."""
     now = app.clock.now()
-    base = {
-        "spiff_task_id": "", "element_id": "t", "name": "warning: 审核", "kind": "sla",
-        "purpose": "warning", "interrupting": False, "attached_to": None,
-        "status": "waiting", "lease_owner": None, "lease_until": None, "created_at": now,
-        "fired_at": None, "attempts": 0, "last_error": None,
-    }  # fmt: skip
     rows = [
-        {**base, "instance_id": tasks[i % len(tasks)][0], "task_id": tasks[i % len(tasks)][1],
-         "due_at": due}
+        _shared.warning_row(now, instance_id=tasks[i % len(tasks)][0],
+                            task_id=tasks[i % len(tasks)][1], due_at=due)
         for i, due in enumerate(dues)
     ]  # fmt: skip
-    for low in range(0, len(rows), INSERT_BATCH):
-        with app.db.begin() as conn:
-            conn.execute(insert(Timer), rows[low : low + INSERT_BATCH])
+    _shared.insert_timers(app, rows)
 
 
-def pg_reachable(url: str) -> str | None:
-    try:
-        ensure_database(url)
-    except OperationalError as exc:
-        return str(exc.orig).strip().splitlines()[0]
-    return None
+pg_reachable = _shared.pg_reachable
 
 
 # --- lateness ------------------------------------------------------------------------------
@@ -194,9 +149,6 @@ def run_lateness(label: str, url: str, rate: float, window: float, lead: float) 
     app = fresh_app(url)
     try:
         tasks = open_tasks(app, n)
-        first = app.clock.now() + timedelta(seconds=lead)
-        dues = [first + timedelta(seconds=i / rate) for i in range(n)]
-        insert_warnings(app, tasks, dues)
         setup = time.perf_counter() - started
         ctx = mp.get_context("spawn")
         ready, stop = ctx.Event(), ctx.Event()
@@ -205,6 +157,13 @@ def run_lateness(label: str, url: str, rate: float, window: float, lead: float) 
         try:
             if not ready.wait(timeout=lead + 60):
                 raise RuntimeError(f"{label}: the worker did not start")
+            # Only now: Worker.start() re-plans every open task's pending warnings
+            # (RecomputeClocks), which would move the earliest extra warning of each task.
+            insert_started = time.perf_counter()
+            first = app.clock.now() + timedelta(seconds=lead)
+            dues = [first + timedelta(seconds=i / rate) for i in range(n)]
+            insert_warnings(app, tasks, dues)
+            setup += time.perf_counter() - insert_started
             margin = (first - datetime.now(timezone.utc)).total_seconds()
             time.sleep(max(0.0, (dues[-1] - datetime.now(timezone.utc)).total_seconds()))
             waiting = select(func.count()).where(

@@ -49,12 +49,8 @@ scan ms with ``--small``; drain in warnings fired per second; ``n/a`` for a vari
 did not run).
 """
 
-# ruff: noqa: E402
-
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -62,25 +58,16 @@ from pathlib import Path
 # bench/ is first on sys.path, so ``import timers.worker`` would find this file (and
 # ``import calendar`` bench/calendar.py, which hands the real module over itself). Imported
 # under that name, this file hands the real package over at once; run as a script, it
-# takes bench/ off sys.path (spawned workers inherit the corrected path).
-_BENCH = Path(__file__).resolve().parent
-
-
-def _without_bench() -> list[str]:
-    return [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
-
+# takes bench/ off sys.path (spawned workers inherit the corrected path, and find
+# _shared through the insert below).
+if __name__ in ("__main__", "__mp_main__"):
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _shared
 
 if __name__ == "timers":
-    _spec = importlib.machinery.PathFinder.find_spec(
-        "timers", [str(_BENCH.parent), *_without_bench()]
-    )
-    if _spec is None or _spec.loader is None:
-        raise ImportError("the timers package was not found")
-    _real = importlib.util.module_from_spec(_spec)
-    sys.modules["timers"] = _real  # what the importing statement receives
-    _spec.loader.exec_module(_real)
+    _shared.hand_over("timers", [str(_shared.ROOT), *_shared.without_bench()])
 elif __name__ in ("__main__", "__mp_main__"):
-    sys.path[:] = _without_bench()
+    _shared.take_bench_off_path()
 
 import argparse
 import contextlib
@@ -98,49 +85,32 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, func, insert, select, text, update
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from engine.app import CaseClock
 from engine.clock import FrozenClock
-from engine.definitions import DeployDiagrams
 from engine.due_timers import AcquireDueTimers, FireTimer
 from engine.executor import CommandContext
-from engine.org import ImportOrg, parse_org_file
 from engine.runtime import StartInstance
 from engine.services import Settings
-from engine.store import AuditEvent, Base, OutboxMessage, Timer, make_engine
-from engine.store.database import ensure_database
-from timers.sender import OutboxSender, SenderConfig, SendResult
+from engine.store import AuditEvent, OutboxMessage, Timer
+from timers.sender import OutboxSender, SenderConfig
 from timers.worker import BATCH, Worker
 
-ROOT = _BENCH.parent
-ORG_FILE = ROOT / "demo" / "org.yaml"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/caseclock_bench_timers"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STARTED = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)  # a Monday, 09:00
 SCAN_AT = datetime(2026, 3, 2, 9, 15, tzinfo=SHANGHAI)  # the real instance's timers: later
 DRAIN_AT = datetime(2026, 3, 2, 9, 45, tzinfo=SHANGHAI)  # warnings (09:30) due, not deadlines
 PROCESS_KEY = "bench_sla"
-INSERT_BATCH = 10_000
+INSERT_BATCH = _shared.INSERT_BATCH
 WARMUP_REPS = 3  # per round
 SCAN_OWNER = "bench-scan"
 SCAN_ROUNDS = 10
 OUTBOX_PER_WARNING = 2  # in-app + e-mail to liu, head of the reviewers' department
 
-DIAGRAM = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n'
-    '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-    'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
-    'xmlns:caseclock="http://caseclock.dev/schema/1.0" id="Defs" targetNamespace="bench">'
-    f'<bpmn:process id="{PROCESS_KEY}" name="Bench SLA" isExecutable="true">'
-    '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
-    '<bpmn:userTask id="t" name="审核" camunda:candidateGroups="reviewers" '
-    'caseclock:limit="1 working hours" caseclock:warnings="1/2"/>'
-    '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/>'
-    "</bpmn:process></bpmn:definitions>"
-).encode()
+DIAGRAM = _shared.sla_diagram(PROCESS_KEY, "Bench SLA", "1 working hours")
 
 
 # --- databases -----------------------------------------------------------------------------
@@ -149,26 +119,12 @@ DIAGRAM = (
 def fresh_app(url: str, at: datetime) -> tuple[CaseClock, FrozenClock]:
     """An app on an empty schema (PostgreSQL: created if missing, tables re-created) with
     the demo organisation and the SLA diagram deployed."""
-    if not url.startswith("sqlite"):
-        ensure_database(url)
-        engine = make_engine(url)
-        Base.metadata.drop_all(engine)
-        engine.dispose()
     clock = FrozenClock(at)
-    app = CaseClock(Settings(database_url=url), clock=clock)
-    app.init_schema()
-    app.execute(ImportOrg(parse_org_file(ORG_FILE.name, ORG_FILE.read_bytes())))
-    app.execute(DeployDiagrams([("bench_sla.bpmn", DIAGRAM)]), actor="bench")
+    app = _shared.fresh_app(url, [("bench_sla.bpmn", DIAGRAM)], clock)
     return app, clock
 
 
-def pg_reachable(url: str) -> str | None:
-    """None if PostgreSQL answers, else a one-line reason."""
-    try:
-        ensure_database(url)
-    except OperationalError as exc:
-        return str(exc.orig).strip().splitlines()[0]
-    return None
+pg_reachable = _shared.pg_reachable
 
 
 # --- scan ----------------------------------------------------------------------------------
@@ -199,14 +155,7 @@ class ScanResult:
 
 def timer_rows(instance_id: int, dues: list[datetime], created: datetime) -> list[dict[str, Any]]:
     """Waiting SLA warnings of the scan instance (no task: the scan never fires them)."""
-    row = {
-        "instance_id": instance_id, "spiff_task_id": "", "element_id": "t",
-        "name": "warning: 审核", "kind": "sla", "purpose": "warning", "task_id": None,
-        "interrupting": False, "attached_to": None, "status": "waiting",
-        "lease_owner": None, "lease_until": None, "created_at": created, "fired_at": None,
-        "attempts": 0, "last_error": None,
-    }  # fmt: skip
-    return [{**row, "due_at": due} for due in dues]
+    return [_shared.warning_row(created, instance_id=instance_id, due_at=due) for due in dues]
 
 
 def insert_pending(app: CaseClock, instance_id: int, first: int, last: int) -> None:
@@ -217,8 +166,7 @@ def insert_pending(app: CaseClock, instance_id: int, first: int, last: int) -> N
         high = min(low + INSERT_BATCH, last)
         # A fixed stride through the year: spread out, not in insertion order.
         dues = [base + timedelta(seconds=(i * 7_919) % spread) for i in range(low, high)]
-        with app.db.begin() as conn:
-            conn.execute(insert(Timer), timer_rows(instance_id, dues, now))
+        _shared.insert_timers(app, timer_rows(instance_id, dues, now))
 
 
 def analyze(app: CaseClock) -> None:
@@ -315,8 +263,7 @@ def scan_database(url: str, pending: int, due: int) -> tuple[CaseClock, float]:
         clock.set(SCAN_AT)
         now = clock.now()
         dues = [now - timedelta(seconds=due - i) for i in range(due)]
-        with app.db.begin() as conn:
-            conn.execute(insert(Timer), timer_rows(instance_id, dues, now))
+        _shared.insert_timers(app, timer_rows(instance_id, dues, now))
         started = time.perf_counter()
         insert_pending(app, instance_id, 0, pending)
         inserted = time.perf_counter() - started
@@ -381,16 +328,7 @@ class DrainResult:
         return self.timers / self.seconds if self.seconds else float("inf")
 
 
-class NoSender:
-    """Stands in for the worker's outbox sender when the bench does not send: the worker
-    then only fires, and the outbox rows stay pending. Provides both entry points the
-    worker has called (``run_once`` after firing; ``send_batch`` between batches)."""
-
-    def run_once(self) -> SendResult:
-        return SendResult()
-
-    def send_batch(self, _result: SendResult) -> bool:
-        return False
+NoSender = _shared.NoSender
 
 
 class FiringMeter:
