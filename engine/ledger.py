@@ -20,7 +20,7 @@ from . import approvals, audit, org
 from .calendar import WorkingCalendar
 from .errors import Conflict, Forbidden, NotFound, ValidationError
 from .executor import CommandContext
-from .store import AuditEvent, Person, ProcessInstance, Task
+from .store import AuditEvent, Person, ProcessInstance, Task, Timer
 from .store.models import Exemption, SlaExtension
 
 HOLDER_COMMANDS = ("claim", "unclaim", "delegate", "resolve", "reassign")
@@ -103,6 +103,33 @@ def _responsible(ctx: CommandContext, task: Task) -> tuple[Person | None, Person
     """The responsible person, or their deputy while they are away (and whom for)."""
     person = org.responsible_person(ctx.session, task, ctx.org())
     return ctx.acting(person) if person is not None else (None, None)
+
+
+def record_scope_breach(
+    ctx: CommandContext,
+    instance: ProcessInstance,
+    scope: str,
+    timer: Timer,
+    holders: list[dict[str, Any]],
+) -> None:
+    """A case (整体时限) or subprocess passed its limit: everyone holding one of its open
+    steps at that moment is recorded as responsible, each with department and superior."""
+    audit.append(ctx, "ledger_scope_breach", instance=instance, payload={
+        "scope": scope, "element_id": timer.element_id,
+        "deadline": timer.due_at.isoformat(), "breached_at": ctx.now.isoformat(),
+        "responsible": holders,
+    })  # fmt: skip
+
+
+def record_case_final(ctx: CommandContext, instance: ProcessInstance, calendar: str | None) -> None:
+    """A case that passed its overall limit has ended: how late, in working time."""
+    if instance.due_at is None or instance.ended_at is None or instance.ended_at <= instance.due_at:
+        return
+    late = ctx.calendar(calendar).working_time_between(instance.due_at, instance.ended_at)
+    audit.append(ctx, "ledger_case_final", instance=instance, payload={
+        "deadline": instance.due_at.isoformat(), "ended_at": instance.ended_at.isoformat(),
+        "calendar": calendar or "default", "late_working_seconds": int(late.total_seconds()),
+    })  # fmt: skip
 
 
 def record_final(ctx: CommandContext, instance: ProcessInstance, task: Task) -> None:

@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from . import sla, standards
+from . import ledger, sla, standards
 from .errors import ScriptError
 from .executor import CommandContext
 from .store import MessageSubscription, ProcessInstance, Task, TaskCandidateGroup, Timer
@@ -55,6 +55,8 @@ def sync(
         instance.state = "completed"
         instance.ended_at = ctx.now
         sla.stop_case_clock(ctx, instance)
+        case_calendar = (meta.get("case_sla") or {}).get("calendar") or meta.get("calendar")
+        ledger.record_case_final(ctx, instance, case_calendar)
     last = workflow.last_task
     data = last.data if last is not None else workflow.data
     instance.data = ctx.services.serializer.data_to_json_safe(data)

@@ -280,18 +280,22 @@ def fire(ctx: CommandContext, instance: ProcessInstance, timer: Timer) -> bool:
         })  # fmt: skip
         if person is not None and notify:
             _notify(ctx, kind, instance, holder, person, timer)
+    scope = "task" if task is not None else ("subprocess" if timer.spiff_task_id else "case")
     audit.append(ctx, kind, instance=instance, task_id=timer.task_id, payload={
-        "scope": "task" if task is not None else ("subprocess" if timer.spiff_task_id else "case"),
+        "scope": scope,
         "element_id": timer.element_id,
         "due_at": timer.due_at.isoformat(),
         "late_seconds": round((ctx.now - timer.due_at).total_seconds(), 3),
         "holders": recorded,
         "notified": notify,
     })  # fmt: skip
-    if kind == "sla_breach" and task is not None:
+    if kind == "sla_breach":
         from . import ledger  # the ledger builds on this module
 
-        ledger.record_breach(ctx, instance, task)
+        if task is not None:
+            ledger.record_breach(ctx, instance, task)
+        else:
+            ledger.record_scope_breach(ctx, instance, scope, timer, recorded)
     if kind == "sla_breach" and task is not None and task.sla_on_deadline == "chase":
         from . import chase
 

@@ -86,3 +86,28 @@ def test_exemption_is_requested_and_decided_one_level_up(org_app, clock):
     assert "附停机公告" not in str(decided["payload"])
     [breach] = entries(org_app, instance, "ledger_breach")  # never edited
     assert breach["responsible"] == "yang"
+
+
+def test_a_case_breach_names_everyone_holding_an_open_step_and_its_final_lateness(org_app, clock):
+    """整体时限 5 working days from Wed 30 Sep 2026 10:00: due Tue 13 Oct 17:30 (National
+    Day holidays, 调休 Saturday 10 Oct). At the breach 杨审核 holds the only open step; the
+    case ends Thu 15 Oct 10:30: Wed 14 is a full working day (09:00–12:00, 13:30–17:30:
+    7 h) and Thu 09:00–10:30 adds 1.5 h, so it ended 8.5 working hours late."""
+    clock.set(at("2026-09-30T10:00"))
+    deploy_bytes(org_app, sla_process(limit="20 working days", warnings="",
+                                      case='caseclock:limit="5 working days"'))  # fmt: skip
+    instance = org_app.execute(StartInstance("sla", "BJ-K")).id
+    task_id = open_tasks(org_app, instance)["t"]["id"]
+    org_app.execute(ClaimTask(task_id, "yang"))
+    clock.set(at("2026-10-14T09:00"))
+    Worker(org_app).run_once()
+    [breach] = entries(org_app, instance, "ledger_scope_breach")
+    assert (breach["scope"], breach["deadline"]) == ("case", "2026-10-13T09:30:00+00:00")
+    [holder] = breach["responsible"]
+    assert (holder["task_id"], holder["responsible"], holder["superior"]) == (task_id, "yang",
+                                                                              "liu")  # fmt: skip
+    clock.set(at("2026-10-15T10:30"))
+    org_app.execute(CompleteTask(task_id, "yang"))
+    [final] = entries(org_app, instance, "ledger_case_final")
+    assert final["late_working_seconds"] == int(8.5 * 3600)
+    assert org_app.read(lambda s: verify(s)) == []
