@@ -15,9 +15,15 @@ import click
 
 from engine.calendars import parse_day
 from engine.collection import aging as aging_report
+from engine.collection import ladder
+from engine.collection.contact import notice_rows
+from engine.collection.daily import run_collection_day
 from engine.collection.grading import grade_receivable
 from engine.collection.importing import export_rows, parse_csv, to_csv
+from engine.collection.ladder import Level
+from engine.collection.letters import recorded_letter
 from engine.collection.money import format_amount
+from engine.collection.promises import RecordPromise
 from engine.collection.receivables import ImportReceivables, RecordPayment, load_account, owed_dict
 from engine.collection.tabular import to_csv as rows_to_csv
 from engine.collection.tabular import write_xlsx
@@ -285,3 +291,124 @@ def aging(
         click.echo(f"aging as of {day} written to {out}")
     else:
         click.echo(text, nl=False)
+
+
+# --- the ladder -----------------------------------------------------------------------------
+
+
+@collection.group("ladder")
+def ladder_group() -> None:
+    """The collection ladder: levels by days from the due date (D-3, D+1, …)."""
+
+
+def _level_line(level: Level) -> str:
+    day = f"D{level.day:+d}" if level.day else "D"
+    return (
+        f"{level.level:<12} {day:<6} {level.action}  channel={level.channel} "
+        f"role={level.role} sla={level.sla_limit or '-'} step={level.step}"
+    )
+
+
+@ladder_group.command("list")
+@click.pass_context
+def ladder_list(ctx: click.Context) -> None:
+    """Show the levels in force (new cases use them)."""
+    plan = app_of(ctx).read(ladder.levels)
+    emit(ctx, [lv.to_dict() for lv in plan], "\n".join(_level_line(lv) for lv in plan))
+
+
+@ladder_group.command("reset")
+@_USER
+@click.pass_context
+def ladder_reset(ctx: click.Context, user: str) -> None:
+    """Write the shipped levels and their tasks' time limits, replacing any edits."""
+    plan = app_of(ctx).execute(ladder.ResetLadder(), actor=user)
+    emit(ctx, [lv.to_dict() for lv in plan], "\n".join(_level_line(lv) for lv in plan))
+
+
+@ladder_group.command("set")
+@click.argument("level")
+@click.option("--day", type=int, help="Days from the due date (-3 = three days before).")
+@click.option("--action", help="What happens, in words.")
+@click.option("--channel", type=click.Choice(ladder.CHANNELS), help="Notice channel.")
+@click.option("--role", help="Responsible group key.")
+@click.option("--sla", "sla_limit", help='Task time limit, e.g. "2 working days".')
+@_USER
+@click.pass_context
+def ladder_set(
+    ctx: click.Context,
+    level: str,
+    day: int | None,
+    action: str | None,
+    channel: str | None,
+    role: str | None,
+    sla_limit: str | None,
+    user: str,
+) -> None:
+    """Change LEVEL; cases started from now on follow it, running cases keep their plan."""
+    command = ladder.SetLevel(
+        level, day=day, action=action, channel=channel, role=role, sla_limit=sla_limit
+    )
+    result = app_of(ctx).execute(command, actor=user)
+    emit(ctx, result.to_dict(), _level_line(result))
+
+
+# --- the daily job, promises, notices -----------------------------------------------------------
+
+
+@collection.command("scan")
+@_AS_OF
+@click.pass_context
+def scan(ctx: click.Context, as_of: str | None) -> None:
+    """Run the daily collection job now: start cases (D-3 or overdue, once each), check
+    promises to pay, send the debtor notices due and regrade open cases."""
+    report = run_collection_day(app_of(ctx), _day(ctx, as_of))
+    lines = [
+        f"collection day {report.as_of}: {len(report.started)} case(s) started, "
+        f"{len(report.notices)} notice(s), {len(report.kept)} promise(s) kept, "
+        f"{len(report.broken)} broken, {len(report.regraded)} regraded"
+    ]
+    lines += [f"  started {key}" for key in report.started]
+    lines += [f"  notice {item}" for item in report.notices]
+    lines += [f"  grade {item}" for item in report.regraded]
+    lines += [f"  failed {item}" for item in report.failed]
+    emit(ctx, report.to_dict(), "\n".join(lines))
+
+
+@collection.command("promise")
+@click.argument("receivable")
+@click.option("--amount", required=True, help="Amount promised, e.g. 500.00.")
+@click.option("--on", "on", required=True, help="Day promised (YYYY-MM-DD).")
+@_USER
+@click.pass_context
+def promise(ctx: click.Context, receivable: str, amount: str, on: str, user: str) -> None:
+    """Record a promise to pay AMOUNT on RECEIVABLE by a day; it is checked the day after."""
+    row = app_of(ctx).execute(RecordPromise(receivable, amount, parse_day(on)), actor=user)
+    emit(
+        ctx,
+        {"id": row.id, "receivable": receivable, "amount": amount, "on": on},
+        f"promise #{row.id}: {receivable} pays {amount} by {on}",
+    )
+
+
+@collection.command("notices")
+@click.argument("receivable")
+@click.pass_context
+def notices_(ctx: click.Context, receivable: str) -> None:
+    """The notices sent (or held, or withheld) to RECEIVABLE's debtor."""
+    app = app_of(ctx)
+    rows = app.read(lambda s: notice_rows(s, receivable, app.services.timezone))
+    emit(ctx, rows, table(rows, ["level", "kind", "channel", "send_at", "held"]) if rows else "-")
+
+
+@collection.command("letter")
+@click.argument("receivable")
+@click.argument("level")
+@click.option("--out", required=True, type=click.Path(), help="The PDF file to write.")
+@click.pass_context
+def letter(ctx: click.Context, receivable: str, level: str, out: str) -> None:
+    """Render the notice recorded for RECEIVABLE at LEVEL as a PDF letter."""
+    app = app_of(ctx)
+    pdf = app.read(lambda s: recorded_letter(s, receivable, level, app.services.timezone))
+    Path(out).write_bytes(pdf)
+    emit(ctx, {"file": out, "bytes": len(pdf)}, f"letter written to {out}")

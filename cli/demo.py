@@ -13,9 +13,12 @@ from sqlalchemy import func, select
 
 from engine.app import CaseClock
 from engine.clock import FrozenClock
+from engine.collection.daily import run_collection_day
+from engine.collection.demo import seed_demo_portfolio
+from engine.collection.ladder import ResetLadder
 from engine.definitions import DeployDiagrams
 from engine.org import ImportOrg, parse_org_file
-from engine.runtime import ClaimTask, CompleteTask, CorrelateMessage, StartInstance
+from engine.runtime import ClaimTask, CompleteTask, StartInstance
 from engine.store import ProcessInstance, Task
 
 from .accounts import seed_demo_accounts
@@ -93,14 +96,12 @@ def _case_handling(app: CaseClock) -> list[str]:
 
 
 def _debt_collection(app: CaseClock) -> list[str]:
-    def start(key: str, debtor: str, amount: int) -> int:
-        data = {"debtor_name": debtor, "amount": amount, "receivable_id": key}
-        return app.execute(StartInstance("debt_collection", key, data), "sun").id
-
-    overdue = start("AR-2026-0101", "某某贸易有限公司", 128000)
-    paid = start("AR-2026-0102", "某某餐饮店", 5600)
-    app.execute(CorrelateMessage("payment_received", "AR-2026-0102", {"paid": 5600}), "sun")
+    """A portfolio in every aging bucket and grade, the shipped ladder, and today's
+    collection run: a case for each receivable in its courtesy window or overdue."""
+    lines = seed_demo_portfolio(app)
+    app.execute(ResetLadder(), "demo")
+    day = run_collection_day(app)
     return [
-        f"collection {overdue}: overdue receivable on the ladder (SMS at D+1)",
-        f"collection {paid}: payment received, case closed",
+        *lines,
+        f"collection: {len(day.started)} cases on the ladder ({', '.join(day.started)})",
     ]

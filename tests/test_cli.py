@@ -74,8 +74,9 @@ def test_deploy_problems_are_listed(cli, tmp_path):
 def test_demo_seeds_once(cli):
     out = cli("demo").output
     assert "deployed case_handling v1" in out and "case 6: concluded" in out
+    assert "collection: 10 cases on the ladder (DEMO-L001," in out
     again = cli("demo").output
-    assert "8 cases already present; nothing started" in again
+    assert "16 cases already present; nothing started" in again  # 6 办件 + 10 催收
     assert "BJ-2026-0006" in cli("instances", "--state", "completed").output
 
 

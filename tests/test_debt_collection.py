@@ -1,19 +1,22 @@
-"""The shipped collection ladder: each rung at its day, payment ends it at any point."""
+"""The shipped collection ladder: each level on its day counted from the due date,
+payments into the case, and the configuration changed without code."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
+from engine.collection import ladder
+from engine.collection.cases import StartCollectionCase
+from engine.collection.receivables import RecordPayment
 from engine.errors import NotFound
-from engine.runtime import CorrelateMessage, StartInstance
+from engine.runtime import ClaimTask, CorrelateMessage, StartInstance
 from timers.worker import Worker
 
-from .conftest import SHIPPED, deploy
+from .collection.helpers import import_rows, row
+from .conftest import SHANGHAI, SHIPPED, deploy
 from .helpers import open_tasks, timers, view, work
-
-DEBT = {"debtor_name": "某某贸易有限公司", "amount": 128000, "receivable_id": "AR-1"}
 
 
 @pytest.fixture
@@ -22,43 +25,81 @@ def debt_app(org_app):
     return org_app
 
 
-def start(app, key="AR-1"):
-    return app.execute(StartInstance("debt_collection", key, {**DEBT, "receivable_id": key})).id
+def start(app, key="AR-1", due="2026-03-05", principal="1280.00", as_of=date(2026, 3, 2)):
+    import_rows(app, row(key, principal, due, collector="wu"))
+    return app.execute(StartCollectionCase(key, as_of))
 
 
-def advance_and_fire(app, clock, delta):
-    clock.advance(delta)
-    return Worker(app).run_once()
+def at(text):
+    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
 
 
-def test_ladder_climbs_by_days_overdue(debt_app, clock):
-    case = start(debt_app)
-    assert timers(debt_app, case) == {"Timer_d1": "2026-03-03T09:00:00+08:00"}
-    advance_and_fire(debt_app, clock, timedelta(days=1))
-    assert view(debt_app, case)["data"]["reminder_sent"] is True  # D+1 SMS script ran
+def fire_at(app, clock, text):
+    """Move the clock and run the worker until nothing more is due (a timer that comes
+    due while a pass runs fires in the next pass, a second later in production)."""
+    clock.set(at(text))
+    while Worker(app).run_once().fired:
+        pass
+
+
+def test_the_ladder_waits_on_days_counted_from_the_due_date(debt_app, clock):
+    case = start(debt_app)  # due Thu 5 Mar; today Mon 2 Mar is D-3
+    assert timers(debt_app, case) == {"Timer_courtesy": "2026-03-02T09:00:00+08:00"}
+    data = view(debt_app, case)["data"]
+    assert data["ladder_due_date"] == "2026-03-05" and data["amount"] == "1280.00"
+    assert data["ladder_call_at"] == "2026-03-08T09:00:00+08:00"
+    fire_at(debt_app, clock, "2026-03-02T09:01")
+    assert timers(debt_app, case) == {"Timer_sms": "2026-03-06T09:00:00+08:00"}  # D+1
+    fire_at(debt_app, clock, "2026-03-06T09:01")
+    assert timers(debt_app, case) == {"Timer_call": "2026-03-08T09:00:00+08:00"}  # D+3
+    fire_at(debt_app, clock, "2026-03-08T08:59")
     assert open_tasks(debt_app, case) == {}
-    advance_and_fire(debt_app, clock, timedelta(days=2))  # D+3
+    fire_at(debt_app, clock, "2026-03-08T09:00")
     call = open_tasks(debt_app, case)["Task_call"]
     assert call["candidate_groups"] == ["collectors"]
     work(debt_app, case, "Task_call", "wu", {"contact_result": "unreachable"})
-    advance_and_fire(debt_app, clock, timedelta(days=4))  # D+7
-    work(debt_app, case, "Task_formal_notice", "zheng", {"notice_no": "CS-0001"})
-    advance_and_fire(debt_app, clock, timedelta(days=8))  # D+15
+    assert timers(debt_app, case)["Timer_notice"] == "2026-03-12T09:00:00+08:00"  # D+7
+    fire_at(debt_app, clock, "2026-03-12T09:00")
+    work(debt_app, case, "Task_formal_notice", "wu", {"notice_no": "CS-0001"})
+    assert timers(debt_app, case)["Timer_review"] == "2026-03-20T09:00:00+08:00"  # D+15
+    fire_at(debt_app, clock, "2026-03-20T09:00")
     review = open_tasks(debt_app, case)["Task_supervisor_review"]
     assert review["candidate_groups"] == ["collection_supervisors"]
-    work(debt_app, case, "Task_supervisor_review", "sun", {"review_decision": "legal"})
+    work(debt_app, case, "Task_supervisor_review", "sun", {"review_decision": "continue"})
+    assert timers(debt_app, case)["Timer_restriction"] == "2026-04-04T09:00:00+08:00"  # D+30
+    fire_at(debt_app, clock, "2026-04-04T09:00")
+    work(debt_app, case, "Task_credit_restriction", "sun", {"restriction_decision": "restrict"})
+    assert timers(debt_app, case)["Timer_legal"] == "2026-05-04T09:00:00+08:00"  # D+60
+    fire_at(debt_app, clock, "2026-05-04T09:00")
+    assert open_tasks(debt_app, case)["Task_legal_referral"]["candidate_groups"] == ["legal"]
     work(debt_app, case, "Task_legal_referral", "zhou", {"legal_case_ref": "LAW-7"})
     assert view(debt_app, case)["state"] == "completed"
 
 
-def test_payment_ends_the_case_at_any_rung(debt_app, clock):
+def test_a_case_started_late_catches_up_at_once(debt_app, clock):
+    case = start(debt_app, due="2026-02-20", as_of=date(2026, 3, 2))  # D+10
+    fire_at(debt_app, clock, "2026-03-02T09:00")
+    assert set(open_tasks(debt_app, case)) == {"Task_call"}  # courtesy, sms, call: all past
+
+
+def test_the_case_starts_once_and_not_before_the_courtesy_window(debt_app):
+    import_rows(debt_app, row("AR-9", "100.00", "2026-03-06"))
+    assert debt_app.execute(StartCollectionCase("AR-9", date(2026, 3, 2))) is None  # D-4
+    first = debt_app.execute(StartCollectionCase("AR-9", date(2026, 3, 3)))
+    assert first is not None
+    assert debt_app.execute(StartCollectionCase("AR-9", date(2026, 3, 3))) is None
+
+
+def test_a_partial_payment_updates_what_is_owed_and_the_ladder_goes_on(debt_app, clock):
     case = start(debt_app, "AR-2")
     other = start(debt_app, "AR-3")
-    advance_and_fire(debt_app, clock, timedelta(days=1))
-    advance_and_fire(debt_app, clock, timedelta(days=2))
+    fire_at(debt_app, clock, "2026-03-08T09:00")
+    debt_app.execute(RecordPayment("AR-2", "280.00", date(2026, 3, 8)))
+    result = view(debt_app, case)
+    assert result["state"] == "running"
+    assert (result["data"]["amount"], result["data"]["owed_minor"]) == ("1000.00", 100000)
     assert "Task_call" in open_tasks(debt_app, case)
-    delivered = debt_app.execute(CorrelateMessage("payment_received", "AR-2", {"paid": 128000}))
-    assert delivered == [case]
+    debt_app.execute(RecordPayment("AR-2", "1000.00", date(2026, 3, 9)))
     result = view(debt_app, case)
     assert result["state"] == "completed"
     assert result["open_tasks"] == [] and result["waiting_timers"] == []
@@ -68,19 +109,44 @@ def test_payment_ends_the_case_at_any_rung(debt_app, clock):
     assert "Task_call" in open_tasks(debt_app, other)
 
 
-def test_payment_for_an_unknown_receivable_is_a_clear_error(debt_app):
+def test_a_payment_for_an_unknown_receivable_is_a_clear_error(debt_app):
     start(debt_app, "AR-4")
     with pytest.raises(NotFound, match="AR-404"):
         debt_app.execute(CorrelateMessage("payment_received", "AR-404"))
 
 
-def test_overdue_call_task_deadline_is_projected(debt_app, clock):
+def test_a_late_call_task_is_chased(debt_app, clock):
     case = start(debt_app)
-    advance_and_fire(debt_app, clock, timedelta(days=1))
-    advance_and_fire(debt_app, clock, timedelta(days=2))
-    assert timers(debt_app, case)["Timer_call_deadline"] == "2026-03-06T09:00:00+08:00"
-    advance_and_fire(debt_app, clock, timedelta(days=1, minutes=1))
-    assert "Task_call" in open_tasks(debt_app, case)  # non-interrupting deadline
-    fired = [e["payload"]["timer"] for e in view(debt_app, case)["history"]
-             if e["command"] == "timer_fired"]  # fmt: skip
-    assert fired == ["Timer_d1", "Timer_d3", "Timer_call_deadline"]
+    fire_at(debt_app, clock, "2026-03-08T09:00")  # Sunday: the limit counts working days
+    task_id = open_tasks(debt_app, case)["Task_call"]["id"]
+    debt_app.execute(ClaimTask(task_id, "wu"), actor="wu")
+    assert timers(debt_app, case)["Task_call:sla deadline"] == "2026-03-09T17:30:00+08:00"
+    fire_at(debt_app, clock, "2026-03-09T17:31")
+    chase = [t for t in view(debt_app, case)["open_tasks"] if t["kind"] == "chase"]
+    assert [(c["name"], c["assignee"]) for c in chase] == [("催办：电话催收", "sun")]
+
+
+def test_changing_the_call_day_through_the_cli_moves_the_next_case(debt_app, cli, clock):
+    cli("collection", "ladder", "reset")
+    out = cli("collection", "ladder", "set", "call", "--day", "5").output
+    assert "call" in out and "D+5" in out
+    listing = cli("collection", "ladder", "list").output
+    assert "D+5" in listing and "D-3" in listing
+    case = start(debt_app)
+    assert view(debt_app, case)["data"]["ladder_call_at"] == "2026-03-10T09:00:00+08:00"
+    fire_at(debt_app, clock, "2026-03-08T09:01")  # D+3: nothing yet
+    assert open_tasks(debt_app, case) == {}
+    fire_at(debt_app, clock, "2026-03-10T09:00")  # D+5
+    assert "Task_call" in open_tasks(debt_app, case)
+
+
+def test_a_case_started_by_hand_gets_the_shipped_ladder_from_today(debt_app):
+    """The diagram's own fallback plan must stay the shipped ladder."""
+    data = {"debtor_name": "某某贸易有限公司", "amount": 128000, "receivable_id": "AR-H"}
+    case = debt_app.execute(StartInstance("debt_collection", "AR-H", data)).id
+    today = datetime.now().date()  # the script runs on the host's clock
+    got = view(debt_app, case)["data"]
+    assert "due" not in got and got["ladder_due_date"] == today.isoformat()
+    for level in ladder.DEFAULT_LEVELS:
+        assert got[f"ladder_{level.level}_at"] == f"{today + timedelta(days=level.day)}T09:00:00"
+        assert got[f"ladder_{level.level}_role"] == level.role

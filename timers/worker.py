@@ -21,6 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from engine.app import CaseClock
 from engine.clock_control import RecomputeClocks
+from engine.collection.daily import run_collection_day
 from engine.digests import ComposeDigests
 from engine.due_timers import (
     DEFAULT_LEASE,
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0  # the scan is a few ms: poll often, so timers fire within a second
 DIGEST_AT = (8, 30)  # local time of the daily digest e-mails
+# Local time of the daily collection job (new ladder cases, promises, debtor notices):
+# inside the debtors' contact hours, when the ladder's steps of the day come due.
+COLLECTION_AT = (9, 0)
 BATCH = 50
 
 
@@ -119,6 +123,10 @@ class Worker:
             self._digest, "cron", hour=DIGEST_AT[0], minute=DIGEST_AT[1],
             timezone=self.app.services.timezone, max_instances=1, coalesce=True,
         )  # fmt: skip
+        self._scheduler.add_job(
+            self._collection_day, "cron", hour=COLLECTION_AT[0], minute=COLLECTION_AT[1],
+            timezone=self.app.services.timezone, max_instances=1, coalesce=True,
+        )  # fmt: skip
         self._scheduler.start()
         log.info("timer worker %s polling every %.1fs", self.owner, interval)
 
@@ -139,6 +147,15 @@ class Worker:
             log.exception("digest failed")
             return
         log.info("composed %d digest(s)", composed)
+
+    def _collection_day(self) -> None:
+        try:
+            report = run_collection_day(self.app)
+        except Exception:
+            log.exception("collection job failed")
+            return
+        log.info("collection job: %d case(s) started, %d notice(s), %d promise(s) broken",
+                 len(report.started), len(report.notices), len(report.broken))  # fmt: skip
 
     def stop(self) -> None:
         """Finish the pass in progress, then give back leases still held."""

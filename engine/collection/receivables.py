@@ -27,7 +27,7 @@ from ..store.collection_tables import (
     PaymentAllocation,
     Receivable,
 )
-from . import fees
+from . import case_events, fees
 from .money import format_amount, parse_amount
 
 
@@ -132,17 +132,21 @@ class Account:
         paid = [p for p in self.paid if p.paid_on <= as_of]
         return fees.accrue(self.terms, self.instalments, paid, as_of, daily=daily)
 
-    def days_past_due(self, as_of: date) -> int:
-        """Days since the earliest due date whose principal is unpaid at the end of ``as_of``."""
-        paid = [p for p in self.paid if p.paid_on <= as_of]
-        late = [
+    def earliest_unpaid_due(self, as_of: date) -> date | None:
+        """The earliest due date (past or future) whose principal is unpaid at the end of
+        ``as_of``; ``None`` once every instalment's principal is paid."""
+        paid = [p for p in self.paid if p.paid_on <= as_of and p.component == "principal"]
+        unpaid = [
             i.due_date
             for i in self.instalments
-            if i.due_date < as_of
-            and i.principal_minor
-            > sum(p.amount_minor for p in paid if p.component == "principal" and p.seq == i.seq)
+            if i.principal_minor > sum(p.amount_minor for p in paid if p.seq == i.seq)
         ]
-        return (as_of - min(late)).days if late else 0
+        return min(unpaid) if unpaid else None
+
+    def days_past_due(self, as_of: date) -> int:
+        """Days since the earliest due date whose principal is unpaid at the end of ``as_of``."""
+        due = self.earliest_unpaid_due(as_of)
+        return (as_of - due).days if due is not None and due < as_of else 0
 
 
 def load_account(session: Session, key: str, *, lock: bool = False) -> Account:
@@ -410,4 +414,5 @@ class RecordPayment:
             payment.id, receivable.key, receivable.currency, on, amount, parts, after
         )
         audit.append(ctx, "collection.payment", payload=result.to_dict())
+        case_events.payment_received(ctx, receivable, after)
         return result

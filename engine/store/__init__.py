@@ -1,6 +1,6 @@
 """Persistence: typed models, the engine/session factory, and named locking queries."""
 
-from . import account_tables, collection_tables  # noqa: F401  (registers the tables)
+from . import account_tables, collection_tables, ladder_tables  # noqa: F401  (registers the tables)
 from .base import Base
 from .calendar_tables import Calendar, CalendarOverride  # noqa: F401  (registers the tables)
 from .database import default_url, make_engine, make_sessionmaker

@@ -307,7 +307,12 @@ class AuditEvent(Base):
     """
 
     __tablename__ = "audit_event"
-    __table_args__ = (UniqueConstraint("chain_key", "chain_seq"), Index(None, "instance_id"))
+    # (command, at): the ledger and its reports select entries by kind and period.
+    __table_args__ = (
+        UniqueConstraint("chain_key", "chain_seq"),
+        Index(None, "instance_id"),
+        Index(None, "command", "at"),
+    )
 
     id: Mapped[pk]
     at: Mapped[datetime]

@@ -1,0 +1,175 @@
+"""The daily collection job: the worker runs it each morning, ``caseclock collection scan``
+runs it by hand. Every step is idempotent, so running it twice on a day changes nothing.
+
+1. Start a ladder case for each receivable entering the courtesy window or overdue
+   (:mod:`.cases`), one command per receivable: one bad receivable stops nobody else.
+2. Check promises to pay whose day has ended (:mod:`.promises`).
+3. For each open case (:class:`CaseDay`): send the debtor the notice of the latest level
+   the case has reached by its plan — once per level, under the contact rules — unless
+   a promise stands; and regrade the receivable by the deployed ``risk_grade`` table,
+   recording a change of grade.
+
+The notice of a level is sent on the level's day even when the collector's task of an
+earlier level is still open: what the debtor is told follows the calendar, what staff
+do follows the diagram. Levels passed over (a case started late) are not sent: only
+the latest one is, in the wording for the days overdue.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from .. import audit
+from ..app import CaseClock
+from ..errors import CaseClockError, NotFound, ValidationError
+from ..executor import CommandContext
+from ..store import ProcessInstance
+from ..store.ladder_tables import CollectionCase, CollectionNotice
+from . import contact, ladder, notices
+from .case_events import open_case
+from .cases import StartCollectionCase, candidates
+from .grading import grade_receivable
+from .money import format_amount
+from .promises import CheckPromises, standing_promise
+from .receivables import Account, load_account
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DayReport:
+    as_of: date
+    started: list[str] = field(default_factory=list)
+    kept: list[int] = field(default_factory=list)
+    broken: list[int] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # "receivable:level"
+    regraded: list[str] = field(default_factory=list)  # "receivable:old→new"
+    failed: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "as_of": self.as_of.isoformat()}
+
+
+def run_collection_day(app: CaseClock, as_of: date | None = None) -> DayReport:
+    day = as_of or app.clock.now().astimezone(app.services.timezone).date()
+    report = DayReport(day)
+    for key in app.read(lambda s: candidates(s, day)):
+        start = StartCollectionCase(key, day)
+        if _attempt(report, key, lambda c=start: app.execute(c, actor="collection")):
+            report.started.append(key)
+    checked = app.execute(CheckPromises(day), actor="collection")
+    report.kept, report.broken = checked.kept, checked.broken
+    keys = app.read(lambda s: list(s.scalars(_OPEN_CASES)))
+    for key in keys:
+        _attempt(report, key, lambda k=key: _case_day(app, report, k, day))
+    return report
+
+
+_OPEN_CASES = (
+    select(ProcessInstance.business_key)
+    .join(CollectionCase, CollectionCase.instance_id == ProcessInstance.id)
+    .where(CollectionCase.state == "open", ProcessInstance.state == "running")
+    .order_by(CollectionCase.id)
+)
+
+
+def _attempt(report: DayReport, key: str, step: Any) -> Any:
+    try:
+        return step()
+    except CaseClockError as exc:
+        log.warning("collection job: %s: %s", key, exc.message)
+        report.failed.append(f"{key}: {exc.message}")
+        return None
+
+
+def _case_day(app: CaseClock, report: DayReport, key: str, day: date) -> None:
+    notice, regraded = app.execute(CaseDay(key, day), actor="collection")
+    if notice:
+        report.notices.append(f"{key}:{notice}")
+    if regraded:
+        report.regraded.append(f"{key}:{regraded}")
+
+
+class CaseDay:
+    """One open case on one day: the notice of the level reached, and the grade."""
+
+    name = "collection_case_day"
+
+    def __init__(self, receivable: str, as_of: date) -> None:
+        self.receivable, self.as_of = receivable, as_of
+
+    def __call__(self, ctx: CommandContext) -> tuple[str | None, str | None]:
+        account = load_account(ctx.session, self.receivable, lock=True)
+        case = open_case(ctx, account.receivable.id)
+        if case is None:
+            return None, None
+        sent = self._notice(ctx, account, case)
+        return sent, self._regrade(ctx, account, case)
+
+    def _notice(self, ctx: CommandContext, account: Account, case: CollectionCase) -> str | None:
+        receivable = account.receivable
+        owed = account.owed(self.as_of)
+        if owed.payoff == 0 or standing_promise(ctx.session, receivable.id, self.as_of):
+            return None
+        level = _level_reached(ctx, case, self.as_of)
+        if level is None:
+            return None
+        already = ctx.session.scalar(
+            select(CollectionNotice.id).where(
+                CollectionNotice.receivable_id == receivable.id,
+                CollectionNotice.level == level["level"],
+            )
+        )
+        if already:
+            return None
+        from_due = (self.as_of - case.due_date).days
+        days_overdue = account.days_past_due(self.as_of)
+        values = {
+            "debtor_name": account.customer.name, "receivable": receivable.key,
+            "amount": format_amount(owed.payoff, receivable.currency),
+            "currency": receivable.currency, "due_date": case.due_date.isoformat(),
+            "days_overdue": days_overdue, "as_of": self.as_of.isoformat(),
+            "penalty": format_amount(account.accrual(self.as_of).total_minor, receivable.currency),
+        }  # fmt: skip
+        notice = notices.render(notices.kind_for(from_due), values)
+        contact.send_debtor_notice(
+            ctx, receivable, account.customer, level["level"], level["channel"], notice, values,
+            days_overdue,
+        )  # fmt: skip
+        return str(level["level"])
+
+    def _regrade(self, ctx: CommandContext, account: Account, case: CollectionCase) -> str | None:
+        try:
+            grade = grade_receivable(ctx.session, ctx.services, self.receivable, self.as_of)
+        except (NotFound, ValidationError) as exc:
+            # No table deployed, or one that cannot grade this receivable: the notice
+            # of the day must not wait for the grading rules to be fixed.
+            log.warning("collection job: cannot grade %s: %s", self.receivable, exc.message)
+            return None
+        if grade.grade == case.grade:
+            return None
+        old, case.grade, case.graded_on = case.grade, grade.grade, self.as_of
+        audit.append(ctx, "collection.grade_changed", payload={
+            "receivable": self.receivable, "from": old, "to": grade.grade,
+            "days_past_due": grade.days_past_due, "as_of": self.as_of.isoformat(),
+            "dmn": grade.dmn_file,
+        })  # fmt: skip
+        return f"{old or '-'}→{grade.grade}"
+
+
+def _level_reached(ctx: CommandContext, case: CollectionCase, as_of: date) -> dict[str, Any] | None:
+    """The latest notice level of the case's plan (as it started) whose day has come."""
+    instance = ctx.session.get_one(ProcessInstance, case.instance_id)
+    plan = instance.data.get("ladder") or [lv.to_dict() for lv in ladder.levels(ctx.session)]
+    reached = [
+        lv
+        for lv in plan
+        if lv["channel"] in ladder.NOTICE_CHANNELS
+        and case.due_date + timedelta(days=int(lv["day"])) <= as_of
+    ]
+    return max(reached, key=lambda lv: int(lv["day"])) if reached else None

@@ -1,0 +1,124 @@
+"""Notices to debtors (mechanism 3): templates in zh-CN and English, wording by days overdue.
+
+What a bank must tell an overdue borrower comes in six parts — the reminder (amount,
+days overdue), the consequences (overdue interest, credit record), the ways to repay,
+the remedies (deferral, instalments), the legal risk and the credit-record impact.
+The wording follows how late the debtor is (:func:`kind_for`): a courtesy reminder
+before the due date, a short reminder in the first week, then the formal notice with
+all six parts, and from day 30 the final notice, whose legal part is firmer.
+
+Templates address the debtor alone and name nobody else: a notice never discloses
+the debt to a third party (where it goes is :mod:`.contact`'s business).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..notices import DEFAULT_LOCALE
+
+REMINDER, CONSEQUENCES, REPAY, REMEDIES, LEGAL, CREDIT = (
+    "reminder", "consequences", "repay", "remedies", "legal", "credit",
+)  # fmt: skip
+SIX = (REMINDER, CONSEQUENCES, REPAY, REMEDIES, LEGAL, CREDIT)
+
+# Which parts each kind of notice carries, in order.
+PARTS: dict[str, tuple[str, ...]] = {
+    "courtesy": ("courtesy", REPAY, REMEDIES),
+    "reminder": (REMINDER, CONSEQUENCES, REPAY, REMEDIES),
+    "formal": SIX,
+    "final": (REMINDER, CONSEQUENCES, REPAY, REMEDIES, "legal_final", CREDIT),
+}
+
+SUBJECTS = {
+    "zh-CN": {
+        "courtesy": "【还款提醒】您的账款 {receivable} 将于 {due_date} 到期",
+        "reminder": "【逾期提醒】您的账款 {receivable} 已逾期 {days_overdue} 天",
+        "formal": "【催收函】账款 {receivable} 逾期还款通知",
+        "final": "【最后催收通知】账款 {receivable} 已逾期 {days_overdue} 天",
+    },
+    "en": {
+        "courtesy": "[Reminder] Your account {receivable} is due on {due_date}",
+        "reminder": "[Overdue] Your account {receivable} is {days_overdue} days overdue",
+        "formal": "[Collection notice] Account {receivable} is overdue",
+        "final": "[Final notice] Account {receivable} is {days_overdue} days overdue",
+    },
+}
+
+# (heading, text) per part.
+SECTIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "zh-CN": {
+        "courtesy": ("还款提醒", "{debtor_name}：您的账款（编号 {receivable}）应还 {amount} "
+                     "{currency}，将于 {due_date} 到期，请按时还款。"),
+        REMINDER: ("一、欠款提醒", "{debtor_name}：截至 {as_of}，您的账款（编号 {receivable}）尚欠 "
+                   "{amount} {currency}，已逾期 {days_overdue} 天（到期日 {due_date}）。"),
+        CONSEQUENCES: ("二、逾期后果", "逾期期间按合同约定按日计收逾期利息（罚息），截至目前已产生 "
+                       "{penalty} {currency}，并将继续计收；逾期将记入您的信用记录。"),
+        REPAY: ("三、还款方式", "请通过银行转账、营业网点柜台或手机银行/APP 还款，并注明账款编号 "
+                "{receivable}。"),
+        REMEDIES: ("四、补救措施", "如确有还款困难，可申请延期还款或分期还款，请与我们联系协商"
+                   "还款计划。"),
+        LEGAL: ("五、法律风险", "如继续拖欠，我们将依法追索欠款，包括提起诉讼；由此产生的诉讼费等"
+                "费用可能由您承担。"),
+        "legal_final": ("五、法律风险", "您的欠款已严重逾期。如在收到本通知后 7 日内仍未还款或"
+                        "协商还款计划，我们将依法提起诉讼并申请强制执行，由此产生的诉讼费等费用"
+                        "可能由您承担。"),
+        CREDIT: ("六、征信影响", "逾期信息将按规定报送金融信用信息基础数据库（征信系统），影响您"
+                 "今后办理贷款、信用卡等金融业务。"),
+    },
+    "en": {
+        "courtesy": ("Payment reminder", "{debtor_name}: {amount} {currency} on your account "
+                     "{receivable} is due on {due_date}. Please pay on time."),
+        REMINDER: ("1. Reminder", "{debtor_name}: as of {as_of}, {amount} {currency} is "
+                   "outstanding on your account {receivable}, {days_overdue} days overdue "
+                   "(due date {due_date})."),
+        CONSEQUENCES: ("2. Consequences", "Overdue interest accrues daily under your contract "
+                       "({penalty} {currency} so far) and will continue to accrue; the late "
+                       "payment is entered in your credit record."),
+        REPAY: ("3. Ways to repay", "Pay by bank transfer, at a branch counter or in the mobile "
+                "banking app, quoting account {receivable}."),
+        REMEDIES: ("4. Remedies", "If you have difficulty paying, you may apply for a deferral "
+                   "or an instalment plan: contact us to agree a repayment plan."),
+        LEGAL: ("5. Legal risk", "If the debt remains unpaid we will recover it by legal means, "
+                "including a lawsuit; the costs may be charged to you."),
+        "legal_final": ("5. Legal risk", "Your debt is seriously overdue. Unless you pay or agree "
+                        "a repayment plan within 7 days of this notice, we will sue and apply for "
+                        "enforcement; the costs may be charged to you."),
+        CREDIT: ("6. Credit-record impact", "Overdue information is reported to the credit "
+                 "reference system and will affect your future loans and credit cards."),
+    },
+}  # fmt: skip
+
+
+def kind_for(days_from_due: int) -> str:
+    """The wording for a notice sent ``days_from_due`` days after the due date."""
+    if days_from_due <= 0:
+        return "courtesy"
+    if days_from_due < 7:
+        return "reminder"
+    return "formal" if days_from_due < 30 else "final"
+
+
+@dataclass(frozen=True)
+class DebtorNotice:
+    kind: str
+    locale: str
+    subject: str
+    sections: tuple[tuple[str, str], ...]
+
+    @property
+    def body(self) -> str:
+        return "\n\n".join(f"{heading}\n{text}" for heading, text in self.sections)
+
+
+def render(kind: str, values: dict[str, Any], locale: str = DEFAULT_LOCALE) -> DebtorNotice:
+    """Fill the template; a missing value raises KeyError (a debtor notice with a blank
+    amount is worse than none)."""
+    lang = locale if locale in SECTIONS else DEFAULT_LOCALE
+    fields = dict(values)
+    sections = tuple(
+        (heading, text.format_map(fields))
+        for heading, text in (SECTIONS[lang][part] for part in PARTS[kind])
+    )
+    return DebtorNotice(kind, lang, SUBJECTS[lang][kind].format_map(fields), sections)
