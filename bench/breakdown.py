@@ -10,6 +10,7 @@ driver's ``cursor.execute``.
 Usage::
 
     .venv/bin/python bench/breakdown.py [--n 200] [--url sqlite:///... | postgresql://...]
+                                        [--separate-claim]
 
 Wrappers are installed by attribute name; a function the engine no longer has is
 reported and skipped.
@@ -44,8 +45,8 @@ TARGETS: list[tuple[Any, str, str]] = [
     (runtime.StartInstance, "__call__", "StartInstance (own code)"),
     (runtime.ClaimTask, "__call__", "ClaimTask (own code)"),
     (runtime.CompleteTask, "__call__", "CompleteTask (own code)"),
-    (runtime, "latest_definition", "runtime.latest_definition"),
-    (runtime, "lock_task", "runtime.lock_task (lock instance via task, get task)"),
+    (runtime, "latest_definition_id", "runtime.latest_definition_id"),
+    (runtime, "lock_task", "runtime.lock_task (instance + task in one query)"),
     (runtime, "lock_instance", "runtime.lock_instance (SELECT ... FOR UPDATE)"),
     (runtime, "_apply_form", "runtime._apply_form (own code, lazy loads)"),
     (runtime, "load_workflow", "runtime.load_workflow (cache hit)"),
@@ -56,7 +57,7 @@ TARGETS: list[tuple[Any, str, str]] = [
     (projection, "_sync_subscriptions", "projection._sync_subscriptions"),
     (WorkflowSerializer, "state_to_json", "serializer.state_to_json"),
     (WorkflowSerializer, "data_to_json_safe", "serializer.data_to_json_safe"),
-    (audit, "append", "audit.append (Core INSERT + autoflush)"),
+    (audit, "append", "audit.append (Core INSERT)"),
     (org.OrgCache, "snapshot", "org.OrgCache.snapshot (stamp query, first of the tx)"),
 ]
 
@@ -93,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--url", help="database URL (default: a fresh temporary SQLite file)")
+    parser.add_argument(
+        "--separate-claim", action="store_true", help="as in throughput.py (7 commands, not 4)"
+    )
     args = parser.parse_args(argv)
 
     install()
@@ -100,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         url = args.url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         if url.startswith("postgres"):
             throughput.fresh_pg_database(url)
-        runner = throughput.DurableRunner("breakdown", url)
+        runner = throughput.DurableRunner("breakdown", url, args.separate_claim)
         driver = {"seconds": 0.0, "statements": 0}
 
         def before(conn: Any, *_args: Any) -> None:

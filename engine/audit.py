@@ -16,15 +16,23 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 
 from .executor import CommandContext
 from .store import AuditEvent, ProcessInstance
 from .store.models import AuditPrivate
 
 GENESIS = "0" * 64
+# The columns ``hash`` covers, in the order they are hashed.
+HASHED = (
+    "chain_key", "chain_seq", "prev_hash", "at", "actor", "command", "instance_id", "task_id",
+    "payload",
+)  # fmt: skip
+_INSERT = AuditEvent.__table__.insert()
+_INSERT_PRIVATE = AuditPrivate.__table__.insert()
 
 
 def chain_key_for(instance_id: int | None) -> str:
@@ -43,8 +51,9 @@ def append(
     """Append to the instance's chain (its head is on the locked instance row) or to the
     ``org`` chain (its head is read under a chain lock); return the event's hash.
 
-    Written with a Core INSERT: the row is never read back in the command, so the ORM
-    unit of work would only add cost.
+    Written with a Core INSERT on the session's connection: the row is never read back
+    in the command, so the ORM (its bulk-insert path and the autoflush it triggers) would
+    only add cost. The instance's new head goes out with the command's flush.
     """
     chain_key = chain_key_for(instance.id if instance is not None else None)
     if instance is not None:
@@ -66,16 +75,16 @@ def append(
         "chain_seq": seq,
         "prev_hash": prev_hash,
     }
-    row["hash"] = event_hash(AuditEvent(**row))
+    row["hash"] = _digest(row)
     if instance is not None:
-        # Before the INSERT, whose autoflush then writes the instance once.
         instance.audit_seq, instance.audit_hash = seq, row["hash"]
-    ctx.session.execute(insert(AuditEvent), [row])
+    connection = ctx.session.connection()
+    connection.execute(_INSERT, row)
     if salt is not None:
-        ctx.session.execute(insert(AuditPrivate), [{
+        connection.execute(_INSERT_PRIVATE, {
             "chain_key": chain_key, "chain_seq": seq, "instance_id": row["instance_id"],
             "salt": salt, "data": private,
-        }])  # fmt: skip
+        })  # fmt: skip
     return row["hash"]
 
 
@@ -99,23 +108,18 @@ def _org_head(ctx: CommandContext, chain_key: str) -> tuple[int, str]:
 def _lock_chain(ctx: CommandContext, chain_key: str) -> None:
     """Serialise appends to a chain no instance lock protects (PostgreSQL; SQLite's
     ``BEGIN IMMEDIATE`` already holds the only write lock)."""
-    if ctx.session.get_bind().dialect.name == "postgresql":
+    if not ctx.holds_database_lock:
         ctx.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": chain_key})
 
 
 def event_hash(event: AuditEvent) -> str:
+    return _digest({name: getattr(event, name) for name in HASHED})
+
+
+def _digest(row: Mapping[str, Any]) -> str:
+    values = [row[name].isoformat() if name == "at" else row[name] for name in HASHED]
     body = json.dumps(
-        [
-            event.chain_key,
-            event.chain_seq,
-            event.prev_hash,
-            event.at.isoformat(),
-            event.actor,
-            event.command,
-            event.instance_id,
-            event.task_id,
-            event.payload,
-        ],
+        values,
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),

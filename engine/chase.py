@@ -82,7 +82,9 @@ def _open(
 
 
 def close_for(ctx: CommandContext, instance: ProcessInstance, late: Task, outcome: str) -> None:
-    """Activity on the late task settles the chase."""
+    """Activity on the late task settles the chase (only a task with a due time is chased)."""
+    if late.due_at is None:
+        return
     for chase in ctx.session.scalars(
         select(Task).where(Task.chase_of_id == late.id, Task.state == "open")
     ):

@@ -17,7 +17,7 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from . import audit, feel, notices, safexml, sla
 from .errors import DeploymentError, NotFound, ScriptError
@@ -561,9 +561,18 @@ def latest_or_none(session: Any, key: str) -> Definition | None:
     ).first()
 
 
-def latest_definition(session: Any, key: str) -> Definition:
-    definition = latest_or_none(session, key)
-    if definition is None:
+_LATEST_ID = (
+    select(Definition.id)
+    .where(Definition.key == bindparam("key"))
+    .order_by(Definition.version.desc())
+    .limit(1)
+)
+
+
+def latest_definition_id(session: Any, key: str) -> int:
+    """The id only: the definition cache holds the rest, so no row is loaded."""
+    definition_id = session.scalar(_LATEST_ID, {"key": key})
+    if definition_id is None:
         known = ", ".join(session.scalars(select(Definition.key).distinct())) or "none"
         raise NotFound(f"no process definition with key {key!r} (deployed: {known})")
-    return definition
+    return definition_id

@@ -66,6 +66,12 @@ class CommandContext:
 
         return acting(self.session, person, self.org(), self.today())
 
+    @property
+    def holds_database_lock(self) -> bool:
+        """SQLite: the transaction began with ``BEGIN IMMEDIATE`` and holds the only write
+        lock, so nothing can change under it; PostgreSQL locks rows as it goes."""
+        return self.session.get_bind().dialect.name == "sqlite"
+
     def forget_caches(self) -> None:
         """After changing the organisation or a calendar within this command."""
         self._org = None

@@ -87,7 +87,8 @@ class OrgCache:
         self._lock = Lock()
 
     def snapshot(self, session: Session) -> OrgSnapshot:
-        stamp = session.scalar(_ORG_STAMP)
+        # On the connection: the stamp reads Core-written audit rows, so no autoflush.
+        stamp = session.connection().scalar(_ORG_STAMP)
         current = self._snapshot
         if current is not None and current.stamp == stamp:
             return current

@@ -13,7 +13,9 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import ledger, sla, standards
 from .errors import ScriptError
@@ -54,7 +56,7 @@ def sync(
     if completed:
         instance.state = "completed"
         instance.ended_at = ctx.now
-        sla.stop_case_clock(ctx, instance)
+        sla.stop_case_clock(ctx, instance, bool(meta.get("subprocess_slas")))
         case_calendar = (meta.get("case_sla") or {}).get("calendar") or meta.get("calendar")
         ledger.record_case_final(ctx, instance, case_calendar)
     last = workflow.last_task
@@ -98,8 +100,22 @@ def _sync_scope_clocks(
         sla.stop_scope_clock(ctx, instance, spiff_id)
 
 
-def _existing(ctx: CommandContext, model: Any, *where: Any) -> list[Any]:
-    return list(ctx.session.scalars(select(model).where(*where)))
+def _existing(ctx: CommandContext, query: Any, instance: ProcessInstance) -> list[Any]:
+    """Rows of ``instance`` by a prepared query (built once, so its cache key is too)."""
+    return list(ctx.session.scalars(query, {"instance_id": instance.id}))
+
+
+_OF_INSTANCE = bindparam("instance_id")
+_OPEN_TASKS = select(Task).where(
+    Task.instance_id == _OF_INSTANCE, Task.state == "open", Task.kind == "user"
+)
+# SLA timers are engine.sla's; paused ones (engine.clock_control) still belong to a
+# waiting BPMN timer.
+_LIVE_TIMER = ("waiting", "paused")
+_LIVE_TIMERS = select(Timer).where(
+    Timer.instance_id == _OF_INSTANCE, Timer.status.in_(_LIVE_TIMER), Timer.kind != "sla"
+)
+_SUBSCRIPTIONS = select(MessageSubscription).where(MessageSubscription.instance_id == _OF_INSTANCE)
 
 
 def withdraw_assists(ctx: CommandContext, instance: ProcessInstance, task: Task) -> None:
@@ -117,8 +133,7 @@ def _sync_tasks(
     new: bool,
 ) -> list[Task]:
     by_id = {str(t.id): t for t in ready}
-    where = (Task.instance_id == instance.id, Task.state == "open", Task.kind == "user")
-    rows = [] if new else _existing(ctx, Task, *where)
+    rows = [] if new else _existing(ctx, _OPEN_TASKS, instance)
     for row in rows:
         if row.spiff_task_id not in by_id and row.state == "open":
             # A user task that left READY without our CompleteTask: a boundary event or
@@ -135,32 +150,82 @@ def _sync_tasks(
     ]
 
 
+_TASKS = Task.__table__
+_INSERT_TASK = _TASKS.insert().returning(_TASKS.c.id)
+_INSERT_CANDIDATE_GROUPS = TaskCandidateGroup.__table__.insert()
+# The SLA columns of a task without a clock (engine.sla.plan_task_clock fills them).
+_NO_CLOCK = dict.fromkeys(
+    ("sla_note", "sla_limit", "sla_warnings", "sla_policy", "sla_on_deadline",
+     "calendar_name", "due_at", "warn_at"),
+)  # fmt: skip
+
+
 def _open_task(
     ctx: CommandContext, instance: ProcessInstance, meta: dict[str, Any], spiff_task: Any
 ) -> Task:
     element_id = spiff_task.task_spec.bpmn_id
     info = meta["user_tasks"].get(element_id, {})
-    assignee = _evaluate_assignment(ctx, spiff_task, info.get("assignee"))
-    groups = _candidate_groups(ctx, spiff_task, info)
-    task = Task(
-        instance=instance,
-        spiff_task_id=str(spiff_task.id),
-        element_id=element_id,
-        name=info.get("name") or spiff_task.task_spec.bpmn_name or element_id,
-        lane=info.get("lane"),
-        state="open",
-        assignee=assignee,
-        candidate_groups=groups,
-        created_at=ctx.now,
-        claimed_at=ctx.now if assignee else None,
-        candidate_group_rows=[TaskCandidateGroup(group_key=key) for key in groups],
-    )
-    ctx.session.add(task)
     chosen = standards.in_force(
         ctx, meta.get("process_key", ""), element_id, spiff_task.data, info.get("sla")
     )
-    if chosen is not None:
-        sla.start_task_clock(ctx, instance, task, chosen.sla, meta.get("calendar"), chosen.label)
+    clock = (
+        sla.plan_task_clock(ctx, chosen.sla, meta.get("calendar"), chosen.label)
+        if chosen is not None
+        else None
+    )
+    values = _task_row(ctx, instance, info, spiff_task)
+    values.update(clock.columns if clock is not None else _NO_CLOCK)
+    task = _insert_task(ctx, instance, values)
+    if clock is not None:
+        sla.schedule_task_clock(ctx, instance, task, clock)
+    return task
+
+
+def _task_row(
+    ctx: CommandContext, instance: ProcessInstance, info: dict[str, Any], spiff_task: Any
+) -> dict[str, Any]:
+    """Every column of a new user task's row but its SLA clock's."""
+    element_id = spiff_task.task_spec.bpmn_id
+    assignee = _evaluate_assignment(ctx, spiff_task, info.get("assignee"))
+    return {
+        "instance_id": instance.id,
+        "spiff_task_id": str(spiff_task.id),
+        "element_id": element_id,
+        "name": info.get("name") or spiff_task.task_spec.bpmn_name or element_id,
+        "lane": info.get("lane"),
+        "state": "open",
+        "assignee": assignee,
+        "owner": None,
+        "delegation_state": None,
+        "candidate_groups": _candidate_groups(ctx, spiff_task, info),
+        "created_at": ctx.now,
+        "claimed_at": ctx.now if assignee else None,
+        "ended_at": None,
+        "completed_by": None,
+        "paused_at": None,
+        "kind": "user",
+        "chase_of_id": None,
+        "chase_level": None,
+        "outcome": None,
+        "paused_seconds": 0,
+        "extended_seconds": 0,
+    }
+
+
+def _insert_task(ctx: CommandContext, instance: ProcessInstance, values: dict[str, Any]) -> Task:
+    """Insert the task's rows with Core and return a persistent object for them.
+
+    Every column is given, so the object is fully loaded and the unit of work has nothing
+    to write unless the command changes it later.
+    """
+    connection = ctx.session.connection()
+    task_id = connection.execute(_INSERT_TASK, values).scalar_one()
+    if values["candidate_groups"]:
+        rows = [{"task_id": task_id, "group_key": key} for key in values["candidate_groups"]]
+        connection.execute(_INSERT_CANDIDATE_GROUPS, rows)
+    task = Task(**values, id=task_id, instance=instance)
+    make_transient_to_detached(task)
+    ctx.session.add(task)
     return task
 
 
@@ -200,41 +265,87 @@ def _sync_timers(
     waiting: list[Any],
     new: bool,
 ) -> None:
+    """Timer rows are read with the ORM (so a row this command already changed, such as
+    the one FireTimer marks fired, is seen as changed) and written with Core statements:
+    nothing reads them back as objects in the command, and the unit of work costs more
+    than the writes. Rows already loaded get the written values as committed state."""
     current = {str(t.id): t for t in waiting if _timer_definition(t) is not None}
-    # SLA timers are engine.sla's; paused ones (engine.clock_control) still belong to a
-    # waiting BPMN timer.
-    live = ("waiting", "paused")
-    where = (Timer.instance_id == instance.id, Timer.status.in_(live), Timer.kind != "sla")
-    existing = [] if new else _existing(ctx, Timer, *where)
-    rows = {row.spiff_task_id: row for row in existing if row.status in live}
-    for spiff_id, row in rows.items():
-        if spiff_id not in current:
-            # FireTimer marks the timer it fires; any other timer that stopped waiting
-            # went with its task (completed, cancelled, or another event won).
-            row.status = "cancelled"
+    existing = [] if new else _existing(ctx, _LIVE_TIMERS, instance)
+    rows = {row.spiff_task_id: row for row in existing if row.status in _LIVE_TIMER}
+    # FireTimer marks the timer it fires; any other timer that stopped waiting went with
+    # its task (completed, cancelled, or another event won).
+    cancelled = [row for spiff_id, row in rows.items() if spiff_id not in current]
+    moved, added = [], []
     for spiff_id, spiff_task in current.items():
         due = _due_at(spiff_task)
+        row = rows.get(spiff_id)
         if due is None:
             continue
-        row = rows.get(spiff_id)
         if row is None:
-            element_id = _catching_element(spiff_task, meta["timers"])
-            info = meta["timers"].get(element_id, {})
-            definition = _timer_definition(spiff_task)
-            ctx.session.add(Timer(
-                instance=instance,
-                spiff_task_id=spiff_id,
-                element_id=element_id,
-                name=info.get("name") or definition.name or element_id,
-                kind=TIMER_KINDS[type(definition)],
-                interrupting=info.get("interrupting", True),
-                attached_to=info.get("attached_to"),
-                due_at=due,
-                status="waiting",
-                created_at=ctx.now,
-            ))  # fmt: skip
+            added.append(_timer_row(ctx, instance, meta, spiff_id, spiff_task, due))
         elif row.due_at != due and row.status == "waiting":
-            row.due_at, row.lease_owner, row.lease_until = due, None, None
+            moved.append((row, due))
+    _write_timers(ctx, cancelled, moved, added)
+
+
+_TIMERS = Timer.__table__
+_INSERT_TIMER = _TIMERS.insert()
+_CANCEL_TIMER = (
+    update(_TIMERS).where(_TIMERS.c.id == bindparam("timer_id")).values(status="cancelled")
+)
+_MOVE_TIMER = (
+    update(_TIMERS)
+    .where(_TIMERS.c.id == bindparam("timer_id"))
+    .values(due_at=bindparam("due"), lease_owner=None, lease_until=None)
+)
+
+
+def _timer_row(
+    ctx: CommandContext,
+    instance: ProcessInstance,
+    meta: dict[str, Any],
+    spiff_id: str,
+    spiff_task: Any,
+    due: datetime,
+) -> dict[str, Any]:
+    element_id = _catching_element(spiff_task, meta["timers"])
+    info = meta["timers"].get(element_id, {})
+    definition = _timer_definition(spiff_task)
+    return {
+        "instance_id": instance.id,
+        "spiff_task_id": spiff_id,
+        "element_id": element_id,
+        "name": info.get("name") or definition.name or element_id,
+        "kind": TIMER_KINDS[type(definition)],
+        "purpose": None,
+        "task_id": None,
+        "interrupting": info.get("interrupting", True),
+        "attached_to": info.get("attached_to"),
+        "due_at": due,
+        "status": "waiting",
+        "created_at": ctx.now,
+    }
+
+
+def _write_timers(
+    ctx: CommandContext,
+    cancelled: list[Timer],
+    moved: list[tuple[Timer, datetime]],
+    added: list[dict[str, Any]],
+) -> None:
+    """One executemany per kind of change; loaded rows take the new values as committed."""
+    connection = ctx.session.connection()
+    if cancelled:
+        connection.execute(_CANCEL_TIMER, [{"timer_id": row.id} for row in cancelled])
+        for row in cancelled:
+            set_committed_value(row, "status", "cancelled")
+    if moved:
+        connection.execute(_MOVE_TIMER, [{"timer_id": row.id, "due": due} for row, due in moved])
+        for row, due in moved:
+            for name, value in (("due_at", due), ("lease_owner", None), ("lease_until", None)):
+                set_committed_value(row, name, value)
+    if added:
+        connection.execute(_INSERT_TIMER, added)
 
 
 def _event_definitions(spiff_task: Any) -> list[Any]:
@@ -299,11 +410,7 @@ def _sync_subscriptions(
         for sub_id, info in meta.get("event_subprocesses", {}).items():
             if info["message"]:
                 current[f"start:{sub_id}"] = (info["start"], info["message"])
-    existing = (
-        []
-        if new
-        else _existing(ctx, MessageSubscription, MessageSubscription.instance_id == instance.id)
-    )
+    existing = [] if new else _existing(ctx, _SUBSCRIPTIONS, instance)
     rows = {row.key: row for row in existing}
     for key, row in rows.items():
         if key not in current:

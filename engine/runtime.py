@@ -30,7 +30,7 @@ from . import (
     sla,
     standards,
 )
-from .definitions import latest_definition
+from .definitions import latest_definition_id
 from .errors import CaseClockError, Conflict, Forbidden, NotFound, ScriptError, ValidationError
 from .executor import CommandContext
 from .store import Definition, MessageSubscription, ProcessInstance, Task
@@ -65,7 +65,7 @@ def lock_instance(ctx: CommandContext, instance_id: int) -> ProcessInstance:
 
 
 _LOCK_TASK_INSTANCE = (
-    select(ProcessInstance)
+    select(ProcessInstance, Task)
     .join(Task, Task.instance_id == ProcessInstance.id)
     .where(Task.id == bindparam("task_id"))
     .with_for_update(of=ProcessInstance)
@@ -81,14 +81,19 @@ _OTHER_KINDS = {
 def lock_task(
     ctx: CommandContext, task_id: int, kinds: tuple[str, ...] = ("user",)
 ) -> tuple[Task, ProcessInstance]:
-    """Lock the task's instance, then read the task: what is read is current. Only the
-    task ``kinds`` the command works on are accepted."""
-    instance = ctx.session.scalars(_LOCK_TASK_INSTANCE, {"task_id": task_id}).first()
-    if instance is None:
+    """Lock the task's instance and read the task in one query; what is read is current.
+    Only the task ``kinds`` the command works on are accepted.
+
+    On PostgreSQL the joined task row may predate a lock the query waited for (only the
+    instance row is re-read then), so the task is read again under the lock.
+    """
+    row = ctx.session.execute(_LOCK_TASK_INSTANCE, {"task_id": task_id}).first()
+    if row is None:
         raise NotFound(f"no task {task_id}")
+    instance, task = row
     ctx.touched.add(instance.id)
-    task = ctx.session.get(Task, task_id)
-    assert task is not None
+    if not ctx.holds_database_lock:
+        ctx.session.refresh(task)
     if task.state != "open":
         raise Conflict(f"task {task_id} is already {task.state}")
     if task.kind not in kinds:
@@ -174,8 +179,8 @@ class StartInstance:
         self.data, self.message = data or {}, message
 
     def __call__(self, ctx: CommandContext) -> ProcessInstance:
-        row = latest_definition(ctx.session, self.key)
-        definition = ctx.services.definitions.get(ctx.session, row.id)
+        definition_id = latest_definition_id(ctx.session, self.key)
+        definition = ctx.services.definitions.get(ctx.session, definition_id)
         return start_instance(ctx, definition, self.business_key, self.data, self.message)
 
 
@@ -213,16 +218,15 @@ def start_instance(
         started_by=ctx.actor,
     )
     meta = definition.meta
-    # The instance and its first projection rows go out in one flush.
-    with ctx.session.no_autoflush:
-        ctx.session.add(instance)
-        chosen = standards.in_force(ctx, definition.key, standards.CASE, data, meta.get("case_sla"))
-        if chosen is not None:
-            sla.start_case_clock(ctx, instance, chosen.sla, meta.get("calendar"))
-        projection.sync(ctx, instance, meta, workflow, new=True)
-        ctx.services.workflows.save(instance, workflow)
+    # The row first: projection rows written with Core statements need its id.
+    ctx.session.add(instance)
+    ctx.services.workflows.save(instance, workflow)
     ctx.session.flush()
     ctx.touched.add(instance.id)
+    chosen = standards.in_force(ctx, definition.key, standards.CASE, data, meta.get("case_sla"))
+    if chosen is not None:
+        sla.start_case_clock(ctx, instance, chosen.sla, meta.get("calendar"))
+    projection.sync(ctx, instance, meta, workflow, new=True)
     applicant_notices.send(ctx, instance, meta, workflow)
     ctx.services.workflows.remember(instance, workflow)
     audit.append(ctx, "start", instance=instance, payload={
@@ -453,9 +457,11 @@ class CorrelateMessage:
     def _starting_definition(self, ctx: CommandContext) -> LoadedDefinition:
         keys = ctx.session.scalars(select(Definition.key).distinct()).all()
         for key in keys:
-            row = latest_definition(ctx.session, key)
-            if self.message in row.meta["message_starts"]:
-                return ctx.services.definitions.get(ctx.session, row.id)
+            definition = ctx.services.definitions.get(
+                ctx.session, latest_definition_id(ctx.session, key)
+            )
+            if self.message in definition.meta["message_starts"]:
+                return definition
         raise NotFound(
             f"no instance with business key {self.business_key!r} waits for message "
             f"{self.message!r}, and no process starts on it"

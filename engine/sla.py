@@ -142,6 +142,42 @@ def _working_amount(calendar: WorkingCalendar, amount: Duration) -> timedelta:
 # --- starting and stopping clocks -------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TaskClock:
+    """A task's clock as planned when it opens: its SLA columns and its timers' due times."""
+
+    columns: dict[str, Any]
+    warnings: list[datetime]
+    due: datetime
+
+
+def plan_task_clock(
+    ctx: CommandContext, sla: dict[str, Any], calendar: str | None, policy: str
+) -> TaskClock:
+    name = sla.get("calendar") or calendar or "default"
+    calendar_used = ctx.calendar(name)
+    due, warnings = plan(calendar_used, ctx.now, sla)
+    columns = {
+        "sla_note": "; ".join(calendar_used.warnings_for(ctx.now, due)) or None,
+        "sla_limit": sla["limit"],
+        "sla_warnings": sla["warnings"],
+        "sla_policy": policy,
+        "sla_on_deadline": sla.get("on_deadline", "notify"),
+        "calendar_name": name,
+        "due_at": due,
+        "warn_at": warnings[0] if warnings else None,
+    }
+    return TaskClock(columns, warnings, due)
+
+
+def schedule_task_clock(
+    ctx: CommandContext, instance: ProcessInstance, task: Task, clock: TaskClock
+) -> None:
+    for at in clock.warnings:
+        _schedule(ctx, instance, task, "warning", at)
+    _schedule(ctx, instance, task, "deadline", clock.due)
+
+
 def start_task_clock(
     ctx: CommandContext,
     instance: ProcessInstance,
@@ -150,17 +186,10 @@ def start_task_clock(
     calendar: str | None,
     policy: str,
 ) -> None:
-    name = sla.get("calendar") or calendar or "default"
-    calendar_used = ctx.calendar(name)
-    due, warnings = plan(calendar_used, ctx.now, sla)
-    task.sla_note = "; ".join(calendar_used.warnings_for(ctx.now, due)) or None
-    task.sla_limit, task.sla_warnings, task.sla_policy = sla["limit"], sla["warnings"], policy
-    task.sla_on_deadline = sla.get("on_deadline", "notify")
-    task.calendar_name = name
-    task.due_at, task.warn_at = due, (warnings[0] if warnings else None)
-    for at in warnings:
-        _schedule(ctx, instance, task, "warning", at)
-    _schedule(ctx, instance, task, "deadline", due)
+    clock = plan_task_clock(ctx, sla, calendar, policy)
+    for name, value in clock.columns.items():
+        setattr(task, name, value)
+    schedule_task_clock(ctx, instance, task, clock)
 
 
 def start_case_clock(
@@ -212,17 +241,27 @@ def _schedule(
 
 
 def stop_task_clock(ctx: CommandContext, task: Task) -> None:
-    """The task closed: its pending warnings and deadline will never matter."""
-    _cancel(ctx, Timer.task_id == task.id)
+    """The task closed: its pending warnings and deadline will never matter.
+
+    A task without a due time never had a clock (every SLA timer of a task belongs to the
+    clock that set its ``due_at``), so there is nothing to cancel and no query is made.
+    """
+    if task.due_at is not None:
+        _cancel(ctx, Timer.task_id == task.id)
 
 
 def stop_scope_clock(ctx: CommandContext, instance: ProcessInstance, spiff_task_id: str) -> None:
     _cancel(ctx, *_taskless(instance), Timer.spiff_task_id == spiff_task_id)
 
 
-def stop_case_clock(ctx: CommandContext, instance: ProcessInstance) -> None:
-    """The case ended: its own clock and any subprocess clocks stop."""
-    _cancel(ctx, *_taskless(instance))
+def stop_case_clock(ctx: CommandContext, instance: ProcessInstance, scoped: bool) -> None:
+    """The case ended: its own clock and any subprocess clocks stop.
+
+    ``scoped``: its definition gives subprocesses a limit. A case with neither that nor
+    a due time of its own never had a task-less clock, so no query is made.
+    """
+    if instance.due_at is not None or scoped:
+        _cancel(ctx, *_taskless(instance))
 
 
 def _taskless(instance: ProcessInstance) -> tuple[Any, ...]:

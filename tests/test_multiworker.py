@@ -66,7 +66,7 @@ pytestmark = pytest.mark.skipif(not PG_URL, reason="runs in the PostgreSQL pass"
 REQUESTED = int(os.environ.get("CASECLOCK_MULTIWORKER_TIMERS", "5000"))
 WORKERS = 3
 BATCH = 10  # a killed worker holds at most this many leased timers
-PHASE_TIMEOUT = 120.0  # seconds of real time for any one phase before the test fails
+PHASE_TIMEOUT = 300.0  # a hang guard (seconds of real time per phase), not a speed target
 # Each jump of the clock expires every lease, the live workers' too; at most this many.
 JUMP, MAX_JUMPS = max(TIMER_LEASE, OUTBOX_LEASE) + timedelta(minutes=1), 100
 
