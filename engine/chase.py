@@ -108,13 +108,15 @@ def _lock_chase(ctx: CommandContext, chase_id: int, user: str) -> tuple[Task, Pr
     chase = ctx.session.get(Task, chase_id)
     if chase is None or chase.kind != "chase":
         raise NotFound(f"no chase task {chase_id}")
-    from .runtime import lock_instance  # runtime imports this module
+    from .runtime import acts_for, lock_instance  # runtime imports this module
 
     instance = lock_instance(ctx, chase.instance_id)
     ctx.session.refresh(chase)
     if chase.state != "open":
         raise Conflict(f"chase task {chase_id} is already closed ({chase.outcome})")
-    if chase.assignee != user:
+    # Its holder, their deputy while they are away, or the superior it was opened for
+    # (``owner``) back from leave.
+    if user != chase.owner and not acts_for(ctx, chase, user):
         raise Forbidden(f"chase task {chase_id} is {chase.assignee}'s, not {user}'s")
     return chase, instance
 

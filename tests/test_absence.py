@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from engine.absence import CancelAbsence, DeclareAbsence, ReassignAll
+from engine.chase import HandleChase, UrgeChase
 from engine.erasure import ErasePerson
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.runtime import ClaimTask, CompleteTask, StartInstance
@@ -15,7 +16,7 @@ from engine.runtime import ClaimTask, CompleteTask, StartInstance
 from .helpers import open_tasks, view
 from .test_chase import fire_at, inbox, late  # noqa: F401  (fixture)
 from .test_deploy import deploy_bytes
-from .test_sla import sla_process
+from .test_sla import at, sla_process
 
 
 def away(app, person, deputy, first, last):
@@ -147,3 +148,28 @@ def test_reassign_all_cli_puts_tasks_back_in_the_pool(org_app, cli):
     org_app.execute(ClaimTask(open_tasks(org_app, instance)["t"]["id"], "yang"))
     assert "1 task(s) of yang now with their group pools" in cli("reassign-all", "yang").output
     assert open_tasks(org_app, instance)["t"]["assignee"] is None
+
+
+def test_a_chase_is_worked_by_the_holders_deputy(org_app, clock, late):  # noqa: F811
+    """The chase opens for 刘科长 at work; the next day he is away and 黄审核 stands in."""
+    fire_at(org_app, clock, "2026-10-12T17:31")
+    [chase] = inbox(org_app, "liu")
+    with pytest.raises(Forbidden, match="liu's, not huang's"):
+        org_app.execute(UrgeChase(chase["id"], "huang"))
+    away(org_app, "liu", "huang", "2026-10-13", "2026-10-13")
+    clock.set(at("2026-10-13T09:00"))
+    org_app.execute(HandleChase(chase["id"], "huang", "已协调"))
+    assert inbox(org_app, "liu") == []
+
+
+def test_the_superior_takes_back_a_chase_their_deputy_held(org_app, clock, late):  # noqa: F811
+    """Opened while 刘科长 was away (so 孙经理 holds it for him); back the next day, he
+    handles it himself."""
+    away(org_app, "liu", "sun", "2026-10-12", "2026-10-12")
+    fire_at(org_app, clock, "2026-10-12T17:31")
+    [chase] = inbox(org_app, "sun")
+    clock.set(at("2026-10-13T09:00"))
+    with pytest.raises(Forbidden, match="sun's, not huang's"):
+        org_app.execute(HandleChase(chase["id"], "huang", "x"))
+    org_app.execute(HandleChase(chase["id"], "liu", "我回来了，已处理"))
+    assert inbox(org_app, "sun") == []
