@@ -10,7 +10,7 @@ case's chain.
 
 "chain on" is the engine as built: every event's SHA-256 over its JSON body, chained to
 the previous event's hash (head kept on the instance row). "chain off" replaces
-``engine.audit.event_hash`` **in the bench processes only** (a monkeypatch, no production
+``engine.audit.row_hash`` **in the bench processes only** (a monkeypatch, no production
 flag) with a constant: no JSON encoding, no SHA-256; the sequence and hash columns are
 still written (they ride on the instance row's UPDATE that every command makes anyway).
 The erasable-data digest (``private_sha256``, not part of the chain) is left as it is.
@@ -22,7 +22,7 @@ uncounted cases, wait at a barrier, then work ``--cases`` cases each, on their o
 cases (per-case chains never contend). Rate = all counted commands / (last worker done -
 first worker started); the table also shows the worker processes' CPU per command, which
 a busy machine disturbs less than the wall clock, and (chain on) the time spent inside
-``event_hash`` per command and as a share of that CPU. Variants alternate on/off for
+``row_hash`` per command and as a share of that CPU. Variants alternate on/off for
 ``--rounds`` rounds and the median counts. Afterwards a "chain on" database must verify
 clean (``audit_verify.verify``) and every counted event of a "chain off" run must carry
 the constant hash.
@@ -33,7 +33,7 @@ Usage::
                                     [--pg-url URL] [--no-pg]
 
 The last two lines printed are always ``hash_share_sqlite_1p=… hash_share_pg_1p=…
-hash_share_pg_4p=…`` (time in ``event_hash`` / worker CPU, chain on) and
+hash_share_pg_4p=…`` (time in ``row_hash`` / worker CPU, chain on) and
 ``chain_cost_sqlite_1p=X% chain_cost_pg_1p=Y% chain_cost_pg_4p=Z%`` (1 - on/off rate);
 ``n/a`` for a variant that did not run.
 """
@@ -56,10 +56,11 @@ import multiprocessing as mp
 import statistics
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from engine import audit
 from engine.app import CaseClock
@@ -80,13 +81,13 @@ OFF_HASH = audit.GENESIS  # what every event gets with the hashing off
 
 def disable_chain_hashing() -> None:
     """Bench only: every event's hash becomes a constant, so the chain costs nothing to
-    compute. ``audit.append`` looks ``event_hash`` up in its module at each call."""
-    audit.event_hash = lambda _event: OFF_HASH  # type: ignore[assignment]
+    compute. ``audit.append`` looks ``row_hash`` up in its module at each call."""
+    audit.row_hash = lambda _row: OFF_HASH  # type: ignore[assignment]
 
 
 class StartAndFindTask:
-    """``StartInstance``, then the task row it opened, in the same transaction (kept from
-    the session's pending objects: no extra statement)."""
+    """``StartInstance``, then the task row it opened, in the same transaction (one extra
+    SELECT, the same in both variants)."""
 
     name = "start"
 
@@ -94,20 +95,10 @@ class StartAndFindTask:
         self.start = StartInstance(PROCESS_KEY, business_key=business_key)
 
     def __call__(self, ctx: CommandContext) -> Task:
-        added: list[Task] = []
-
-        def keep(_session: Any, obj: Any) -> None:
-            if isinstance(obj, Task):
-                added.append(obj)
-
-        event.listen(ctx.session, "transient_to_pending", keep)
-        try:
-            self.start(ctx)
-        finally:
-            event.remove(ctx.session, "transient_to_pending", keep)
-        if len(added) != 1:
-            raise RuntimeError(f"expected one task opened by start, found {len(added)}")
-        return added[0]
+        instance = self.start(ctx)
+        return ctx.session.scalars(
+            select(Task).where(Task.instance_id == instance.id, Task.state == "open")
+        ).one()
 
 
 def work_case(app: CaseClock, business_key: str) -> None:
@@ -126,19 +117,19 @@ def work_case(app: CaseClock, business_key: str) -> None:
 
 
 def time_chain_hashing() -> list[float]:
-    """Bench only: accumulate the seconds spent in ``event_hash`` (chain on), a share of
+    """Bench only: accumulate the seconds spent in ``row_hash`` (chain on), a share of
     the command's CPU that a busy machine cannot blur the way it blurs two wall clocks."""
     spent = [0.0]
-    real = audit.event_hash
+    real = audit.row_hash
 
-    def timed(event: AuditEvent) -> str:
+    def timed(row: Mapping[str, Any]) -> str:
         started = time.perf_counter()
         try:
-            return real(event)
+            return real(row)
         finally:
             spent[0] += time.perf_counter() - started
 
-    audit.event_hash = timed  # type: ignore[assignment]
+    audit.row_hash = timed  # type: ignore[assignment]
     return spent
 
 
@@ -171,7 +162,7 @@ class Run:
     commands: int
     seconds: float
     cpu: float  # seconds of CPU in the worker processes (not the database server)
-    hashing: float  # seconds in event_hash (chain on only)
+    hashing: float  # seconds in row_hash (chain on only)
 
     @property
     def rate(self) -> float:
@@ -242,7 +233,7 @@ class Pair:
 
     @property
     def hash_us(self) -> float:
-        """µs in ``event_hash`` per command, chain on (median)."""
+        """µs in ``row_hash`` per command, chain on (median)."""
         return statistics.median(r.hashing / r.commands * 1e6 for r in self.on)
 
     @property
@@ -284,7 +275,7 @@ def print_pairs(pairs: list[Pair]) -> None:
 
 
 def hash_micros(samples: int = 2000) -> float:
-    """The hashing alone: µs per ``event_hash`` of a typical complete event."""
+    """The hashing alone: µs per ``row_hash`` of a typical complete event."""
     from datetime import datetime, timezone
 
     row = AuditEvent(chain_key="instance:123", chain_seq=7, prev_hash="a" * 64,
@@ -308,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     if min(args.cases, args.rounds) < 1 or args.warmup < 0:
         parser.error("--cases and --rounds must be at least 1, --warmup at least 0")
     print(f"audit chain cost: {COMMANDS_PER_CASE} commands per case, {args.cases} cases per "
-          f"process, {args.rounds} rounds; event_hash alone {hash_micros():.1f} µs; "
+          f"process, {args.rounds} rounds; row_hash alone {hash_micros():.1f} µs; "
           f"python {sys.version.split()[0]}")  # fmt: skip
     failed, pg = False, not args.no_pg
     if pg and (reason := _shared.pg_reachable(args.pg_url)) is not None:

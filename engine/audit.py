@@ -75,7 +75,7 @@ def append(
         "chain_seq": seq,
         "prev_hash": prev_hash,
     }
-    row["hash"] = _digest(row)
+    row["hash"] = row_hash(row)
     if instance is not None:
         instance.audit_seq, instance.audit_hash = seq, row["hash"]
     connection = ctx.session.connection()
@@ -113,10 +113,10 @@ def _lock_chain(ctx: CommandContext, chain_key: str) -> None:
 
 
 def event_hash(event: AuditEvent) -> str:
-    return _digest({name: getattr(event, name) for name in HASHED})
+    return row_hash({name: getattr(event, name) for name in HASHED})
 
 
-def _digest(row: Mapping[str, Any]) -> str:
+def row_hash(row: Mapping[str, Any]) -> str:
     values = [row[name].isoformat() if name == "at" else row[name] for name in HASHED]
     body = json.dumps(
         values,
