@@ -6,10 +6,10 @@ and never deserialize a workflow.
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import sla
@@ -98,13 +98,8 @@ def tasks(
     claimable through their groups."""
     query = select(Task).where(Task.state == "open")
     if user:
-        groups = org.groups_of(user)
-        claimable = Task.id.in_(
-            select(TaskCandidateGroup.task_id).where(TaskCandidateGroup.group_key.in_(groups))
-        )
-        today = (now or datetime.now(tz)).astimezone(tz).date()
-        holders = [user, *org.stood_in_for(user, today)]
-        query = query.where(or_(Task.assignee.in_(holders), (Task.assignee.is_(None)) & claimable))
+        held, offered = pool_scope(org, user, (now or datetime.now(tz)).astimezone(tz).date())
+        query = query.where(or_(held, offered))
     if group:
         query = query.where(
             Task.id.in_(
@@ -113,6 +108,21 @@ def tasks(
         )
     rows = session.scalars(query.order_by(Task.due_at.is_(None), Task.due_at, Task.id))
     return [task_view(t, tz, now, session) for t in rows]
+
+
+def pool_scope(
+    org: OrgSnapshot, user: str, today: date
+) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """Whose work ``user`` sees: tasks held by them or by whom they stand in for
+    ``today``, and unclaimed tasks offered to one of their groups (shared with the web
+    inbox so both answer the same)."""
+    holders = [user, *org.stood_in_for(user, today)]
+    offered = Task.assignee.is_(None) & Task.id.in_(
+        select(TaskCandidateGroup.task_id).where(
+            TaskCandidateGroup.group_key.in_(org.groups_of(user))
+        )
+    )
+    return Task.assignee.in_(holders), offered
 
 
 def instances(session: Session, state: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
@@ -275,23 +285,29 @@ def board(session: Session, tz: tzinfo, user: str, now: datetime) -> dict[str, A
         select(Task).where(Task.state == "open", Task.kind == "chase", Task.assignee == user)
     ).all()
     closed = session.execute(
-        select(Task.assignee, Task.ended_at, Task.due_at).where(
+        select(Task.assignee, Task.name, Task.ended_at, Task.due_at).where(
             Task.state == "completed", Task.kind.in_(POOL_KINDS), Task.due_at.is_not(None),
             Task.assignee.in_(team),
         )
     ).all()  # fmt: skip
-    rate: dict[str, list[int]] = {}
-    for assignee, ended, due in closed:
-        met_total = rate.setdefault(assignee, [0, 0])
-        met_total[0] += int(ended <= due)
-        met_total[1] += 1
+    by_person: dict[str, list[int]] = {}
+    by_step: dict[str, list[int]] = {}
+    for assignee, step, ended, due in closed:
+        for met_total in (by_person.setdefault(assignee, [0, 0]), by_step.setdefault(step, [0, 0])):
+            met_total[0] += int(ended <= due)
+            met_total[1] += 1
     return {
         "user": user,
         "team": team,
         "late_or_warned": [task_view(t, tz, now, session) for t in open_team],
         "my_chase_tasks": [task_view(t, tz, now, session) for t in chases],
-        "on_time": {
-            person: {"met": met, "closed": total, "rate": round(met / total, 3)}
-            for person, (met, total) in sorted(rate.items())
-        },
+        "on_time": _rates(by_person),
+        "on_time_by_step": _rates(by_step),
+    }
+
+
+def _rates(counts: dict[str, list[int]]) -> dict[str, dict[str, Any]]:
+    return {
+        key: {"met": met, "closed": total, "rate": round(met / total, 3)}
+        for key, (met, total) in sorted(counts.items())
     }

@@ -8,3 +8,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".${1:-}"
+# The designer's bpmn-js bundle (npm + esbuild); a no-op when already up to date.
+bash scripts/frontend.sh

@@ -26,7 +26,7 @@ from . import filters, i18n, security
 log = logging.getLogger(__name__)
 
 # Blueprints whose errors are HTML pages; everything else (the API, unknown URLs) is JSON.
-PAGE_BLUEPRINTS = {"auth", "inbox"}
+PAGE_BLUEPRINTS = {"auth", "inbox", "designer", "supervisor", "auditor"}
 
 
 def create_app(
@@ -65,11 +65,17 @@ def create_app(
     csrf = CSRFProtect(app)
     security.init(app)
 
-    from . import api, auth, inbox
+    from . import api, auditor, auth, inbox, supervisor
 
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
+    app.register_blueprint(supervisor.bp)
+    app.register_blueprint(auditor.bp)
+    from . import designer
+
+    app.register_blueprint(designer.bp)
+    app.register_blueprint(designer.json_bp)
     # The API authenticates by bearer token only (never by the session cookie), so a
     # forged cross-site request carries no credentials and needs no CSRF token.
     csrf.exempt(api.bp)

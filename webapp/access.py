@@ -1,22 +1,29 @@
 """Object-level checks: which tasks and cases a person may see and act on.
 
-A task is visible to its assignee and owner, to whoever completed it, and to members of
-its candidate groups (pages and API ask for the staff role first); a case to whoever
-started it, to auditors and admins (read-only), and to staff who hold or held one of its
-tasks or belong to a candidate group of an open one.
+A task is visible to its assignee and owner, to whoever completed it, to whoever stands
+in for its assignee today, and to members of its candidate groups (pages and API ask for
+the staff role first); a case to whoever started it, to auditors and admins (read-only),
+to staff who hold or held one of its tasks (or stand in for who holds one) or belong to
+a candidate group of an open one, and to supervisors when someone below them does.
 The engine's commands check the finer rules (only the assignee completes, …); these
 checks come first so that what you may not see you cannot probe either.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
+
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from engine import queries
 from engine.accounts import Principal
+from engine.app import CaseClock
 from engine.errors import Forbidden, NotFound
 from engine.org import OrgSnapshot
 from engine.store import ProcessInstance, Task, TaskCandidateGroup
+from engine.store.models import POOL_KINDS
 
 # Roles that may read any case (never act on its tasks through that).
 READ_ALL_CASES = ("auditor", "admin")
@@ -26,38 +33,63 @@ def groups_of(org: OrgSnapshot, user: Principal) -> frozenset[str]:
     return org.people.get(user.key, (0, frozenset()))[1]
 
 
-def can_see_task(task: Task, user: Principal, groups: frozenset[str]) -> bool:
+def stood_in_for(org: OrgSnapshot, user: Principal, today: date | None) -> list[str]:
+    """Whom ``user`` acts for on ``today`` (休假委托); none when the day is not given."""
+    if today is None or user.key not in org.people:
+        return []
+    return org.stood_in_for(user.key, today)
+
+
+def can_see_task(
+    task: Task, user: Principal, groups: frozenset[str], deputy_for: Sequence[str] = ()
+) -> bool:
     if user.key in (task.assignee, task.owner, task.completed_by):
         return True
-    return task.kind == "user" and bool(set(task.candidate_groups or ()) & groups)
+    if task.state == "open" and task.assignee is not None and task.assignee in deputy_for:
+        return True
+    return task.kind in POOL_KINDS and bool(set(task.candidate_groups or ()) & groups)
 
 
-def visible_task(session: Session, task_id: int, user: Principal, org: OrgSnapshot) -> Task:
+def visible_task(
+    session: Session, task_id: int, user: Principal, org: OrgSnapshot, today: date | None = None
+) -> Task:
+    """The task if ``user`` may see it; with ``today``, also the work of people they stand
+    in for that day."""
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound(f"no task {task_id}")
-    if not can_see_task(task, user, groups_of(org, user)):
+    if not can_see_task(task, user, groups_of(org, user), stood_in_for(org, user, today)):
         raise Forbidden(f"task {task_id} is not yours or your groups'")
     return task
 
 
 def visible_case(
-    session: Session, instance_id: int, user: Principal, org: OrgSnapshot
+    session: Session,
+    instance_id: int,
+    user: Principal,
+    org: OrgSnapshot,
+    today: date | None = None,
 ) -> ProcessInstance:
+    """The case if ``user`` may read it. Staff: cases they work on (with ``today``, also
+    through whom they stand in for); supervisors: also cases worked by people below them,
+    whose late work their board shows."""
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
         raise NotFound(f"no process instance {instance_id}")
     if user.has(*READ_ALL_CASES) or instance.started_by == user.key:
         return instance
-    if not user.has("staff"):
+    staff, supervisor = user.has("staff"), user.has("supervisor") and user.key in org.people
+    if not (staff or supervisor):
         # Group membership opens cases to staff only: a designer in the reviewers group
         # does not read their cases through it.
         raise Forbidden(f"case {instance_id} is not one you work on")
-    groups = groups_of(org, user)
-    held = or_(Task.assignee == user.key, Task.owner == user.key, Task.completed_by == user.key)
+    holders = [user.key, *(queries.below(session, user.key) if supervisor else ())]
+    held = or_(Task.assignee.in_([*holders, *stood_in_for(org, user, today)]),
+               Task.owner.in_(holders), Task.completed_by.in_(holders))  # fmt: skip
     offered = (Task.state == "open") & exists(
         select(TaskCandidateGroup.task_id).where(
-            TaskCandidateGroup.task_id == Task.id, TaskCandidateGroup.group_key.in_(groups)
+            TaskCandidateGroup.task_id == Task.id,
+            TaskCandidateGroup.group_key.in_(groups_of(org, user) if staff else ()),
         )
     )
     allowed = session.scalar(
@@ -66,3 +98,8 @@ def visible_case(
     if not allowed:
         raise Forbidden(f"case {instance_id} is not one you work on")
     return instance
+
+
+def today(app: CaseClock) -> date:
+    """The organisation's date now (stand-ins are by day, in its time zone)."""
+    return app.clock.now().astimezone(app.services.timezone).date()

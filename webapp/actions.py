@@ -13,21 +13,47 @@ from typing import Any
 
 from engine.accounts import Principal
 from engine.app import CaseClock
+from engine.assistance import DEFAULT_LIMIT, AnswerAssist, RequestAssist
 from engine.clock_control import PauseClock, RequestExtension, ResumeClock
+from engine.comments import AddComment
 from engine.errors import NotFound, ValidationError
 from engine.runtime import ClaimTask, CompleteTask, DelegateTask, ResolveTask, UnclaimTask
 
 from . import access, reads
 
-ACTIONS = ("claim", "unclaim", "delegate", "resolve", "complete", "pause", "resume", "extend")
+ACTIONS = (
+    "claim", "unclaim", "delegate", "resolve", "complete", "pause", "resume", "extend",
+    "assist", "answer", "comment",
+)  # fmt: skip
+
+
+def text_of(values: Mapping[str, Any], name: str) -> str:
+    """A form or JSON field as trimmed text ("" when missing or not text)."""
+    value = values.get(name)
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _required(values: Mapping[str, Any], name: str, message: str) -> str:
-    value = values.get(name)
-    text = value.strip() if isinstance(value, str) else ""
+    text = text_of(values, name)
     if not text:
         raise ValidationError(message, details={"fields": {name: message}})
     return text
+
+
+def comment(
+    app: CaseClock,
+    user: Principal,
+    instance_id: int,
+    values: Mapping[str, Any],
+    task_id: int | None = None,
+) -> Any:
+    """A comment on a case (or one of its tasks) the caller has already been shown."""
+    text = _required(values, "text", "write the comment")
+    try:
+        command = AddComment(instance_id, user.key, text, task_id)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, details={"fields": {"text": exc.message}}) from None
+    return app.execute(command, actor=user.key)
 
 
 def form_data(
@@ -59,11 +85,12 @@ def run(
     if action not in ACTIONS:
         raise NotFound(f"no action {action!r}; actions are {', '.join(ACTIONS)}")
 
-    def check(session: Any) -> list[dict[str, Any]]:
-        task = access.visible_task(session, task_id, user, app.services.org.snapshot(session))
-        return reads.form_fields(session, task) if action == "complete" else []
+    def check(session: Any) -> tuple[int, list[dict[str, Any]]]:
+        org = app.services.org.snapshot(session)
+        task = access.visible_task(session, task_id, user, org, access.today(app))
+        return task.instance_id, reads.form_fields(session, task) if action == "complete" else []
 
-    fields = app.read(check)
+    instance_id, fields = app.read(check)
     me = user.key
     if action == "claim":
         command: Any = ClaimTask(task_id, me)
@@ -83,6 +110,16 @@ def run(
         command = PauseClock(task_id, me, reason)
     elif action == "resume":
         command = ResumeClock(task_id, me)
+    elif action == "assist":
+        command = RequestAssist(
+            task_id, me, _required(values, "group", "choose the department's group to ask"),
+            _required(values, "question", "say what input you need"),
+            text_of(values, "limit") or DEFAULT_LIMIT,
+        )  # fmt: skip
+    elif action == "answer":
+        command = AnswerAssist(task_id, me, _required(values, "answer", "write the answer"))
+    elif action == "comment":
+        return comment(app, user, instance_id, values, task_id)
     else:
         amount = _required(values, "amount", "how long, e.g. 2 working days")
         reason = _required(values, "reason", "give a reason for the extension")
@@ -95,7 +132,8 @@ def run(
     try:
         return app.execute(command, actor=me)
     except NotFound as exc:
-        if action != "delegate":
+        if action not in ("delegate", "assist"):
             raise
-        # The task was found above, so the unknown one is the person delegated to.
-        raise ValidationError(exc.message, details={"fields": {"to": exc.message}}) from None
+        # The task was found above, so the unknown one is the person or group named.
+        field = "to" if action == "delegate" else "group"
+        raise ValidationError(exc.message, details={"fields": {field: exc.message}}) from None

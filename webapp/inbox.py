@@ -24,6 +24,9 @@ DONE = {
     "pause": "时限已暂停（补正）。",
     "resume": "时限已恢复计时。",
     "extend": "延期申请已提交，等待上级审批。",
+    "assist": "协办请求已发出。",
+    "answer": "协办答复已发送。",
+    "comment": "意见已添加。",
 }
 
 
@@ -66,13 +69,13 @@ def _task_page(task_id: int, values: dict[str, Any] | None = None,
 
     def load(s: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
         org = app.services.org.snapshot(s)
-        task = access.visible_task(s, task_id, g.user, org)
+        task = access.visible_task(s, task_id, g.user, org, access.today(app))
         detail = reads.task_detail(s, task, g.user, org, app.services.timezone, app.clock.now())
-        return detail, reads.people(s)
+        return detail, reads.people(s), reads.groups(s)
 
-    task, people = app.read(load)
+    task, people, groups = app.read(load)
     values = values if values is not None else dict(task["case_data"])
-    return render_template("task.html", task=task, people=people, values=values,
+    return render_template("task.html", task=task, people=people, groups=groups, values=values,
                            errors=errors or {}, sent=request.form), status  # fmt: skip
 
 
@@ -101,21 +104,41 @@ def act(task_id: int, action: str) -> Any:
         flash(exc.message, "error")
         return redirect(url_for("inbox.task", task_id=task_id), 303)
     flash(gettext(DONE[action]), "info")
-    if action in ("complete", "unclaim", "delegate", "resolve"):
+    if action in ("complete", "unclaim", "delegate", "resolve", "answer"):
         return redirect(url_for("inbox.tasks"), 303)
     return redirect(url_for("inbox.task", task_id=task_id), 303)
+
+
+def _case(instance_id: int) -> dict[str, Any]:
+    """The case as its page shows it, if the user may read it."""
+    app = engine()
+
+    def load(s: Any) -> dict[str, Any]:
+        org = app.services.org.snapshot(s)
+        instance = access.visible_case(s, instance_id, g.user, org, access.today(app))
+        return reads.case_detail(s, instance, app.services.timezone, app.clock.now())
+
+    return app.read(load)
 
 
 @bp.get("/cases/<int:instance_id>")
 @login_required()
 def case(instance_id: int) -> Any:
-    app = engine()
+    return render_template("case.html", case=_case(instance_id), errors={})
 
-    def load(s: Any) -> dict[str, Any]:
-        instance = access.visible_case(s, instance_id, g.user, app.services.org.snapshot(s))
-        return reads.case_detail(s, instance, app.services.timezone, app.clock.now())
 
-    return render_template("case.html", case=app.read(load))
+@bp.post("/cases/<int:instance_id>/comment")
+@login_required("staff")
+def comment(instance_id: int) -> Any:
+    detail = _case(instance_id)  # what you may not read you may not comment on
+    try:
+        actions.comment(engine(), g.user, instance_id, request.form)
+    except ValidationError as exc:
+        flash(gettext("请更正标出的字段。"), "error")
+        errors = {"comment.text": exc.details.get("fields", {}).get("text", exc.message)}
+        return render_template("case.html", case=detail, errors=errors), 422
+    flash(gettext(DONE["comment"]), "info")
+    return redirect(url_for("inbox.case", instance_id=instance_id), 303)
 
 
 @bp.get("/notifications")

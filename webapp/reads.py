@@ -7,6 +7,8 @@ story of a deadline (limit, standard, calendar, pauses, extensions).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -21,23 +23,23 @@ from engine.org import OrgSnapshot
 from engine.store import (
     AuditEvent,
     Definition,
+    Group,
     OutboxMessage,
     Person,
     ProcessInstance,
     Task,
-    TaskCandidateGroup,
 )
 from engine.store.account_tables import NoticeRead
-from engine.store.models import AuditPrivate, SlaExtension
+from engine.store.models import POOL_KINDS, AuditPrivate, SlaExtension
 
-from .access import groups_of
+from .access import groups_of, stood_in_for
 
 FILTERS = ("all", "mine", "group")
 INBOX_LIMIT = 200
 CLOCK_COMMANDS = ("pause_clock", "resume_clock", "request_extension", "decide_extension")
 
 
-class _Calendars:
+class Calendars:
     """Calendars loaded once per request, however many tasks share them."""
 
     def __init__(self, session: Session) -> None:
@@ -59,19 +61,17 @@ def inbox(
     which: str = "all",
     search: str = "",
 ) -> list[dict[str, Any]]:
-    """Open user tasks: ``mine`` (assigned to me), ``group`` (unclaimed, offered to one of
-    my groups) or ``all`` of both; soonest deadline first; ``search`` matches the business
-    key or the step name."""
-    groups = groups_of(org, user)
-    mine = Task.assignee == user.key
-    offered = Task.assignee.is_(None) & Task.id.in_(
-        select(TaskCandidateGroup.task_id).where(TaskCandidateGroup.group_key.in_(groups))
-    )
-    scope = {"mine": mine, "group": offered}.get(which, or_(mine, offered))
+    """Open user and 协办 tasks: ``mine`` (held by me, or by whom I stand in for today),
+    ``group`` (unclaimed, offered to one of my groups) or ``all`` of both; soonest
+    deadline first; ``search`` matches the business key or the step name."""
+    if user.key not in org.people:
+        return []  # an account whose person left the org chart has no work to list
+    held, offered = queries.pool_scope(org, user.key, now.astimezone(tz).date())
+    scope = {"mine": held, "group": offered}.get(which, or_(held, offered))
     query = (
         select(Task, ProcessInstance.business_key)
         .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
-        .where(Task.state == "open", Task.kind == "user", scope)
+        .where(Task.state == "open", Task.kind.in_(POOL_KINDS), scope)
     )
     if search.strip():
         pattern = f"%{search.strip().lower()}%"
@@ -82,42 +82,88 @@ def inbox(
             )
         )
     query = query.order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(INBOX_LIMIT)
-    calendars = _Calendars(session)
-    return [
-        _task_row(session, task, business_key, user, groups, tz, now, calendars)
+    calendars = Calendars(session)
+    me = Acting(user, groups_of(org, user), stood_in_for(org, user, now.astimezone(tz).date()))
+    rows = [
+        _task_row(session, task, business_key, me, tz, now, calendars)
         for task, business_key in session.execute(query)
     ]
+    names = person_names(session, {r["assignee"] for r in rows if r["on_behalf_of"]})
+    for row in rows:
+        row["on_behalf_of_name"] = names.get(row["on_behalf_of"])
+    return rows
+
+
+@dataclass(frozen=True)
+class Acting:
+    """Who is asking, with their groups and whom they stand in for today."""
+
+    user: Principal
+    groups: frozenset[str]
+    deputy_for: Sequence[str] = ()
+
+    def holds(self, task: Task) -> bool:
+        return task.assignee == self.user.key or (
+            task.assignee is not None and task.assignee in self.deputy_for
+        )
 
 
 def _task_row(
     session: Session,
     task: Task,
     business_key: str | None,
-    user: Principal,
-    groups: frozenset[str],
+    me: Acting,
     tz: tzinfo,
     now: datetime,
-    calendars: _Calendars,
+    calendars: Calendars,
 ) -> dict[str, Any]:
     view = queries.task_view(task, tz)
     view["business_key"] = business_key
     view["sla"] = explain_clock(session, task, tz, now, calendars, history=False)
-    view["may"] = allowed_actions(task, user, groups)
+    view["may"] = allowed_actions(task, me)
+    # Shown as "代 <name>": work of someone I stand in for today.
+    view["on_behalf_of"] = task.assignee if task.assignee in me.deputy_for else None
+    view["assisted"] = assisted(session, task)
     return view
 
 
-def allowed_actions(task: Task, user: Principal, groups: frozenset[str]) -> list[str]:
+def assisted(session: Session, task: Task) -> dict[str, Any] | None:
+    """For a 协办 request: the asking task and its holder."""
+    if task.assists_id is None:
+        return None
+    asking = session.get(Task, task.assists_id)
+    if asking is None:
+        return None
+    return {"id": asking.id, "name": asking.name, "assignee": asking.assignee}
+
+
+def person_names(session: Session, keys: set[str | None]) -> dict[str, str]:
+    wanted = [k for k in keys if k]
+    if not wanted:
+        return {}
+    return dict(
+        session.execute(select(Person.key, Person.name).where(Person.key.in_(wanted))).all()
+    )
+
+
+def allowed_actions(task: Task, me: Acting) -> list[str]:
     """What the page offers (the engine re-checks each one when it runs)."""
-    if task.state != "open" or task.kind != "user":
+    if task.state != "open" or task.kind not in POOL_KINDS:
         return []
-    candidate = not task.candidate_groups or bool(set(task.candidate_groups) & groups)
+    candidate = not task.candidate_groups or bool(set(task.candidate_groups) & me.groups)
     if task.assignee is None:
+        if task.kind == "assist":
+            return ["claim"] if candidate else []
         return ["claim", "complete"] if candidate else []
-    if task.assignee != user.key:
+    if not me.holds(task):
         return []
+    if task.kind == "assist":
+        return ["unclaim", "answer"] if task.assignee == me.user.key else ["answer"]
+    if task.assignee != me.user.key:
+        return ["complete", "assist"]  # a deputy completes and asks; the rest is the holder's
     if task.delegation_state == "pending":
         return ["resolve"]  # the delegate hands it back to its owner, who completes it
-    actions = ["unclaim", "delegate", "complete"]
+    actions = ["unclaim", "delegate", "complete", "assist"]
     if task.due_at is not None:
         actions += ["resume"] if task.paused_at is not None else ["pause"]
         actions.append("extend")
@@ -129,13 +175,13 @@ def explain_clock(
     task: Task,
     tz: tzinfo,
     now: datetime,
-    calendars: _Calendars | None = None,
+    calendars: Calendars | None = None,
     history: bool = True,
 ) -> dict[str, Any] | None:
     """The SLA clock with everything that explains its deadline."""
     if task.due_at is None:
         return None
-    calendar = (calendars or _Calendars(session)).get(task.calendar_name)
+    calendar = (calendars or Calendars(session)).get(task.calendar_name)
     view = sla.view(task, now, calendar) or {}
     view.update(
         day_seconds=int(calendar.day_length.total_seconds()),
@@ -186,6 +232,7 @@ def task_detail(
     session: Session, task: Task, user: Principal, org: OrgSnapshot, tz: tzinfo, now: datetime
 ) -> dict[str, Any]:
     instance = task.instance
+    me = Acting(user, groups_of(org, user), stood_in_for(org, user, now.astimezone(tz).date()))
     view = queries.task_view(task, tz)
     view.update(
         business_key=instance.business_key,
@@ -194,7 +241,10 @@ def task_detail(
         process=instance.definition.name,
         sla=explain_clock(session, task, tz, now),
         form=form_fields(session, task),
-        may=allowed_actions(task, user, groups_of(org, user)),
+        may=allowed_actions(task, me),
+        on_behalf_of=task.assignee if task.assignee in me.deputy_for else None,
+        assisted=assisted(session, task),
+        comments=[c for c in case_comments(session, instance.id, tz) if c["task_id"] == task.id],
         completed_by=task.completed_by,
         ended_at=queries.local(task.ended_at, tz),
     )
@@ -206,7 +256,8 @@ def case_detail(
 ) -> dict[str, Any]:
     view = queries.instance(session, instance.id, tz)
     view["process"] = instance.definition.name
-    calendars = _Calendars(session)
+    view["comments"] = case_comments(session, instance.id, tz)
+    calendars = Calendars(session)
     for task in view["open_tasks"]:
         row = session.get(Task, task["id"])
         task["sla"] = (
@@ -215,10 +266,24 @@ def case_detail(
     return view
 
 
+def case_comments(session: Session, instance_id: int, tz: tzinfo) -> list[dict[str, Any]]:
+    """The case's comments with their authors' names (queries.comments has keys only)."""
+    rows = queries.comments(session, instance_id)
+    names = person_names(session, {c["author"] for c in rows})
+    return [{**c, "at": queries.local(c["at"], tz), "author_name": names.get(c["author"])}
+            for c in rows]  # fmt: skip
+
+
 def people(session: Session) -> list[dict[str, str]]:
     rows = session.execute(
         select(Person.key, Person.name).where(Person.active.is_(True)).order_by(Person.key)
     )
+    return [{"key": k, "name": n} for k, n in rows]
+
+
+def groups(session: Session) -> list[dict[str, str]]:
+    """Groups a step can ask for 协办."""
+    rows = session.execute(select(Group.key, Group.name).order_by(Group.key))
     return [{"key": k, "name": n} for k, n in rows]
 
 

@@ -42,6 +42,22 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
     ("GET", "/cases/99999", "page", row(302, 404, 404, 404, 404, 404, 404)),
     ("GET", "/notifications", "page", every(200, 302)),
     ("GET", "/lang/en", "page", every(302, 302)),
+    # slice 2: the supervisor board and the auditor's ledger
+    ("GET", "/board", "page", row(302, 403, 403, 200, 403, 403, 403)),
+    ("GET", "/ledger", "page", row(302, 403, 403, 403, 200, 403, 403)),
+    (
+        "GET",
+        "/ledger?from=2026-03-01&to=2026-03-31&department=window&person=li&step=受理"
+        "&exemption=none",
+        "page",
+        row(302, 403, 403, 403, 200, 403, 403),
+    ),
+    ("GET", "/ledger?from=x", "page", row(302, 403, 403, 403, 422, 403, 403)),
+    ("GET", "/ledger/export/ledger.csv", "page", row(302, 403, 403, 403, 200, 403, 403)),
+    ("GET", "/ledger/export/ledger.xlsx", "page", row(302, 403, 403, 403, 200, 403, 403)),
+    ("GET", "/ledger/export/report.csv", "page", row(302, 403, 403, 403, 200, 403, 403)),
+    ("GET", "/ledger/export/report.xlsx", "page", row(302, 403, 403, 403, 200, 403, 403)),
+    ("GET", "/ledger/export/secrets.csv", "page", row(302, 403, 403, 403, 404, 403, 403)),
     # api                            anon li   yang wang aud  des  admin
     ("GET", "/health", "api", every(200, 200)),
     ("GET", "/metrics", "api", every(200, 200)),
@@ -56,9 +72,27 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
     ("GET", "/api/inbox", "api", row(401, 200, 200, 200, 403, 403, 403)),
     ("GET", "/api/tasks/{task}", "api", row(401, 200, 403, 200, 403, 403, 403)),
     ("GET", "/api/notifications", "api", every(200, 401)),
+    ("GET", "/api/board", "api", row(401, 403, 403, 200, 403, 403, 403)),
+    ("GET", "/api/ledger", "api", row(401, 403, 403, 403, 200, 403, 403)),
+    ("GET", "/api/ledger?from=x", "api", row(401, 403, 403, 403, 422, 403, 403)),
+    ("GET", "/api/ledger/verify", "api", row(401, 403, 403, 403, 200, 403, 403)),
+    ("GET", "/api/report", "api", row(401, 403, 403, 403, 200, 403, 403)),
     # state changes, last                anon li   yang wang aud  des  admin
     ("POST", "/notifications/read", "page", every(303, 401)),
     ("POST", "/api/notifications/read", "api", every(200, 401)),
+    # Empty forms: who may act gets the field error (422), who may not a 403.
+    ("POST", "/cases/{case}/comment", "page", row(401, 422, 403, 422, 403, 403, 403)),
+    ("POST", "/tasks/{task}/comment", "page", row(401, 422, 403, 422, 403, 403, 403)),
+    ("POST", "/tasks/{task}/assist", "page", row(401, 422, 403, 422, 403, 403, 403)),
+    ("POST", "/tasks/{task}/answer", "page", row(401, 422, 403, 422, 403, 403, 403)),
+    ("POST", "/api/instances/{case}/comments", "api", row(401, 422, 403, 422, 403, 403, 403)),
+    # {task} is no chase task (404 to a supervisor); no request 99999 exists.
+    ("POST", "/board/chase/{task}/urge", "page", row(401, 403, 403, 404, 403, 403, 403)),
+    ("POST", "/board/extension/99999/approve", "page", row(401, 403, 403, 404, 403, 403, 403)),
+    ("POST", "/board/exemption/99999/refuse", "page", row(401, 403, 403, 422, 403, 403, 403)),
+    ("POST", "/api/chase/{task}/handle", "api", row(401, 403, 403, 404, 403, 403, 403)),
+    ("POST", "/api/extensions/99999/approve", "api", row(401, 403, 403, 404, 403, 403, 403)),
+    ("POST", "/api/exemptions/99999/approve", "api", row(401, 403, 403, 404, 403, 403, 403)),
     ("POST", "/tasks/{task}/claim", "page", row(401, 303, 403, 303, 403, 403, 403)),
     # Claimed above by li/wang: claiming again as the assignee is a no-op.
     ("POST", "/api/tasks/{task}/claim", "api", row(401, 200, 403, 200, 403, 403, 403)),

@@ -1,0 +1,213 @@
+"""The designer: deployed definitions, the bpmn-js modeler, validate and deploy.
+
+Two blueprints under ``/designer``: ``designer`` renders pages (errors as HTML pages),
+``designer_json`` answers the modeler's fetch calls (errors as JSON, so the script can
+show them). Both need the ``designer`` or ``admin`` role. The modeler posts its XML
+with the CSRF token in the ``X-CSRFToken`` header (Flask-WTF checks it like a form
+field). Validation is a real deploy that is rolled back (:class:`RollBack`), so it
+finds exactly what a deploy would: bad SLA text, unknown called processes, parse errors.
+Decision tables (dmn-js) add their pages in :mod:`webapp.designer_dmn`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Blueprint, g, jsonify, render_template, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import queries, safexml
+from engine.definitions import NS, DeployDiagrams, DeployedVersion, latest_or_none
+from engine.errors import CaseClockError, DeploymentError, NotFound, ValidationError
+from engine.executor import CommandContext, RollBack
+from engine.store import Deployment, DeploymentResource
+
+from .i18n import gettext
+from .security import engine, login_required
+
+bp = Blueprint("designer", __name__, url_prefix="/designer")
+json_bp = Blueprint("designer_json", __name__, url_prefix="/designer")
+
+ROLES = ("designer", "admin")
+_FILE_NAME = re.compile(r"^[\w\-. ]{1,120}\.(bpmn|dmn)$")
+# The modeler page's own stylesheets and script: external files, so the CSP stays
+# 'self' (no inline script or style); built by scripts/frontend.sh.
+ASSETS = ("diagram-js.css", "bpmn-js.css", "bpmn-font/css/bpmn.css",
+          "properties-panel.css", "designer.css")  # fmt: skip
+
+
+class ValidateOnly:
+    """Run the deploy command in full, then discard everything it wrote."""
+
+    name = "deploy_validate"
+
+    def __init__(self, files: list[tuple[str, bytes]]) -> None:
+        self.deploy = DeployDiagrams(files)
+
+    def __call__(self, ctx: CommandContext) -> list[DeployedVersion]:
+        raise RollBack(self.deploy(ctx))
+
+
+@bp.get("")
+@login_required(*ROLES)
+def index() -> Any:
+    rows = engine().read(queries.definitions)
+    processes: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = processes.setdefault(row["key"], {"key": row["key"], "versions": []})
+        entry["name"] = row["name"]  # rows come in version order: the latest name wins
+        entry["versions"].append(row)
+    for entry in processes.values():
+        entry["versions"].reverse()  # newest first
+        entry["running"] = sum(v["running_instances"] for v in entry["versions"])
+    tables = engine().read(decision_tables)
+    return render_template("designer/index.html", processes=list(processes.values()), tables=tables)
+
+
+def decision_tables(session: Session) -> list[dict[str, Any]]:
+    """Every deployed .dmn file name: how many deployments carried it, the latest when."""
+    rows = session.execute(
+        select(DeploymentResource.name, func.count(), func.max(Deployment.deployed_at))
+        .join(Deployment, Deployment.id == DeploymentResource.deployment_id)
+        .where(DeploymentResource.name.like("%.dmn"))
+        .group_by(DeploymentResource.name)
+        .order_by(DeploymentResource.name)
+    )
+    return [{"name": n, "deployments": c, "deployed_at": at} for n, c, at in rows]
+
+
+@bp.get("/<key>")
+@login_required(*ROLES)
+def modeler(key: str) -> Any:
+    latest = engine().read(lambda s: latest_or_none(s, key))
+    if latest is None:
+        raise NotFound(f"no process definition with key {key!r}")
+    labels = {
+        "group": gettext("时限 SLA"),
+        "limit": gettext("办理时限"),
+        "limitHint": gettext("例如 3 working days、16 working hours、3个工作日"),
+        "warnings": gettext("预警"),
+        "warningsHint": gettext("用分号分隔，例如 2/3; 1 working day before"),
+        "onDeadline": gettext("超时处理"),
+        "notifyDefault": gettext("（默认：通知）"),
+        "notify": gettext("通知 (notify)"),
+        "chase": gettext("通知并催办 (chase)"),
+        "calendar": gettext("工作日历"),
+        "calendarHint": gettext("留空使用 default"),
+        "working": gettext("处理中…"),
+        "failed": gettext("请求失败"),
+    }
+    return render_template(
+        "designer/modeler.html", definition=latest, labels=labels, assets=ASSETS,
+        source=url_for("designer_json.source", key=key),
+    )  # fmt: skip
+
+
+@json_bp.get("/<key>/xml")
+@login_required(*ROLES)
+def source(key: str) -> Any:
+    """The file the latest version of ``key`` was deployed from, for the modeler."""
+    found = engine().read(lambda s: _latest_source(s, key))
+    if found is None:
+        raise NotFound(f"no deployed BPMN file defines the process {key!r}")
+    version, name, content = found
+    return jsonify({"key": key, "version": version, "file": name,
+                    "xml": content.decode("utf-8")})  # fmt: skip
+
+
+@json_bp.post("/validate")
+@login_required(*ROLES)
+def validate() -> Any:
+    files = _posted_files()
+    try:
+        results = engine().execute(ValidateOnly(files), actor=g.user.key)
+    except CaseClockError as exc:
+        return _failure(exc)
+    keys = ", ".join(r.key for r in results) or files[0][0]  # a DMN file has no process
+    return jsonify({"ok": True, "problems": [],
+                    "message": gettext("校验通过：%(keys)s 可以部署。", keys=keys)})  # fmt: skip
+
+
+@json_bp.post("/deploy")
+@login_required(*ROLES)
+def deploy() -> Any:
+    files = _posted_files()
+    name, content = files[0]
+    # A decision table has no version row: it is new when its bytes differ from the
+    # latest file stored under its name (the same rule DeployDiagrams applies).
+    known = engine().read(lambda s: latest_resource(s, name)) if name.endswith(".dmn") else None
+    try:
+        results = engine().execute(DeployDiagrams(files), actor=g.user.key)
+    except CaseClockError as exc:
+        return _failure(exc)
+    label = _versions(results) or name
+    if name.endswith(".dmn"):
+        created = known is None or known.content != content
+    else:
+        created = any(r.created for r in results)
+    if created:
+        message = gettext("已部署新版本：%(versions)s", versions=label)
+    else:
+        message = gettext("内容与最新版本相同，未创建新版本（%(versions)s）。", versions=label)
+    return jsonify({
+        "ok": True, "problems": [], "message": message, "version_label": label,
+        "versions": [{"key": r.key, "version": r.version, "created": r.created} for r in results],
+    })  # fmt: skip
+
+
+def _posted_files() -> list[tuple[str, bytes]]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("xml"), str) or not body["xml"]:
+        raise ValidationError('send JSON {"xml": "<bpmn:definitions …>", "file": "name.bpmn"}')
+    name = str(body.get("file") or "").rsplit("/", 1)[-1]
+    # The stored resource keeps this name (a DMN file is found by it later); anything
+    # odd becomes a plain default.
+    return [(name if _FILE_NAME.match(name) else "diagram.bpmn", body["xml"].encode("utf-8"))]
+
+
+def latest_resource(session: Session, name: str) -> DeploymentResource | None:
+    """The newest stored file called ``name``."""
+    return session.scalars(
+        select(DeploymentResource)
+        .where(DeploymentResource.name == name)
+        .order_by(DeploymentResource.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _failure(exc: CaseClockError) -> Any:
+    problems = exc.details.get("problems", []) if isinstance(exc, DeploymentError) else []
+    if not problems:
+        problems = [{"file": None, "element_id": None, "message": exc.message}]
+    body = {"ok": False, "error": exc.code, "problems": problems,
+            "message": gettext("图中有 %(n)s 处问题，未部署。", n=len(problems))}  # fmt: skip
+    return jsonify(body), 422
+
+
+def _versions(results: Sequence[DeployedVersion]) -> str:
+    return ", ".join(f"{r.key} v{r.version}" for r in results)
+
+
+def _latest_source(session: Session, key: str) -> tuple[int, str, bytes] | None:
+    latest = latest_or_none(session, key)
+    if latest is None:
+        return None
+    resources = session.scalars(
+        select(DeploymentResource)
+        .where(DeploymentResource.deployment_id == latest.deployment_id)
+        .order_by(DeploymentResource.id)
+    )
+    for resource in resources:
+        if not resource.name.endswith(".bpmn"):
+            continue
+        tree = safexml.parse(resource.content, resource.name)
+        if any(p.get("id") == key for p in tree.getroot().iterfind("bpmn:process", NS)):
+            return latest.version, resource.name, resource.content
+    return None
+
+
+# Registers the decision-table pages on these blueprints (kept in its own module).
+from . import designer_dmn  # noqa: E402, F401

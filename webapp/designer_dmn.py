@@ -1,0 +1,51 @@
+"""The designer's decision tables (DMN) in dmn-js: the page and the file it edits.
+
+Validate and deploy are the designer's own JSON endpoints (a ``.dmn`` file name makes
+them deploy a decision table). A table is found by its file name: the engine's
+decision lookups (risk grading, business rule tasks deployed later) take the newest
+file stored under it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import jsonify, render_template, url_for
+
+from engine.errors import NotFound
+
+from .designer import ROLES, bp, json_bp, latest_resource
+from .i18n import gettext
+from .security import engine, login_required
+
+_NAME = re.compile(r"^[\w\-. ]{1,120}\.dmn$")
+_DMN_CSS = ("diagram-js.css", "dmn-js-shared.css", "dmn-js-drd.css",
+            "dmn-js-decision-table.css", "dmn-js-decision-table-controls.css",
+            "dmn-js-literal-expression.css", "dmn-font/css/dmn.css")  # fmt: skip
+ASSETS = (*(f"dmn-js/{name}" for name in _DMN_CSS), "designer.css")
+
+
+def _existing(name: str) -> Any:
+    found = engine().read(lambda s: latest_resource(s, name)) if _NAME.match(name) else None
+    if found is None:
+        raise NotFound(f"no deployed decision table file {name!r}")
+    return found
+
+
+@bp.get("/decisions/<name>")
+@login_required(*ROLES)
+def decision(name: str) -> Any:
+    _existing(name)
+    labels = {"working": gettext("处理中…"), "failed": gettext("请求失败")}
+    return render_template(
+        "designer/decision.html", name=name, labels=labels, assets=ASSETS,
+        source=url_for("designer_json.decision_source", name=name),
+    )  # fmt: skip
+
+
+@json_bp.get("/decisions/<name>/xml")
+@login_required(*ROLES)
+def decision_source(name: str) -> Any:
+    resource = _existing(name)
+    return jsonify({"file": name, "xml": resource.content.decode("utf-8")})

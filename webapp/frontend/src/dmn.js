@@ -1,0 +1,59 @@
+// The DMN designer page: dmn-js opened on the decision table, validate and deploy.
+// Same page contract as designer.js: data- attributes on #designer, no inline script.
+import DmnModeler from 'dmn-js/lib/Modeler';
+import { clearProblemList, fetchSource, guardUnsaved, listProblems, say, submit } from './common.js';
+
+const root = document.getElementById('designer');
+const labels = JSON.parse(root.dataset.labels);
+const modeler = new DmnModeler({ container: '#canvas' });
+window.caseclockModeler = modeler; // for the browser tests and the console
+
+let fileName = root.dataset.file;
+let dirty = false;
+guardUnsaved(() => dirty);
+
+// Problems name the rule's cell (inputEntry/outputEntry id) or the decision; the
+// decision table renders each cell with data-element-id, so the cell is outlined.
+function showProblems(problems) {
+  document.querySelectorAll('.cc-problem').forEach((el) => el.classList.remove('cc-problem'));
+  clearProblemList();
+  listProblems(problems, (problem, item) => {
+    const cells = document.querySelectorAll(`[data-element-id="${CSS.escape(problem.element_id)}"]`);
+    cells.forEach((cell) => cell.classList.add('cc-problem'));
+    if (cells.length) {
+      item.classList.add('at-element');
+    }
+  });
+}
+
+async function run(url, action) {
+  const { xml } = await modeler.saveXML({ format: true });
+  const body = await submit(url, xml, fileName, labels, showProblems);
+  if (body && action === 'deploy') {
+    dirty = false;
+  }
+}
+
+async function load() {
+  const body = await fetchSource(root.dataset.source);
+  fileName = body.file;
+  await modeler.importXML(body.xml);
+  const table = modeler.getViews().find((view) => view.type === 'decisionTable');
+  if (table) {
+    await modeler.open(table);
+  }
+  // Listen after the import: opening a view is not an edit.
+  modeler.on('views.changed', () => {
+    const viewer = modeler.getActiveViewer();
+    viewer.get('eventBus').on('elements.changed', () => { dirty = true; });
+  });
+  modeler.getActiveViewer().get('eventBus').on('elements.changed', () => { dirty = true; });
+  root.dataset.ready = 'true';
+}
+
+document.getElementById('designer-validate')
+  .addEventListener('click', () => run(root.dataset.validate, 'validate'));
+document.getElementById('designer-deploy')
+  .addEventListener('click', () => run(root.dataset.deploy, 'deploy'));
+
+load().catch((error) => say(`${labels.failed}: ${error.message}`, 'error'));

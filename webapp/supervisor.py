@@ -1,0 +1,79 @@
+"""Supervisors (领导): the board — my chase tasks, late and yellow work below me, the
+requests waiting for my decision, and my team's on-time rate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+
+from engine.errors import Conflict, ValidationError
+
+from . import charts, decisions, oversight
+from .i18n import gettext
+from .security import engine, login_required
+
+bp = Blueprint("supervisor", __name__)
+
+DONE = {
+    "urge": "已催办，对方会收到通知。",
+    "handle": "催办已标记为处理完毕。",
+    "reassign": "已改派。",
+    "comment": "意见已添加。",
+    "approve": "已批准。",
+    "refuse": "已驳回。",
+}
+
+
+def _board(errors: dict[str, str] | None = None, status: int = 200) -> Any:
+    app = engine()
+    view = app.read(
+        lambda s: oversight.board(s, g.user.key, app.services.timezone, app.clock.now())
+    )
+    names = view["names"]
+    return render_template(
+        "supervisor/board.html", board=view, names=names, errors=errors or {},
+        by_person=charts.rate_chart(view["on_time"], names),
+        by_step=charts.rate_chart(view["on_time_by_step"]),
+    ), status  # fmt: skip
+
+
+@bp.get("/board")
+@login_required("supervisor")
+def board() -> Any:
+    return _board()
+
+
+def _outcome(run: Any, action: str, prefix: str) -> Any:
+    try:
+        run()
+    except ValidationError as exc:
+        fields = exc.details.get("fields") or {}
+        if not fields:
+            flash(exc.message, "error")
+            return redirect(url_for("supervisor.board"), 303)
+        flash(gettext("请更正标出的字段。"), "error")
+        return _board({f"{prefix}.{k}": v for k, v in fields.items()}, 422)
+    except Conflict as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("supervisor.board"), 303)
+    flash(gettext(DONE[action]), "info")
+    return redirect(url_for("supervisor.board"), 303)
+
+
+@bp.post("/board/chase/<int:chase_id>/<action>")
+@login_required("supervisor")
+def chase(chase_id: int, action: str) -> Any:
+    def run() -> Any:
+        return decisions.chase(engine(), g.user, chase_id, action, request.form)
+
+    return _outcome(run, action, f"chase{chase_id}.{action}")
+
+
+@bp.post("/board/<kind>/<int:request_id>/<decision>")
+@login_required("supervisor")
+def decide(kind: str, request_id: int, decision: str) -> Any:
+    def run() -> Any:
+        return decisions.decide(engine(), g.user, kind, request_id, decision, request.form)
+
+    return _outcome(run, decision, f"{kind}{request_id}")
