@@ -10,7 +10,7 @@ from engine import queries
 from engine.chase import HandleChase, UrgeChase
 from engine.clock_control import DecideExtension, RequestExtension
 from engine.errors import Conflict, Forbidden
-from engine.runtime import ClaimTask, CompleteTask, StartInstance
+from engine.runtime import ClaimTask, CompleteTask, ReassignTask, StartInstance
 from engine.store import OutboxMessage
 from timers.worker import Worker
 
@@ -157,3 +157,38 @@ def test_unclaimed_late_work_shows_on_the_board_of_the_department_head_above(org
         board = org_app.read(lambda s, who=supervisor: queries.board(
             s, org_app.services.timezone, who, org_app.clock.now()))  # fmt: skip
         assert [t["name"] for t in board["late_or_warned"]] == ["审核"], supervisor
+
+
+def test_reassigned_before_the_breach_the_new_holder_answers_and_their_superior_chases(
+    org_app, clock, late
+):
+    """杨审核 (superior 刘科长) held it from Fri 10:00; 王科长's 陈窗口 took it over on the 调休
+    Saturday at 10:00, so at the breach (Mon 17:31) 陈窗口 is responsible and the chase
+    goes to 王科长, not 刘科长; both holding times are in the ledger."""
+    instance, task_id = late
+    clock.set(at("2026-10-10T10:00"))
+    org_app.execute(ReassignTask(task_id, "chen"), actor="liu")
+    fire_at(org_app, clock, "2026-10-12T17:31")
+    [breach] = [e["payload"] for e in view(org_app, instance)["history"]
+                if e["command"] == "ledger_breach"]  # fmt: skip
+    assert (breach["responsible"], breach["superior"]) == ("chen", "wang")
+    held = [(h["holder"], h["working_seconds"] // 3600) for h in breach["holders"]]
+    # yang: Fri 10–12 + 13:30–17:30 + Sat 9–10 = 7 h; chen: Sat 10–12 + 13:30–17:30 +
+    # Mon 9–12 + 13:30–17:30 = 13 h (working time, lunch excluded).
+    assert held == [("yang", 7), ("chen", 13)]
+    assert [t["chase_level"] for t in inbox(org_app, "wang")] == [1]
+    assert inbox(org_app, "liu") == []
+
+
+def test_an_unclaimed_late_task_is_the_department_heads_and_chased_above_them(org_app, clock):
+    """审核 offered to 审核科 and never claimed: its head 刘科长 answers for it, and the
+    chase goes to his superior 钱副主任."""
+    clock.set(at("2026-03-02T09:00"))
+    deploy_bytes(org_app, sla_process(limit="1 working day", warnings="",
+                                      extra='caseclock:onDeadline="chase"'))  # fmt: skip
+    instance = org_app.execute(StartInstance("sla", "BJ-U")).id
+    fire_at(org_app, clock, "2026-03-03T17:31")
+    [breach] = [e["payload"] for e in view(org_app, instance)["history"]
+                if e["command"] == "ledger_breach"]  # fmt: skip
+    assert (breach["responsible"], breach["superior"]) == ("liu", "qian")
+    assert [t["kind"] for t in inbox(org_app, "qian")] == ["chase"]
