@@ -15,7 +15,7 @@ import click
 
 from engine.calendars import parse_day
 from engine.collection import aging as aging_report
-from engine.collection import ladder
+from engine.collection import blacklist, credit, ladder, remedies
 from engine.collection.contact import notice_rows
 from engine.collection.daily import run_collection_day
 from engine.collection.grading import grade_receivable
@@ -371,6 +371,8 @@ def scan(ctx: click.Context, as_of: str | None) -> None:
     lines += [f"  started {key}" for key in report.started]
     lines += [f"  notice {item}" for item in report.notices]
     lines += [f"  grade {item}" for item in report.regraded]
+    lines += [f"  blacklist proposal {item}" for item in report.proposals]
+    lines += [f"  credit limit {item}" for item in report.credit_reduced]
     lines += [f"  failed {item}" for item in report.failed]
     emit(ctx, report.to_dict(), "\n".join(lines))
 
@@ -412,3 +414,181 @@ def letter(ctx: click.Context, receivable: str, level: str, out: str) -> None:
     pdf = app.read(lambda s: recorded_letter(s, receivable, level, app.services.timezone))
     Path(out).write_bytes(pdf)
     emit(ctx, {"file": out, "bytes": len(pdf)}, f"letter written to {out}")
+
+
+# --- remedies -----------------------------------------------------------------------------
+
+
+@collection.group("remedy")
+def remedy_group() -> None:
+    """Remedies: deferral (展期) or instalment plan (分期), requested and approved."""
+
+
+@remedy_group.command("request")
+@click.argument("receivable")
+@click.option("--kind", required=True, type=click.Choice(remedies.KINDS))
+@click.option("--until", help="Deferral: the new due day of everything outstanding.")
+@click.option("--schedule", help="Plan: DATE=PRINCIPAL[+INTEREST];… covering the outstanding.")
+@click.option("--reason", required=True, help="Why the debtor needs it.")
+@_USER
+@click.pass_context
+def remedy_request(
+    ctx: click.Context,
+    receivable: str,
+    kind: str,
+    until: str | None,
+    schedule: str | None,
+    reason: str,
+    user: str,
+) -> None:
+    """A collector (--user) requests a remedy on RECEIVABLE; their superior decides."""
+    command = remedies.RequestRemedy(
+        receivable, kind, reason, until=parse_day(until) if until else None, schedule=schedule
+    )
+    row = app_of(ctx).execute(command, actor=user)
+    rows = app_of(ctx).read(lambda s: remedies.remedy_rows(s, receivable))
+    value = next(r for r in rows if r["id"] == row.id)
+    emit(ctx, value, f"remedy #{row.id} requested: {receivable} {kind} {value['schedule']}")
+
+
+@remedy_group.command("decide")
+@click.argument("remedy_id", type=int)
+@click.option("--approve/--refuse", required=True)
+@click.option("--note", help="The decision's reason.")
+@_USER
+@click.pass_context
+def remedy_decide(
+    ctx: click.Context, remedy_id: int, approve: bool, note: str | None, user: str
+) -> None:
+    """The requester's superior (a collection supervisor) approves or refuses REMEDY_ID;
+    approval replaces the schedule and moves the case's ladder."""
+    row = app_of(ctx).execute(remedies.DecideRemedy(remedy_id, approve, note), actor=user)
+    emit(ctx, {"id": row.id, "state": row.state}, f"remedy #{row.id} {row.state}")
+
+
+@remedy_group.command("list")
+@click.argument("receivable", required=False)
+@click.pass_context
+def remedy_list(ctx: click.Context, receivable: str | None) -> None:
+    """Remedies requested (of RECEIVABLE, or all) and how they were decided."""
+    rows = app_of(ctx).read(lambda s: remedies.remedy_rows(s, receivable))
+    columns = ["id", "receivable", "kind", "state", "schedule", "requested_by", "decided_by"]
+    emit(ctx, rows, table(rows, columns) if rows else "-")
+
+
+# --- blacklist, credit limits, defaulters ---------------------------------------------------------
+
+
+@collection.group("blacklist")
+def blacklist_group() -> None:
+    """Blacklist proposals (one list for all departments), decided by a supervisor."""
+
+
+@blacklist_group.command("propose")
+@click.argument("customer")
+@click.option("--reason", required=True)
+@click.option("--receivable", help="The receivable that prompted it.")
+@_USER
+@click.pass_context
+def blacklist_propose(
+    ctx: click.Context, customer: str, reason: str, receivable: str | None, user: str
+) -> None:
+    """A collector (--user) proposes blacklisting CUSTOMER."""
+    row = app_of(ctx).execute(blacklist.ProposeBlacklist(customer, reason, receivable), actor=user)
+    emit(ctx, {"id": row.id, "customer": customer, "state": row.state},
+         f"blacklist proposal #{row.id}: {customer} ({reason})")  # fmt: skip
+
+
+@blacklist_group.command("decide")
+@click.argument("proposal_id", type=int)
+@click.option("--approve/--refuse", required=True)
+@click.option("--note", help="The decision's reason.")
+@_USER
+@click.pass_context
+def blacklist_decide(
+    ctx: click.Context, proposal_id: int, approve: bool, note: str | None, user: str
+) -> None:
+    """A collection supervisor (not the proposer) approves or refuses PROPOSAL_ID."""
+    row = app_of(ctx).execute(blacklist.DecideBlacklist(proposal_id, approve, note), actor=user)
+    emit(ctx, {"id": row.id, "state": row.state}, f"blacklist proposal #{row.id} {row.state}")
+
+
+@blacklist_group.command("list")
+@click.option("--customer")
+@click.option("--state", type=click.Choice(["proposed", "approved", "refused"]))
+@click.pass_context
+def blacklist_list(ctx: click.Context, customer: str | None, state: str | None) -> None:
+    """Proposals of every department, with who proposed and decided (the audit trail)."""
+    rows = app_of(ctx).read(lambda s: blacklist.proposal_rows(s, customer, state))
+    columns = ["id", "customer", "department", "source", "state", "proposed_by",
+               "proposed_on", "decided_by", "reason"]  # fmt: skip
+    emit(ctx, rows, table(rows, columns) if rows else "-")
+
+
+@collection.group("credit-rule")
+def credit_rule_group() -> None:
+    """The credit-limit reduction rule for repeated lateness."""
+
+
+def _rule_line(rule: credit.Rule) -> str:
+    return (
+        f"≥ {rule.breaches} lateness event(s) in {rule.months} month(s) → "
+        f"credit limit reduced by {rule.percent}%"
+    )
+
+
+@credit_rule_group.command("show")
+@click.pass_context
+def credit_rule_show(ctx: click.Context) -> None:
+    """The rule in force (the shipped one until set)."""
+    rule = app_of(ctx).read(credit.rule)
+    emit(ctx, rule.to_dict(), _rule_line(rule))
+
+
+@credit_rule_group.command("set")
+@click.option("--breaches", type=int, required=True, help="Lateness events (N).")
+@click.option("--months", type=int, required=True, help="Within this many months (M).")
+@click.option("--percent", required=True, help="Reduce the limit by this many per cent (X).")
+@_USER
+@click.pass_context
+def credit_rule_set(
+    ctx: click.Context, breaches: int, months: int, percent: str, user: str
+) -> None:
+    """Set the rule; the daily job applies it."""
+    rule = app_of(ctx).execute(credit.SetCreditRule(breaches, months, percent), actor=user)
+    emit(ctx, rule.to_dict(), _rule_line(rule))
+
+
+@collection.command("credit-changes")
+@click.option("--customer")
+@click.pass_context
+def credit_changes(ctx: click.Context, customer: str | None) -> None:
+    """Credit limits reduced by the rule."""
+    rows = app_of(ctx).read(lambda s: credit.change_rows(s, customer))
+    emit(
+        ctx,
+        rows,
+        table(rows, ["customer", "applied_on", "old", "new", "breaches"]) if rows else "-",
+    )
+
+
+@collection.command("defaulters")
+@_AS_OF
+@click.option("--min-days", default=90, show_default=True, help="Days past due at least.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Default: a table.")
+@click.pass_context
+def defaulters_(ctx: click.Context, as_of: str | None, min_days: int, fmt: str | None) -> None:
+    """The default-announcement list: customers with a receivable past due ≥ --min-days."""
+    day = _day(ctx, as_of)
+    rows = [d.to_dict() for d in app_of(ctx).read(lambda s: blacklist.defaulters(s, day, min_days))]
+    columns = ["customer", "name", "days_past_due", "receivables", "outstanding", "currency",
+               "blacklisted"]  # fmt: skip
+    if fmt == "csv":
+        click.echo(rows_to_csv(rows, columns), nl=False)
+        return
+    if fmt == "json" or ctx.obj.as_json:
+        click.echo(json.dumps({"as_of": day.isoformat(), "min_days": min_days,
+                               "defaulters": rows}, ensure_ascii=False, indent=2))  # fmt: skip
+        return
+    click.echo(f"defaulters as of {day} (≥ {min_days} days past due)")
+    click.echo(table(rows, columns) if rows else "-")

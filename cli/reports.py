@@ -13,6 +13,9 @@ from typing import Any
 import click
 
 from engine import accountability as acct
+from engine import exports
+from engine.calendars import parse_day
+from engine.collection import risk
 from engine.errors import ValidationError
 
 from . import app_of, main, output
@@ -80,22 +83,25 @@ def ledger_report(
 
 def _render(
     ctx: click.Context,
-    data: dict[str, Any],
+    data: Any,
     tables: dict[str, list[dict[str, Any]]],
     fmt: str | None,
     out: str | None,
+    columns: dict[str, list[str]] | None = None,
 ) -> None:
+    """Print or write a report: text tables (default), JSON, CSV sections or XLSX sheets."""
+    columns = columns or acct.COLUMNS
     fmt = fmt or ("json" if ctx.obj.as_json else "text")
     if fmt == "xlsx":
         if out is None:
             raise ValidationError("--format xlsx needs --out FILE")
-        Path(out).write_bytes(acct.to_xlsx(tables))
+        Path(out).write_bytes(exports.to_xlsx(tables, columns))
         click.echo(f"wrote {out}")
         return
     text = {
-        "json": lambda: acct.to_json(data),
-        "csv": lambda: acct.to_csv(tables),
-        "text": lambda: _text(tables),
+        "json": lambda: exports.to_json(data),
+        "csv": lambda: exports.to_csv(tables, columns),
+        "text": lambda: _text(tables, columns),
     }[fmt]()
     if out is None:
         click.echo(text, nl=not text.endswith("\n"))
@@ -104,7 +110,26 @@ def _render(
         click.echo(f"wrote {out}")
 
 
-def _text(tables: dict[str, list[dict[str, Any]]]) -> str:
+def _text(tables: dict[str, list[dict[str, Any]]], columns: dict[str, list[str]]) -> str:
     return "\n\n".join(
-        f"{name}\n{output.table(rows, acct.COLUMNS[name])}" for name, rows in tables.items()
+        f"{name}\n{output.table(rows, list(columns[name]))}" for name, rows in tables.items()
     )
+
+
+@report.command("grades")
+@click.option("--from", "date_from", required=True, help="First day, YYYY-MM-DD.")
+@click.option("--to", "date_to", required=True, help="Last day, YYYY-MM-DD.")
+@click.option(
+    "--format", "fmt", type=FORMATS, default=None, help="text (default), csv, xlsx or json."
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to a file.")
+@click.pass_context
+def grades_report(
+    ctx: click.Context, date_from: str, date_to: str, fmt: str | None, out: str | None
+) -> None:
+    """Risk grades (五级分类): the distribution on --from and on --to, and the migration
+    matrix between them (rows: grade on --from; columns: grade on --to)."""
+    first, last = parse_day(date_from), parse_day(date_to)
+    summary = app_of(ctx).read(lambda s: risk.grade_summary(s, first, last))
+    tables = summary.rows()
+    _render(ctx, summary.to_dict(), tables, fmt, out, exports.columns_of(tables))

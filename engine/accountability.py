@@ -44,9 +44,6 @@ Definitions (also in docs/accountability.md, with a worked example):
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -56,6 +53,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from . import exports
 from .errors import NotFound, ValidationError
 from .store import AuditEvent, Department, Group, Person, ProcessInstance, Task
 from .store.models import Definition, Exemption
@@ -538,74 +536,9 @@ def tables_of(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return {name: report[name] for name in (*REPORT_TABLES, "ledger") if name in report}
 
 
-def to_json(report: dict[str, Any]) -> str:
-    return json.dumps(report, ensure_ascii=False, indent=2, default=str)
-
-
 def to_csv(tables: dict[str, list[dict[str, Any]]]) -> str:
-    """One CSV with a section per table: a ``# name`` line, the header, the rows, and an
-    empty line; :func:`read_csv` reads it back."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for name, rows in tables.items():
-        writer.writerow([f"# {name}"])
-        writer.writerow(COLUMNS[name])
-        writer.writerows([_cell(row.get(c)) for c in COLUMNS[name]] for row in rows)
-        writer.writerow([])
-    return out.getvalue()
-
-
-def read_csv(text: str) -> dict[str, list[dict[str, str]]]:
-    """The sections of :func:`to_csv` as ``{name: [row, ...]}`` (cells as text)."""
-    tables: dict[str, list[dict[str, str]]] = {}
-    name, header = None, None
-    for record in csv.reader(io.StringIO(text)):
-        if not record:
-            name, header = None, None
-        elif name is None and len(record) == 1 and record[0].startswith("# "):
-            name = record[0][2:]
-            tables[name] = []
-        elif name is not None and header is None:
-            header = record
-        elif name is not None and header is not None:
-            tables[name].append(dict(zip(header, record, strict=True)))
-    return tables
+    return exports.to_csv(tables, COLUMNS)
 
 
 def to_xlsx(tables: dict[str, list[dict[str, Any]]]) -> bytes:
-    """A workbook with one sheet per table, named after it, the header in row 1."""
-    from openpyxl import Workbook  # only the exports need it
-
-    book = Workbook()
-    book.remove(book.active)
-    for name, rows in tables.items():
-        sheet = book.create_sheet(name[:31])
-        sheet.append(COLUMNS[name])
-        for row in rows:
-            sheet.append([row.get(c) for c in COLUMNS[name]])
-            _as_text(sheet[sheet.max_row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    # A reason typed by a user must not run as a formula when the CSV is opened in a
-    # spreadsheet (CSV injection): such text gets a leading apostrophe.
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _as_text(cells: Any) -> None:
-    """openpyxl stores text starting with ``=`` as a formula: keep user text as text."""
-    for cell in cells:
-        if cell.data_type == "f":
-            cell.data_type = "s"
+    return exports.to_xlsx(tables, COLUMNS)

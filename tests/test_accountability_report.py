@@ -46,6 +46,7 @@ import pytest
 from openpyxl import load_workbook
 
 from engine import accountability as acct
+from engine import exports
 from engine.ledger import DecideExemption, RequestExemption
 from engine.runtime import ClaimTask, CompleteTask, ReassignTask, StartInstance
 from timers.worker import Worker
@@ -212,7 +213,7 @@ def test_ledger_export_lists_every_breach_with_its_outcome(org_app, scenario):
 def test_csv_xlsx_and_json_read_back(org_app, scenario, tmp_path):
     data = report(org_app)
     tables = acct.tables_of(data)
-    parsed = acct.read_csv(acct.to_csv(tables))
+    parsed = exports.read_csv(acct.to_csv(tables))
     assert list(parsed) == list(acct.REPORT_TABLES)
     assert rows_by(parsed["by_person"], "person")["huang"]["charged"] == "2"
     assert parsed["exemptions"][0]["reason"] == "省政务网停机一天（有公告）"
@@ -228,12 +229,12 @@ def test_csv_xlsx_and_json_read_back(org_app, scenario, tmp_path):
               for row in sheet.iter_rows(min_row=2) if row[0].value == "li")  # fmt: skip
     assert li["shared_late_hours"] == 3.0
 
-    assert json.loads(acct.to_json(data))["summary"][0]["breaches"] == 4
+    assert json.loads(exports.to_json(data))["summary"][0]["breaches"] == 4
 
 
 def test_text_that_looks_like_a_formula_stays_text(org_app, scenario, tmp_path):
     rows = [{"exemption_id": 1, "reason": '=HYPERLINK("http://x")'}]
-    assert acct.read_csv(acct.to_csv({"exemptions": rows}))["exemptions"][0]["reason"] == (
+    assert exports.read_csv(acct.to_csv({"exemptions": rows}))["exemptions"][0]["reason"] == (
         '\'=HYPERLINK("http://x")'
     )
     path = tmp_path / "f.xlsx"
@@ -253,7 +254,7 @@ def test_the_command_line(org_app, scenario, cli, tmp_path):
     csv_file = tmp_path / "r.csv"
     cli("report", "accountability", "--from", MARCH[0], "--to", MARCH[1], "--format", "csv",
         "--out", str(csv_file))  # fmt: skip
-    assert acct.read_csv(csv_file.read_text("utf-8"))["summary"][0]["on_time_rate"] == "0.5"
+    assert exports.read_csv(csv_file.read_text("utf-8"))["summary"][0]["on_time_rate"] == "0.5"
     xlsx = tmp_path / "l.xlsx"
     cli("report", "ledger", "--from", MARCH[0], "--to", MARCH[1], "--format", "xlsx",
         "--out", str(xlsx))  # fmt: skip

@@ -22,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from engine.app import CaseClock
 from engine.clock_control import RecomputeClocks
 from engine.collection.daily import run_collection_day
+from engine.collection.risk import MonthlyGradeSummary
 from engine.digests import ComposeDigests
 from engine.due_timers import (
     DEFAULT_LEASE,
@@ -41,6 +42,8 @@ DIGEST_AT = (8, 30)  # local time of the daily digest e-mails
 # Local time of the daily collection job (new ladder cases, promises, debtor notices):
 # inside the debtors' contact hours, when the ladder's steps of the day come due.
 COLLECTION_AT = (9, 0)
+# Day and local time of the monthly risk-grade summary (after the 1st's collection job).
+GRADE_SUMMARY_AT = (1, 10, 0)
 BATCH = 50
 
 
@@ -127,6 +130,11 @@ class Worker:
             self._collection_day, "cron", hour=COLLECTION_AT[0], minute=COLLECTION_AT[1],
             timezone=self.app.services.timezone, max_instances=1, coalesce=True,
         )  # fmt: skip
+        self._scheduler.add_job(
+            self._grade_summary, "cron", day=GRADE_SUMMARY_AT[0], hour=GRADE_SUMMARY_AT[1],
+            minute=GRADE_SUMMARY_AT[2], timezone=self.app.services.timezone, max_instances=1,
+            coalesce=True,
+        )  # fmt: skip
         self._scheduler.start()
         log.info("timer worker %s polling every %.1fs", self.owner, interval)
 
@@ -156,6 +164,16 @@ class Worker:
             return
         log.info("collection job: %d case(s) started, %d notice(s), %d promise(s) broken",
                  len(report.started), len(report.notices), len(report.broken))  # fmt: skip
+
+    def _grade_summary(self) -> None:
+        """The monthly risk-grade summary for management (distribution and migration)."""
+        try:
+            today = self.app.clock.now().astimezone(self.app.services.timezone).date()
+            summary = self.app.execute(MonthlyGradeSummary(today), actor="worker")
+        except Exception:
+            log.exception("grade summary failed")
+            return
+        log.info("grade summary %s → %s written", summary.first, summary.last)
 
     def stop(self) -> None:
         """Finish the pass in progress, then give back leases still held."""

@@ -6,8 +6,11 @@ runs it by hand. Every step is idempotent, so running it twice on a day changes 
 2. Check promises to pay whose day has ended (:mod:`.promises`).
 3. For each open case (:class:`CaseDay`): send the debtor the notice of the latest level
    the case has reached by its plan — once per level, under the contact rules — unless
-   a promise stands; and regrade the receivable by the deployed ``risk_grade`` table,
-   recording a change of grade.
+   a promise stands; regrade the receivable by the deployed ``risk_grade`` table
+   (:mod:`.risk`: a change is recorded with its day, a downgrade opens a warning
+   report); and from the ``restriction`` level on (D+30), propose the customer for the
+   blacklist once (:mod:`.blacklist`).
+4. Apply the credit-limit rule for repeated lateness (:mod:`.credit`).
 
 The notice of a level is sent on the level's day even when the collector's task of an
 earlier level is still open: what the debtor is told follows the calendar, what staff
@@ -24,19 +27,22 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .. import audit
 from ..app import CaseClock
-from ..errors import CaseClockError, NotFound, ValidationError
+from ..errors import CaseClockError
 from ..executor import CommandContext
 from ..store import ProcessInstance
 from ..store.ladder_tables import CollectionCase, CollectionNotice
 from . import contact, ladder, notices
+from .blacklist import propose_from_ladder
 from .case_events import open_case
 from .cases import StartCollectionCase, candidates
-from .grading import grade_receivable
+from .credit import ApplyCreditRule
 from .money import format_amount
 from .promises import CheckPromises, standing_promise
 from .receivables import Account, load_account
+from .risk import regrade
+
+RESTRICTION = "restriction"  # the ladder level that proposes a blacklisting
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +55,8 @@ class DayReport:
     broken: list[int] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # "receivable:level"
     regraded: list[str] = field(default_factory=list)  # "receivable:old→new"
+    proposals: list[str] = field(default_factory=list)  # customers proposed for the blacklist
+    credit_reduced: list[str] = field(default_factory=list)  # "customer:old→new"
     failed: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,6 +75,12 @@ def run_collection_day(app: CaseClock, as_of: date | None = None) -> DayReport:
     keys = app.read(lambda s: list(s.scalars(_OPEN_CASES)))
     for key in keys:
         _attempt(report, key, lambda k=key: _case_day(app, report, k, day))
+    reduced = _attempt(report, "credit rule",
+                       lambda: app.execute(ApplyCreditRule(day), actor="collection"))  # fmt: skip
+    for item in reduced or []:
+        report.credit_reduced.append(
+            f"{item.customer}:{item.to_dict()['old']}→{item.to_dict()['new']}"
+        )
     return report
 
 
@@ -88,28 +102,43 @@ def _attempt(report: DayReport, key: str, step: Any) -> Any:
 
 
 def _case_day(app: CaseClock, report: DayReport, key: str, day: date) -> None:
-    notice, regraded = app.execute(CaseDay(key, day), actor="collection")
+    notice, regraded, proposed = app.execute(CaseDay(key, day), actor="collection")
     if notice:
         report.notices.append(f"{key}:{notice}")
     if regraded:
         report.regraded.append(f"{key}:{regraded}")
+    if proposed:
+        report.proposals.append(proposed)
 
 
 class CaseDay:
-    """One open case on one day: the notice of the level reached, and the grade."""
+    """One open case on one day: the notice of the level reached, the grade, and the
+    blacklist proposal of the restriction level."""
 
     name = "collection_case_day"
 
     def __init__(self, receivable: str, as_of: date) -> None:
         self.receivable, self.as_of = receivable, as_of
 
-    def __call__(self, ctx: CommandContext) -> tuple[str | None, str | None]:
+    def __call__(self, ctx: CommandContext) -> tuple[str | None, str | None, str | None]:
         account = load_account(ctx.session, self.receivable, lock=True)
         case = open_case(ctx, account.receivable.id)
         if case is None:
-            return None, None
+            return None, None, None
         sent = self._notice(ctx, account, case)
-        return sent, self._regrade(ctx, account, case)
+        regraded = regrade(ctx, case, self.receivable, self.as_of, "daily")
+        return sent, regraded, self._propose(ctx, account, case)
+
+    def _propose(self, ctx: CommandContext, account: Account, case: CollectionCase) -> str | None:
+        """At the restriction level (D+30 by default) the ladder proposes a blacklisting."""
+        instance = ctx.session.get_one(ProcessInstance, case.instance_id)
+        plan = instance.data.get("ladder") or [lv.to_dict() for lv in ladder.levels(ctx.session)]
+        day = next((int(lv["day"]) for lv in plan if lv["level"] == RESTRICTION), None)
+        days = account.days_past_due(self.as_of)
+        if day is None or days < day or (self.as_of - case.due_date).days < day:
+            return None
+        row = propose_from_ladder(ctx, account.receivable, account.customer, days, self.as_of)
+        return account.customer.key if row is not None else None
 
     def _notice(self, ctx: CommandContext, account: Account, case: CollectionCase) -> str | None:
         receivable = account.receivable
@@ -142,24 +171,6 @@ class CaseDay:
             days_overdue,
         )  # fmt: skip
         return str(level["level"])
-
-    def _regrade(self, ctx: CommandContext, account: Account, case: CollectionCase) -> str | None:
-        try:
-            grade = grade_receivable(ctx.session, ctx.services, self.receivable, self.as_of)
-        except (NotFound, ValidationError) as exc:
-            # No table deployed, or one that cannot grade this receivable: the notice
-            # of the day must not wait for the grading rules to be fixed.
-            log.warning("collection job: cannot grade %s: %s", self.receivable, exc.message)
-            return None
-        if grade.grade == case.grade:
-            return None
-        old, case.grade, case.graded_on = case.grade, grade.grade, self.as_of
-        audit.append(ctx, "collection.grade_changed", payload={
-            "receivable": self.receivable, "from": old, "to": grade.grade,
-            "days_past_due": grade.days_past_due, "as_of": self.as_of.isoformat(),
-            "dmn": grade.dmn_file,
-        })  # fmt: skip
-        return f"{old or '-'}→{grade.grade}"
 
 
 def _level_reached(ctx: CommandContext, case: CollectionCase, as_of: date) -> dict[str, Any] | None:

@@ -52,6 +52,10 @@ class Terms:
     cap_minor: int | None = None
     rounding: str = "half_up"
     allocation_order: tuple[str, ...] = COMPONENTS
+    # Penalty accrued under schedules a remedy replaced: owed like any penalty, and it
+    # counts towards the cap (engine.collection.remedies).
+    carried_minor: int = 0
+    carried_through: date | None = None  # the last day ``carried_minor`` covers
 
     def __post_init__(self) -> None:
         check_terms(self)
@@ -72,6 +76,8 @@ def check_terms(terms: Terms) -> None:
         raise ValidationError(f"penalty_rate {terms.penalty_rate}: between 0 and 10")
     if terms.cap_minor is not None and terms.cap_minor < 0:
         raise ValidationError("penalty cap must not be negative")
+    if terms.carried_minor < 0:
+        raise ValidationError("carried penalty must not be negative")
     round_minor(Decimal(0), terms.rounding)  # raises on an unknown mode
     if sorted(terms.allocation_order) != sorted(COMPONENTS):
         raise ValidationError(
@@ -178,14 +184,17 @@ def accrue(
     rate = terms.daily_rate()
     # Instalments whose grace period has passed (as known on as_of) bear penalty.
     bearing = [i for i in instalments if as_of > i.due_date + timedelta(days=terms.grace_days)]
+    carried = terms.carried_minor
     if not bearing or rate == 0:
-        return Accrual(as_of, 0, None)
+        return Accrual(as_of, carried, None)
     ctx = context()
-    exact_total = Decimal(0)
-    total = 0
+    exact_total = Decimal(carried)
+    total = carried
     capped_on: date | None = None
     days: list[FeeDay] = []
     day = min(i.due_date for i in bearing) + timedelta(days=1)
+    if terms.carried_through is not None:
+        day = max(day, terms.carried_through + timedelta(days=1))
     while day <= last_day:
         base = 0
         for inst in bearing:

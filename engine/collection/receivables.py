@@ -107,6 +107,8 @@ def terms_of(row: Receivable) -> fees.Terms:
         cap_minor=row.penalty_cap_minor,
         rounding=row.rounding,
         allocation_order=fees.parse_order(row.allocation_order),
+        carried_minor=row.carried_fees_minor or 0,
+        carried_through=row.carried_through,
     )
 
 
@@ -415,4 +417,7 @@ class RecordPayment:
         )
         audit.append(ctx, "collection.payment", payload=result.to_dict())
         case_events.payment_received(ctx, receivable, after)
+        from .risk import regrade_after_payment  # risk grades from the books: import late
+
+        regrade_after_payment(ctx, receivable, on)
         return result

@@ -85,6 +85,10 @@ class Receivable(Base):
     penalty_cap_minor: Mapped[int | None] = mapped_column(BigInteger)
     rounding: Mapped[str] = mapped_column(String(12), default="half_up")
     allocation_order: Mapped[str] = mapped_column(String(60), default="fees,interest,principal")
+    # Penalty accrued under schedules replaced by a remedy; it counts towards the cap.
+    carried_fees_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The last day that carried penalty covers: penalty accrues again from the day after.
+    carried_through: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
     created_by: Mapped[key_str]
 

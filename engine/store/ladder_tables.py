@@ -9,6 +9,10 @@
 * :class:`PromiseToPay`: a debtor's promise (承诺还款) and how it ended.
 * :class:`CollectionNotice`: every notice to a debtor, once per receivable and level,
   with when the contact rules let it leave and why it was held.
+* :class:`Remedy`: a deferral or instalment plan, requested and decided.
+* :class:`BlacklistProposal`, :class:`CreditRule`, :class:`CreditLimitChange`: the
+  blacklist's audit trail and the credit-limit rule with what it did.
+* :class:`GradeChange`: the risk grade history (distribution and migration reports).
 """
 
 from __future__ import annotations
@@ -92,3 +96,95 @@ class CollectionNotice(Base):
     held_reason: Mapped[str | None] = mapped_column(String(300))
     # What the template was filled with: a letter prints again exactly as it was sent.
     filled_with: Mapped[dict[str, Any]]
+
+
+class Remedy(Base):
+    """A deferral or instalment plan (展期 / 分期) requested by a collector and decided by
+    a collection supervisor (the requester's superior); approval replaces the schedule."""
+
+    __tablename__ = "collection_remedy"
+    __table_args__ = (Index(None, "receivable_id", "state"),)
+
+    id: Mapped[pk]
+    receivable_id: Mapped[int] = mapped_column(BigId, ForeignKey("receivable.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # deferral | instalments
+    # The new schedule for what is unpaid: [{"due_date", "principal_minor", "interest_minor"}].
+    schedule: Mapped[list[Any]]
+    reason: Mapped[short_str]
+    state: Mapped[str] = mapped_column(String(20), default="requested")  # |approved|refused
+    requested_by: Mapped[key_str]
+    requested_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+    decided_on: Mapped[date | None] = mapped_column(Date)  # the business day it applied
+    note: Mapped[str | None] = mapped_column(String(300))
+
+
+class BlacklistProposal(Base):
+    """A proposal to blacklist a customer (one list for every department), and its decision."""
+
+    __tablename__ = "blacklist_proposal"
+    __table_args__ = (Index(None, "customer_id", "state"),)
+
+    id: Mapped[pk]
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customer.id"))
+    receivable_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("receivable.id"))
+    source: Mapped[str] = mapped_column(String(20))  # ladder (automatic) | collector
+    reason: Mapped[short_str]
+    state: Mapped[str] = mapped_column(String(20), default="proposed")  # |approved|refused
+    proposed_by: Mapped[key_str]
+    proposed_at: Mapped[datetime]
+    proposed_on: Mapped[date] = mapped_column(Date)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(String(300))
+
+
+class CreditRule(Base):
+    """The credit-limit reduction rule: at least ``breaches`` lateness events within
+    ``months`` months reduce the limit by ``percent`` (an exact decimal string)."""
+
+    __tablename__ = "collection_credit_rule"
+
+    id: Mapped[pk]
+    breaches: Mapped[int]
+    months: Mapped[int]
+    percent: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[key_str]
+
+
+class CreditLimitChange(Base):
+    """A credit limit reduced by the rule (recorded with the figures it was based on)."""
+
+    __tablename__ = "credit_limit_change"
+    __table_args__ = (Index(None, "customer_id", "applied_on"),)
+
+    id: Mapped[pk]
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customer.id"))
+    applied_on: Mapped[date] = mapped_column(Date)
+    old_minor: Mapped[int] = mapped_column(BigInteger)
+    new_minor: Mapped[int] = mapped_column(BigInteger)
+    breaches: Mapped[int]
+    rule: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class GradeChange(Base):
+    """Every change of a receivable's risk grade, with its day: the migration matrix and
+    the distribution on any day are computed from these rows."""
+
+    __tablename__ = "risk_grade_change"
+    __table_args__ = (Index(None, "receivable_id", "graded_on"), Index(None, "graded_on"))
+
+    id: Mapped[pk]
+    receivable_id: Mapped[int] = mapped_column(BigId, ForeignKey("receivable.id"))
+    graded_on: Mapped[date] = mapped_column(Date)
+    old_grade: Mapped[str | None] = mapped_column(String(10))
+    new_grade: Mapped[str] = mapped_column(String(10))
+    days_past_due: Mapped[int]
+    # The risk_warning process started for a downgrade.
+    warning_instance_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("process_instance.id")
+    )
+    recorded_at: Mapped[datetime]

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-from engine.accountability import read_csv
+from engine.exports import read_csv
 from engine.runtime import CompleteTask, StartInstance
 from engine.store import AuditEvent
 

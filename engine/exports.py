@@ -1,0 +1,93 @@
+"""Report tables as JSON, CSV (a section per table) and XLSX (a sheet per table).
+
+Shared by every report (accountability, ledger, risk grades). User text that looks like a
+formula is kept as text in both CSV and XLSX (CSV injection).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+Tables = Mapping[str, Sequence[Mapping[str, Any]]]
+Columns = Mapping[str, Sequence[str]]
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def columns_of(tables: Tables) -> dict[str, list[str]]:
+    """Each table's columns as its first row has them (an empty table has none)."""
+    return {name: list(rows[0]) if rows else [] for name, rows in tables.items()}
+
+
+def to_json(report: Any) -> str:
+    return json.dumps(report, ensure_ascii=False, indent=2, default=str)
+
+
+def to_csv(tables: Tables, columns: Columns) -> str:
+    """One CSV with a section per table: a ``# name`` line, the header, the rows, and an
+    empty line; :func:`read_csv` reads it back."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for name, rows in tables.items():
+        writer.writerow([f"# {name}"])
+        writer.writerow(columns[name])
+        writer.writerows([_cell(row.get(c)) for c in columns[name]] for row in rows)
+        writer.writerow([])
+    return out.getvalue()
+
+
+def read_csv(text: str) -> dict[str, list[dict[str, str]]]:
+    """The sections of :func:`to_csv` as ``{name: [row, ...]}`` (cells as text)."""
+    tables: dict[str, list[dict[str, str]]] = {}
+    name, header = None, None
+    for record in csv.reader(io.StringIO(text)):
+        if not record:
+            name, header = None, None
+        elif name is None and len(record) == 1 and record[0].startswith("# "):
+            name = record[0][2:]
+            tables[name] = []
+        elif name is not None and header is None:
+            header = record
+        elif name is not None and header is not None:
+            tables[name].append(dict(zip(header, record, strict=True)))
+    return tables
+
+
+def to_xlsx(tables: Tables, columns: Columns) -> bytes:
+    """A workbook with one sheet per table, named after it, the header in row 1."""
+    from openpyxl import Workbook  # only the exports need it
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, rows in tables.items():
+        sheet = book.create_sheet(name[:31])  # Excel's limit
+        sheet.append(list(columns[name]))
+        for row in rows:
+            sheet.append([row.get(c) for c in columns[name]])
+            _as_text(sheet[sheet.max_row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    # A reason typed by a user must not run as a formula when the CSV is opened in a
+    # spreadsheet (CSV injection): such text gets a leading apostrophe.
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _as_text(cells: Any) -> None:
+    """openpyxl stores text starting with ``=`` as a formula: keep user text as text."""
+    for cell in cells:
+        if cell.data_type == "f":
+            cell.data_type = "s"
