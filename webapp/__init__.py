@@ -26,7 +26,7 @@ from . import filters, i18n, security
 log = logging.getLogger(__name__)
 
 # Blueprints whose errors are HTML pages; everything else (the API, unknown URLs) is JSON.
-PAGE_BLUEPRINTS = {"auth", "inbox", "designer", "supervisor", "auditor"}
+PAGE_BLUEPRINTS = {"auth", "inbox", "designer", "supervisor", "auditor", "admin"}
 
 
 def create_app(
@@ -76,6 +76,9 @@ def create_app(
 
     app.register_blueprint(designer.bp)
     app.register_blueprint(designer.json_bp)
+    from . import admin
+
+    app.register_blueprint(admin.bp)
     # The API authenticates by bearer token only (never by the session cookie), so a
     # forged cross-site request carries no credentials and needs no CSRF token.
     csrf.exempt(api.bp)

@@ -1,0 +1,444 @@
+"""Admins (系统管理): the org chart and accounts, absences and handovers, calendars and
+their overrides, SLA standards, incidents (failed timers) and the notice templates.
+
+Every action runs one engine command (which writes its audit event); bad input is shown
+at the field of the form that sent it, with the engine's status (422, 404, 409).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from sqlalchemy.exc import DBAPIError
+
+from engine import absence as absence_commands
+from engine import accounts as account_commands
+from engine.calendars import DEFAULT_NAME, OverrideDay, RemoveOverride, parse_day
+from engine.errors import CaseClockError, Forbidden, ValidationError
+from engine.incidents import RetryTimer, SkipTimer
+from engine.notices import TEMPLATES
+from engine.org import ImportOrg, parse_org_file
+from engine.sla import DEADLINE_ACTIONS
+from engine.standards import RetireStandard, SetStandard
+
+from . import admin_views
+from .i18n import gettext
+from .security import engine, login_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+ROLES = account_commands.ROLES
+MAX_UPLOAD = 512 * 1024
+
+
+def _invalid(field: str, message: str) -> ValidationError:
+    return ValidationError(message, details={"fields": {field: message}})
+
+
+def _text(field: str, limit: int = 100, required: bool = True) -> str:
+    value = (request.form.get(field) or "").strip()
+    if required and not value:
+        raise _invalid(field, gettext("必填。"))
+    if len(value) > limit:
+        raise _invalid(field, gettext("最多 %(n)s 个字符。", n=limit))
+    return value
+
+
+def _day(field: str) -> date:
+    value = (request.form.get(field) or "").strip()
+    if not value:
+        raise _invalid(field, gettext("必填。"))
+    try:
+        return parse_day(value)
+    except ValidationError:
+        raise _invalid(field, gettext("日期格式应为 YYYY-MM-DD。")) from None
+
+
+def _instant(field: str) -> datetime | None:
+    value = (request.form.get(field) or "").strip()
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _invalid(
+            field, gettext("日期时间格式应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM。")
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=engine().services.timezone)
+    return parsed
+
+
+# --- rendering --------------------------------------------------------------------------
+
+
+def _page(template: str, errors: dict[str, str] | None, status: int, failed: str | None,
+          **context: Any) -> Any:  # fmt: skip
+    typed = request.form if failed else {}
+    return render_template(
+        f"admin/{template}.html", errors=errors or {}, failed=failed, typed=typed, **context
+    ), status  # fmt: skip
+
+
+def _org(errors: dict[str, str] | None = None, status: int = 200, failed: str | None = None) -> Any:
+    view = engine().read(admin_views.org)
+    return _page("org", errors, status, failed, org=view, roles=ROLES)
+
+
+def _calendars(
+    errors: dict[str, str] | None = None, status: int = 200, failed: str | None = None
+) -> Any:
+    errors = dict(errors or {})
+    name = (request.values.get("calendar") or DEFAULT_NAME).strip()
+    year: int | None = None
+    raw_year = (request.args.get("year") or "").strip()
+    if raw_year:
+        if raw_year.isdigit() and 1900 <= int(raw_year) <= 2100:
+            year = int(raw_year)
+        else:
+            errors["view.year"] = gettext("年份应在 1900 到 2100 之间。")
+            status = 422
+    if year is None and failed and (request.form.get("day") or "")[:4].isdigit():
+        day_year = int(request.form["day"][:4])
+        year = day_year if 1900 <= day_year <= 2100 else None
+    app = engine()
+    view = app.read(lambda s: admin_views.calendars(s, name, year, app.clock.now()))
+    return _page("calendars", errors, status, failed, cal=view)
+
+
+def _sla(errors: dict[str, str] | None = None, status: int = 200, failed: str | None = None) -> Any:
+    rows = engine().read(admin_views.sla)
+    return _page("sla", errors, status, failed, standards=rows, actions=DEADLINE_ACTIONS)
+
+
+def _incidents(
+    errors: dict[str, str] | None = None, status: int = 200, failed: str | None = None
+) -> Any:
+    rows = engine().read(admin_views.failed_timers)
+    return _page("incidents", errors, status, failed, incidents=rows)
+
+
+def _act(
+    render: Callable[..., Any],
+    form: str,
+    build: Callable[[], Any],
+    done: str,
+    field: str,
+    back: Callable[[], str],
+) -> Any:
+    """Run the command ``build`` makes; on bad input re-render the page with the error at
+    the field (the engine's own field, else ``field``) of the form that sent it."""
+    try:
+        command = build()
+        engine().execute(command, actor=g.user.key)
+    except Forbidden:
+        raise
+    except CaseClockError as exc:
+        fields = exc.details.get("fields") or {field: exc.message}
+        # A 404 or 409 may concern a row no longer on the page: its message goes on top too.
+        flash(gettext("请更正标出的字段。") if isinstance(exc, ValidationError) else exc.message,
+              "error")  # fmt: skip
+        return render({f"{form}.{k}": v for k, v in fields.items()}, exc.http_status, form)
+    except DBAPIError:
+        flash(gettext("请更正标出的字段。"), "error")
+        return render({f"{form}.{field}": gettext("数据库拒绝了该输入（值可能过长）。")}, 422, form)
+    flash(done, "info")
+    return redirect(back(), 303)
+
+
+# --- the org chart, accounts, absences ------------------------------------------------------
+
+
+@bp.get("")
+@login_required("admin")
+def index() -> Any:
+    return redirect(url_for("admin.org"))
+
+
+@bp.get("/org")
+@login_required("admin")
+def org() -> Any:
+    return _org()
+
+
+def _org_back() -> str:
+    return url_for("admin.org")
+
+
+class _Import(ImportOrg):
+    """The import, with malformed rows (a YAML list of strings, a webhook that is not a
+    mapping) reported as bad input instead of failing inside the command."""
+
+    def __call__(self, ctx: Any) -> Any:
+        try:
+            return super().__call__(ctx)
+        except (TypeError, AttributeError, KeyError) as exc:
+            raise ValidationError(f"the org file has an entry of the wrong shape: {exc}") from None
+
+
+def _check_shape(doc: dict[str, list[Any]]) -> None:
+    for kind, rows in doc.items():
+        for row in rows:
+            if not isinstance(row, dict):
+                raise ValidationError(f"{kind}: every entry must be a mapping, not {row!r}")
+            if (
+                "webhook" in row
+                and row["webhook"] is not None
+                and not isinstance(row["webhook"], dict)
+            ):
+                raise ValidationError(f"{kind} {row.get('key')}: webhook must be a mapping")
+            if not isinstance(row.get("groups") or [], list):
+                raise ValidationError(f"{kind} {row.get('key')}: groups must be a list")
+
+
+@bp.post("/org/upload")
+@login_required("admin")
+def upload() -> Any:
+    def build() -> ImportOrg:
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise _invalid("file", gettext("请选择一个 YAML 或 CSV 文件。"))
+        name = upload.filename
+        if not name.lower().endswith((".yaml", ".yml", ".csv")):
+            raise _invalid("file", gettext("只接受 .yaml、.yml 或 .csv 文件。"))
+        content = upload.read(MAX_UPLOAD + 1)
+        if len(content) > MAX_UPLOAD:
+            raise _invalid("file", gettext("文件过大（最多 512 KB）。"))
+        try:
+            doc = parse_org_file(name, content)
+        except UnicodeDecodeError:
+            raise _invalid("file", gettext("文件不是 UTF-8 编码。")) from None
+        except csv.Error as exc:
+            raise _invalid("file", f"{name}: {exc}") from None
+        _check_shape(doc)
+        return _Import(doc)
+
+    return _act(_org, "upload", build, gettext("组织架构已导入。"), "file", _org_back)
+
+
+def _roles() -> list[str]:
+    chosen = request.form.getlist("roles")
+    if not chosen:
+        raise _invalid("roles", gettext("至少选择一个角色。"))
+    return chosen
+
+
+@bp.post("/accounts")
+@login_required("admin")
+def create_account() -> Any:
+    def build() -> Any:
+        person = _text("person")
+        roles = _roles()
+        password = request.form.get("password") or None
+        return account_commands.CreateAccount(person, roles, password)
+
+    return _act(_org, "account", build, gettext("账号已创建。"), "person", _org_back)
+
+
+@bp.post("/accounts/<person>/roles")
+@login_required("admin")
+def set_roles(person: str) -> Any:
+    def build() -> Any:
+        return account_commands.SetRoles(person, _roles())
+
+    return _act(_org, f"roles-{person}", build, gettext("角色已更新。"), "roles", _org_back)
+
+
+@bp.post("/accounts/<person>/active")
+@login_required("admin")
+def set_active(person: str) -> Any:
+    active = request.form.get("active") == "1"
+    done = gettext("账号已启用。") if active else gettext("账号已停用。")
+
+    def build() -> Any:
+        if person == g.user.key and not active:
+            raise _invalid("active", gettext("不能停用自己的账号。"))
+        return account_commands.SetAccountActive(person, active)
+
+    return _act(_org, f"active-{person}", build, done, "active", _org_back)
+
+
+@bp.post("/absences")
+@login_required("admin")
+def declare_absence() -> Any:
+    def build() -> Any:
+        person, deputy = _text("person"), _text("deputy")
+        starts, ends = _day("from"), _day("to")
+        if ends < starts:
+            raise _invalid("to", gettext("结束日期早于开始日期。"))
+        if person == deputy:
+            raise _invalid("deputy", gettext("代理人不能是本人。"))
+        reason = _text("reason", 500, required=False)
+        return absence_commands.DeclareAbsence(person, deputy, starts, ends, reason)
+
+    return _act(_org, "absence", build, gettext("休假委托已登记。"), "person", _org_back)
+
+
+@bp.post("/absences/<int:absence_id>/cancel")
+@login_required("admin")
+def cancel_absence(absence_id: int) -> Any:
+    def build() -> Any:
+        return absence_commands.CancelAbsence(absence_id)
+
+    return _act(_org, f"cancel-{absence_id}", build, gettext("休假委托已取消。"), "id", _org_back)
+
+
+@bp.post("/reassign")
+@login_required("admin")
+def reassign() -> Any:
+    def build() -> Any:
+        holder = _text("holder")
+        to = _text("to", required=False) or None
+        if to == holder:
+            raise _invalid("to", gettext("不能移交给本人。"))
+        return absence_commands.ReassignAll(holder, to)
+
+    return _act(_org, "reassign", build, gettext("工作已移交。"), "to", _org_back)
+
+
+# --- calendars ------------------------------------------------------------------------------
+
+
+def _calendar_back() -> str:
+    day = (request.form.get("day") or "")[:4]
+    return url_for("admin.calendars", calendar=request.form.get("calendar") or DEFAULT_NAME,
+                   year=day if day.isdigit() else None)  # fmt: skip
+
+
+@bp.get("/calendars")
+@login_required("admin")
+def calendars() -> Any:
+    return _calendars()
+
+
+@bp.post("/calendars/override")
+@login_required("admin")
+def add_override() -> Any:
+    def build() -> Any:
+        calendar = _text("calendar") if request.form.get("calendar") else DEFAULT_NAME
+        day = _day("day")
+        kind = request.form.get("kind") or ""
+        if kind not in ("workday", "holiday"):
+            raise _invalid("kind", gettext("请选择工作日或休息日。"))
+        note = _text("note", 200, required=False)
+        return OverrideDay(day, kind, note, calendar)
+
+    return _act(_calendars, "override", build, gettext("已设置调整。"), "day", _calendar_back)
+
+
+@bp.post("/calendars/clear")
+@login_required("admin")
+def clear_override() -> Any:
+    def build() -> Any:
+        calendar = _text("calendar") if request.form.get("calendar") else DEFAULT_NAME
+        return RemoveOverride(_day("day"), calendar)
+
+    return _act(_calendars, "clear", build, gettext("已清除调整。"), "day", _calendar_back)
+
+
+# --- SLA standards --------------------------------------------------------------------------
+
+
+@bp.get("/sla")
+@login_required("admin")
+def sla() -> Any:
+    return _sla()
+
+
+@bp.post("/sla")
+@login_required("admin")
+def set_standard() -> Any:
+    def build() -> Any:
+        process, step, limit = _text("process"), _text("step"), _text("limit")
+        kind = request.form.get("kind") or "basic"
+        if kind not in ("basic", "temporary"):
+            raise _invalid("kind", gettext("请选择基本标准或临时标准。"))
+        raw = (request.form.get("warnings") or "").replace("；", ";").replace(",", ";")
+        warnings = [w.strip() for w in raw.split(";") if w.strip()]
+        on_deadline = request.form.get("on_deadline") or "notify"
+        if on_deadline not in DEADLINE_ACTIONS:
+            raise _invalid("on_deadline", gettext("请选择到期动作。"))
+        priority_text = (request.form.get("priority") or "0").strip()
+        try:
+            priority = int(priority_text)
+        except ValueError:
+            raise _invalid("priority", gettext("应为整数。")) from None
+        valid_from, valid_to = _instant("valid_from"), _instant("valid_to")
+        if kind == "basic" and (valid_from or valid_to or request.form.get("condition")):
+            raise _invalid("kind", gettext("有效期或条件只用于临时标准。"))
+        if kind == "temporary" and not (valid_from or valid_to or request.form.get("condition")):
+            raise _invalid("valid_from", gettext("临时标准需要有效期或条件。"))
+        if valid_from and valid_to and valid_to <= valid_from:
+            raise _invalid("valid_to", gettext("结束早于开始。"))
+        try:
+            return SetStandard(
+                process, step, limit, kind=kind, label=_text("label", 200, required=False),
+                warnings=warnings, on_deadline=on_deadline,
+                calendar=_text("calendar", required=False) or None,
+                valid_from=valid_from, valid_to=valid_to,
+                condition=_text("condition", 2000, required=False) or None, priority=priority,
+            )  # fmt: skip
+        except CaseClockError as exc:
+            if exc.details.get("fields"):
+                raise
+            # The engine checks the limit, the warnings and the condition.
+            message = exc.message
+            where = "condition" if "condition" in message.lower() or "expression" in message else (
+                "warnings" if "warning" in message.lower() else "limit")  # fmt: skip
+            raise _invalid(where, message) from None
+
+    return _act(_sla, "standard", build, gettext("时限标准已保存。"), "limit",
+                lambda: url_for("admin.sla"))  # fmt: skip
+
+
+@bp.post("/sla/<int:standard_id>/retire")
+@login_required("admin")
+def retire_standard(standard_id: int) -> Any:
+    return _act(_sla, f"retire-{standard_id}", lambda: RetireStandard(standard_id),
+                gettext("时限标准已停用。"), "id", lambda: url_for("admin.sla"))  # fmt: skip
+
+
+# --- incidents ------------------------------------------------------------------------------
+
+
+@bp.get("/incidents")
+@login_required("admin")
+def incidents() -> Any:
+    return _incidents()
+
+
+@bp.post("/incidents/<int:timer_id>/retry")
+@login_required("admin")
+def retry(timer_id: int) -> Any:
+    return _act(_incidents, f"incident-{timer_id}", lambda: RetryTimer(timer_id),
+                gettext("已安排立即重试。"), "id", lambda: url_for("admin.incidents"))  # fmt: skip
+
+
+@bp.post("/incidents/<int:timer_id>/skip")
+@login_required("admin")
+def skip(timer_id: int) -> Any:
+    def build() -> Any:
+        return SkipTimer(timer_id, _text("note", 500, required=False))
+
+    return _act(_incidents, f"incident-{timer_id}", build, gettext("已跳过该定时器。"), "id",
+                lambda: url_for("admin.incidents"))  # fmt: skip
+
+
+# --- notices --------------------------------------------------------------------------------
+
+
+@bp.get("/notices")
+@login_required("admin")
+def notices() -> Any:
+    from timers.sender import SenderConfig
+
+    config = SenderConfig.from_env()
+    hooks = engine().read(admin_views.webhooks)
+    return render_template(
+        "admin/notices.html", templates=TEMPLATES, smtp_host=config.smtp_host,
+        smtp_from=config.smtp_from, sms=config.sms_webhook_url is not None, webhooks=hooks,
+    )  # fmt: skip
