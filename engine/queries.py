@@ -117,10 +117,15 @@ def pool_scope(
     ``today``, and unclaimed tasks offered to one of their groups (shared with the web
     inbox so both answer the same)."""
     holders = [user, *org.stood_in_for(user, today)]
-    offered = Task.assignee.is_(None) & Task.id.in_(
-        select(TaskCandidateGroup.task_id).where(
-            TaskCandidateGroup.group_key.in_(org.groups_of(user))
+    # EXISTS, not IN (subquery): a primary-key probe per task, so an inbox that walks the
+    # due_at index stops after its page instead of first collecting every group task.
+    offered = Task.assignee.is_(None) & (
+        select(TaskCandidateGroup.task_id)
+        .where(
+            TaskCandidateGroup.task_id == Task.id,
+            TaskCandidateGroup.group_key.in_(org.groups_of(user)),
         )
+        .exists()
     )
     return Task.assignee.in_(holders), offered
 

@@ -67,31 +67,66 @@ def inbox(
     if user.key not in org.people:
         return []  # an account whose person left the org chart has no work to list
     held, offered = queries.pool_scope(org, user.key, now.astimezone(tz).date())
-    scope = {"mine": held, "group": offered}.get(which, or_(held, offered))
-    query = (
-        select(Task, ProcessInstance.business_key)
-        .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
-        .where(Task.state == "open", Task.kind.in_(POOL_KINDS), scope)
-    )
-    if search.strip():
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(
-            or_(
-                func.lower(ProcessInstance.business_key).like(pattern),
-                func.lower(Task.name).like(pattern),
-            )
-        )
-    query = query.order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(INBOX_LIMIT)
+    scopes = {"mine": [held], "group": [offered]}.get(which, [held, offered])
+    pattern = f"%{search.strip().lower()}%" if search.strip() else None
+    found = _soonest(session, scopes, pattern, INBOX_LIMIT)
+    keys = business_keys(session, {task.instance_id for task in found})
     calendars = Calendars(session)
     me = Acting(user, groups_of(org, user), stood_in_for(org, user, now.astimezone(tz).date()))
     rows = [
-        _task_row(session, task, business_key, me, tz, now, calendars)
-        for task, business_key in session.execute(query)
+        _task_row(session, task, keys.get(task.instance_id), me, tz, now, calendars)
+        for task in found
     ]
     names = person_names(session, {r["assignee"] for r in rows if r["on_behalf_of"]})
     for row in rows:
         row["on_behalf_of_name"] = names.get(row["on_behalf_of"])
     return rows
+
+
+def _soonest(session: Session, scopes: list[Any], pattern: str | None, limit: int) -> list[Task]:
+    """The first ``limit`` open pool tasks in any of ``scopes`` (disjoint: held tasks have
+    an assignee, offered ones none), soonest deadline first, undated last, then by id.
+
+    One statement per scope and per dated/undated, each ordered and limited on its own,
+    then merged: each is an ordered walk of the (state, due_at, id) index, or of the
+    assignee index for what one person holds, that stops when the page is full instead
+    of sorting every visible task; an OR of the scopes would keep PostgreSQL from
+    turning the group check into a semi-join (docs/benchmarks.md, "Staff inbox")."""
+    # Keys first (an index-only read), then the page's full rows by primary key.
+    base = select(Task.due_at, Task.id).where(Task.state == "open", Task.kind.in_(POOL_KINDS))
+    if pattern is not None:
+        base = base.join(ProcessInstance, ProcessInstance.id == Task.instance_id).where(
+            or_(
+                func.lower(ProcessInstance.business_key).like(pattern),
+                func.lower(Task.name).like(pattern),
+            )
+        )
+    dated: list[tuple[datetime, int]] = []
+    for scope in scopes:
+        query = base.where(scope, Task.due_at.is_not(None)).order_by(Task.due_at, Task.id)
+        dated += ((due_at, task_id) for due_at, task_id in session.execute(query.limit(limit)))
+    ids = [task_id for _, task_id in sorted(dated)[:limit]]
+    if len(ids) < limit:
+        undated: list[int] = []
+        for scope in scopes:
+            query = base.where(scope, Task.due_at.is_(None)).order_by(Task.id)
+            undated += (task_id for _, task_id in session.execute(query.limit(limit - len(ids))))
+        ids += sorted(undated)[: limit - len(ids)]
+    if not ids:
+        return []
+    rows = {task.id: task for task in session.scalars(select(Task).where(Task.id.in_(ids)))}
+    return [rows[task_id] for task_id in ids]
+
+
+def business_keys(session: Session, instance_ids: set[int]) -> dict[int, str | None]:
+    if not instance_ids:
+        return {}
+    rows = session.execute(
+        select(ProcessInstance.id, ProcessInstance.business_key).where(
+            ProcessInstance.id.in_(instance_ids)
+        )
+    )
+    return dict(rows.all())
 
 
 @dataclass(frozen=True)

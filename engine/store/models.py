@@ -166,7 +166,10 @@ class Task(Base):
     __tablename__ = "task"
     __table_args__ = (
         Index(None, "instance_id", "state"),
-        Index(None, "assignee", "state"),
+        # The inbox walks open tasks in deadline order until its page is full: what one
+        # person holds, and (the group pool) all open tasks.
+        Index(None, "assignee", "state", "due_at", "id"),
+        Index(None, "state", "due_at", "id"),
         UniqueConstraint("spiff_task_id"),
     )
 
