@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from . import audit, chase, ledger, notices, org, sla
+from . import audit, chase, ledger, notices, sla
 from .errors import Forbidden, NotFound, ValidationError
 from .executor import CommandContext
 from .runtime import acts_for, lock_task
@@ -75,7 +75,7 @@ class AnswerAssist:
         _end(ctx, instance, request, "answered", self.user)
         asking = ctx.session.get(Task, request.assists_id)
         assert asking is not None
-        holder = _holder(ctx, asking)
+        holder = ctx.accountable(asking)[0]
         if holder is not None:
             _notify(ctx, holder, "assist_answered", request, instance,
                     {"by": self.user, "task": asking.name, "answer": self.answer})  # fmt: skip
@@ -108,11 +108,11 @@ def _tell_the_group(ctx: CommandContext, instance: ProcessInstance, request: Tas
                     asking: Task, by: str, question: str) -> None:  # fmt: skip
     """The pool's department head (or their deputy) hears of it; members see it in their
     group inbox."""
-    head = org.responsible_person(ctx.session, request, ctx.org())
+    head = ctx.accountable(request)[0]
     if head is None:
         return
     due = request.due_at.astimezone(ctx.services.timezone) if request.due_at else None
-    _notify(ctx, ctx.acting(head)[0], "assist_request", request, instance, {
+    _notify(ctx, head, "assist_request", request, instance, {
         "by": by, "task": asking.name, "question": question,
         "due": due.strftime("%Y-%m-%d %H:%M") if due else "-",
     })  # fmt: skip
@@ -125,8 +125,3 @@ def _notify(ctx: CommandContext, person: Person, kind: str, request: Task,
     })  # fmt: skip
     notices.send(ctx, person, notice, f"{kind}:{request.id}:{{channel}}",
                  {"kind": kind, "task_id": request.id}, instance.id)  # fmt: skip
-
-
-def _holder(ctx: CommandContext, task: Task) -> Person | None:
-    person = org.responsible_person(ctx.session, task, ctx.org())
-    return ctx.acting(person)[0] if person is not None else None

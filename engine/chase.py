@@ -25,8 +25,7 @@ MAX_LEVELS = 3
 
 def start(ctx: CommandContext, instance: ProcessInstance, late: Task) -> Task | None:
     """The late task breached: open the first chase task for its holder's superior."""
-    person = org.responsible_person(ctx.session, late, ctx.org())
-    person = ctx.acting(person)[0] if person else None
+    person = ctx.accountable(late)[0]
     superior = org.superior_of(ctx.session, person) if person else None
     if superior is None:
         audit.append(ctx, "chase_unroutable", instance=instance, task_id=late.id,

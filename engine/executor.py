@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .calendar import WorkingCalendar
     from .org import OrgSnapshot
     from .services import Services
-    from .store import Person
+    from .store import Person, Task
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,14 @@ class CommandContext:
         """SQLite: the transaction began with ``BEGIN IMMEDIATE`` and holds the only write
         lock, so nothing can change under it; PostgreSQL locks rows as it goes."""
         return self.session.get_bind().dialect.name == "sqlite"
+
+    def accountable(self, task: Task) -> tuple[Person | None, Person | None]:
+        """Who answers for ``task`` today (its responsible person, or their deputy while
+        they are away) and, when that is a deputy, whom they stand in for."""
+        from .org import responsible_person
+
+        person = responsible_person(self.session, task, self.org())
+        return self.acting(person) if person is not None else (None, None)
 
     def forget_caches(self) -> None:
         """After changing the organisation or a calendar within this command."""

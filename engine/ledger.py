@@ -20,7 +20,7 @@ from . import approvals, audit, org
 from .calendar import WorkingCalendar
 from .errors import Conflict, Forbidden, NotFound, ValidationError
 from .executor import CommandContext
-from .store import AuditEvent, Person, ProcessInstance, Task, Timer
+from .store import AuditEvent, ProcessInstance, Task, Timer
 from .store.models import Exemption, SlaExtension
 
 HOLDER_COMMANDS = ("claim", "unclaim", "delegate", "resolve", "reassign")
@@ -77,7 +77,7 @@ def _span(
 
 def record_breach(ctx: CommandContext, instance: ProcessInstance, task: Task) -> None:
     calendar = ctx.calendar(task.calendar_name)
-    person, absent = _responsible(ctx, task)
+    person, absent = ctx.accountable(task)
     superior = org.superior_of(ctx.session, person) if person else None
     extensions = ctx.session.scalars(
         select(SlaExtension).where(SlaExtension.task_id == task.id).order_by(SlaExtension.id)
@@ -97,12 +97,6 @@ def record_breach(ctx: CommandContext, instance: ProcessInstance, task: Task) ->
                         "requested_by": e.requested_by, "decided_by": e.decided_by}
                        for e in extensions],
     })  # fmt: skip
-
-
-def _responsible(ctx: CommandContext, task: Task) -> tuple[Person | None, Person | None]:
-    """The responsible person, or their deputy while they are away (and whom for)."""
-    person = org.responsible_person(ctx.session, task, ctx.org())
-    return ctx.acting(person) if person is not None else (None, None)
 
 
 def record_scope_breach(
@@ -173,7 +167,7 @@ class RequestExemption:
             raise Conflict(f"task {task.id} has not breached its deadline; nothing to exempt")
         requester = ctx.org().person_id(self.user)
         allowed = set()
-        for responsible in _responsible(ctx, task):
+        for responsible in ctx.accountable(task):
             if responsible is not None:
                 allowed.update({responsible.id, responsible.superior_id} - {None})
         if requester not in allowed:

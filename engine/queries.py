@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import sla
@@ -164,14 +164,7 @@ def instance(
         select(MessageSubscription).where(MessageSubscription.instance_id == row.id)
     )
     history = session.execute(
-        select(AuditEvent, AuditPrivate.data)
-        .outerjoin(
-            AuditPrivate,
-            (AuditPrivate.chain_key == AuditEvent.chain_key)
-            & (AuditPrivate.chain_seq == AuditEvent.chain_seq),
-        )
-        .where(AuditEvent.instance_id == row.id)
-        .order_by(AuditEvent.chain_seq)
+        events_with_private(AuditEvent.instance_id == row.id).order_by(AuditEvent.chain_seq)
     )
     return {
         "id": row.id,
@@ -213,6 +206,19 @@ def instance(
             for e, private in history
         ],
     }
+
+
+def events_with_private(*where: Any) -> Select[tuple[AuditEvent, Any]]:
+    """Audit events with their erasable private part (``None`` once erased)."""
+    return (
+        select(AuditEvent, AuditPrivate.data)
+        .outerjoin(
+            AuditPrivate,
+            (AuditPrivate.chain_key == AuditEvent.chain_key)
+            & (AuditPrivate.chain_seq == AuditEvent.chain_seq),
+        )
+        .where(*where)
+    )
 
 
 def comments(session: Session, instance_id: int) -> list[dict[str, Any]]:

@@ -307,8 +307,7 @@ def fire(ctx: CommandContext, instance: ProcessInstance, timer: Timer) -> bool:
     )
     recorded = []
     for holder in holders:
-        person = org.responsible_person(ctx.session, holder, ctx.org())
-        person, absent = ctx.acting(person) if person else (None, None)
+        person, absent = ctx.accountable(holder)
         superior = org.superior_of(ctx.session, person) if person else None
         recorded.append({
             "task_id": holder.id, "task": holder.name,

@@ -30,7 +30,7 @@ from engine.store import (
     Task,
 )
 from engine.store.account_tables import NoticeRead
-from engine.store.models import POOL_KINDS, AuditPrivate, SlaExtension
+from engine.store.models import POOL_KINDS, SlaExtension
 
 from .access import groups_of, stood_in_for
 
@@ -228,14 +228,9 @@ def explain_clock(
     if history:
         # Reasons are personal data kept apart from the event (erasable): joined back here.
         events = session.execute(
-            select(AuditEvent, AuditPrivate.data)
-            .outerjoin(
-                AuditPrivate,
-                (AuditPrivate.chain_key == AuditEvent.chain_key)
-                & (AuditPrivate.chain_seq == AuditEvent.chain_seq),
-            )
-            .where(AuditEvent.task_id == task.id, AuditEvent.command.in_(CLOCK_COMMANDS))
-            .order_by(AuditEvent.at, AuditEvent.id)
+            queries.events_with_private(
+                AuditEvent.task_id == task.id, AuditEvent.command.in_(CLOCK_COMMANDS)
+            ).order_by(AuditEvent.at, AuditEvent.id)
         )
         view["events"] = [
             {"at": queries.local(e.at, tz), "actor": e.actor, "command": e.command,
