@@ -84,14 +84,14 @@ class AnswerAssist:
         return request
 
 
-def withdraw_for(ctx: CommandContext, instance: ProcessInstance, asking: Task) -> None:
-    """The asking step ended: its open requests are moot."""
-    for request in ctx.session.scalars(
-        select(Task).where(Task.assists_id == asking.id, Task.state == "open")
-    ):
-        _end(ctx, instance, request, f"withdrawn: the asking step was {asking.state}", None)
-        audit.append(ctx, "assist_withdrawn", instance=instance, task_id=request.id,
-                     payload={"assists": asking.id})  # fmt: skip
+def withdraw(
+    ctx: CommandContext, instance: ProcessInstance, request: Task, asking: Task | None
+) -> None:
+    """The asking step ended (engine.projection finds such requests): the request is moot."""
+    state = asking.state if asking is not None else "gone"
+    _end(ctx, instance, request, f"withdrawn: the asking step was {state}", None)
+    audit.append(ctx, "assist_withdrawn", instance=instance, task_id=request.id,
+                 payload={"assists": request.assists_id})  # fmt: skip
 
 
 def _end(ctx: CommandContext, instance: ProcessInstance, request: Task, outcome: str,

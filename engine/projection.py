@@ -21,6 +21,7 @@ from . import ledger, sla, standards
 from .errors import ScriptError
 from .executor import CommandContext
 from .store import MessageSubscription, ProcessInstance, Task, TaskCandidateGroup, Timer
+from .store.models import POOL_KINDS
 from .timer_events import ClockedCycle, ClockedDuration, ClockedTimeDate
 
 TIMER_KINDS = {ClockedTimeDate: "date", ClockedDuration: "duration", ClockedCycle: "cycle"}
@@ -106,8 +107,10 @@ def _existing(ctx: CommandContext, query: Any, instance: ProcessInstance) -> lis
 
 
 _OF_INSTANCE = bindparam("instance_id")
+# 协办 requests come with the steps they assist: one read finds the requests whose step
+# ended in this command (completed or cancelled), with no query of its own.
 _OPEN_TASKS = select(Task).where(
-    Task.instance_id == _OF_INSTANCE, Task.state == "open", Task.kind == "user"
+    Task.instance_id == _OF_INSTANCE, Task.state == "open", Task.kind.in_(POOL_KINDS)
 )
 # SLA timers are engine.sla's; paused ones (engine.clock_control) still belong to a
 # waiting BPMN timer.
@@ -118,13 +121,6 @@ _LIVE_TIMERS = select(Timer).where(
 _SUBSCRIPTIONS = select(MessageSubscription).where(MessageSubscription.instance_id == _OF_INSTANCE)
 
 
-def withdraw_assists(ctx: CommandContext, instance: ProcessInstance, task: Task) -> None:
-    """The step ended (completed or cancelled): its open 协办 requests are moot."""
-    from .assistance import withdraw_for  # assistance builds on the runtime, which uses this
-
-    withdraw_for(ctx, instance, task)
-
-
 def _sync_tasks(
     ctx: CommandContext,
     instance: ProcessInstance,
@@ -133,7 +129,8 @@ def _sync_tasks(
     new: bool,
 ) -> list[Task]:
     by_id = {str(t.id): t for t in ready}
-    rows = [] if new else _existing(ctx, _OPEN_TASKS, instance)
+    pooled = [] if new else _existing(ctx, _OPEN_TASKS, instance)
+    rows = [row for row in pooled if row.kind == "user"]
     for row in rows:
         if row.spiff_task_id not in by_id and row.state == "open":
             # A user task that left READY without our CompleteTask: a boundary event or
@@ -141,13 +138,28 @@ def _sync_tasks(
             row.state, row.ended_at = "cancelled", ctx.now
             row.candidate_group_rows = []
             sla.stop_task_clock(ctx, row)
-            withdraw_assists(ctx, instance, row)
+    _withdraw_moot_assists(ctx, instance, pooled)
     known = {row.spiff_task_id for row in rows}
     return [
         _open_task(ctx, instance, meta, spiff_task)
         for spiff_id, spiff_task in by_id.items()
         if spiff_id not in known
     ]
+
+
+def _withdraw_moot_assists(
+    ctx: CommandContext, instance: ProcessInstance, pooled: list[Task]
+) -> None:
+    """A 协办 request whose step is no longer open (this command completed or cancelled
+    it) is withdrawn."""
+    from .assistance import withdraw  # assistance builds on the runtime, which uses this
+
+    steps = {row.id: row for row in pooled if row.kind == "user"}
+    for request in pooled:
+        if request.kind == "assist":
+            step = steps.get(request.assists_id) or ctx.session.get(Task, request.assists_id)
+            if step is None or step.state != "open":
+                withdraw(ctx, instance, request, step)
 
 
 _TASKS = Task.__table__

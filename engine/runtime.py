@@ -410,7 +410,6 @@ def _apply_form(
         sla.stop_task_clock(ctx, task)
         chase.close_for(ctx, instance, task, "completed")
         ledger.record_final(ctx, instance, task)
-        projection.withdraw_assists(ctx, instance, task)
     return finish(ctx, instance, definition, workflow)
 
 

@@ -10,12 +10,12 @@ from engine.assistance import AnswerAssist, RequestAssist
 from engine.comments import AddComment
 from engine.erasure import EraseCase
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
-from engine.runtime import ClaimTask, CompleteTask, StartInstance
+from engine.runtime import ClaimTask, CompleteTask, CorrelateMessage, StartInstance
 from engine.store import OutboxMessage
 
 from .helpers import open_tasks, timers, view
 from .test_chase import fire_at, inbox
-from .test_deploy import deploy_bytes
+from .test_deploy import HEAD, deploy_bytes
 from .test_sla import at, sla_process
 
 
@@ -73,6 +73,34 @@ def test_completing_the_asking_step_withdraws_the_request(org_app, asking):
                    if e["command"] == "assist_withdrawn"]  # fmt: skip
     assert withdrawn["task_id"] == request_id
     assert timers(org_app, instance) == {}  # the request's clock stopped too
+
+
+def test_a_step_cancelled_by_a_boundary_event_withdraws_its_request(org_app, clock):
+    """The applicant withdraws the case (a message on 审核's interrupting boundary): 审核
+    is cancelled without a CompleteTask, and 法务's request goes with it."""
+    clock.set(at("2026-10-09T10:00"))
+    deploy_bytes(org_app, (
+        f'{HEAD}<bpmn:process id="w" isExecutable="true"><bpmn:startEvent id="s"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+        '<bpmn:userTask id="t" name="审核" camunda:candidateGroups="reviewers"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/>'
+        '<bpmn:boundaryEvent id="b" attachedToRef="t"><bpmn:messageEventDefinition '
+        'messageRef="m"/></bpmn:boundaryEvent><bpmn:sequenceFlow id="f3" sourceRef="b" '
+        'targetRef="x"/><bpmn:endEvent id="x"/></bpmn:process>'
+        '<bpmn:message id="m" name="withdrawn"/></bpmn:definitions>'
+    ).encode())  # fmt: skip
+    instance = org_app.execute(StartInstance("w", "BJ-W")).id
+    task_id = open_tasks(org_app, instance)["t"]["id"]
+    org_app.execute(ClaimTask(task_id, "yang"))
+    request = org_app.execute(RequestAssist(task_id, "yang", "法务", "合同条款是否合规？"))
+    assert [t["id"] for t in inbox(org_app, "zhou")] == [request.id]
+
+    org_app.execute(CorrelateMessage("withdrawn", "BJ-W"))
+    assert inbox(org_app, "zhou") == []
+    [withdrawn] = [e for e in view(org_app, instance)["history"]
+                   if e["command"] == "assist_withdrawn"]  # fmt: skip
+    assert withdrawn["task_id"] == request.id
+    assert withdrawn["payload"] == {"assists": task_id}
 
 
 def test_bad_requests_and_answers_are_refused(org_app, asking):
