@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import CaseClockError, Conflict
+from .store.row_writes import write_changed_rows
 
 if TYPE_CHECKING:
     from .calendar import WorkingCalendar
@@ -119,6 +120,7 @@ class CommandExecutor:
         try:
             with session.begin():
                 result = command(ctx)
+                write_changed_rows(session)
         except RollBack as done:
             self._evict(ctx)
             return done.result  # type: ignore[return-value]
