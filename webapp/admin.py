@@ -22,6 +22,7 @@ from engine.errors import CaseClockError, Forbidden, ValidationError
 from engine.incidents import RetryTimer, SkipTimer
 from engine.notices import TEMPLATES
 from engine.org import ImportOrg, parse_org_file
+from engine.org_edit import SaveDepartment, SaveGroup, SavePerson
 from engine.sla import DEADLINE_ACTIONS
 from engine.standards import RetireStandard, SetStandard
 
@@ -218,6 +219,54 @@ def upload() -> Any:
         return _Import(doc)
 
     return _act(_org, "upload", build, gettext("组织架构已导入。"), "file", _org_back)
+
+
+def _entry_form(kind: str, key: str) -> str:
+    """The form that sent an org edit: the row's own, or the "add" form (``new=1``)."""
+    return f"{kind}-new" if request.form.get("new") or not key else f"{kind}-{key}"
+
+
+@bp.post("/org/people")
+@login_required("admin")
+def save_person() -> Any:
+    key = (request.form.get("key") or "").strip()
+
+    def build() -> SavePerson:
+        return SavePerson(
+            _text("key"), _text("name"), _text("department", required=False) or None,
+            _text("superior", required=False) or None, request.form.getlist("groups"),
+            _text("email", 200, required=False), _text("phone", 50, required=False),
+        )  # fmt: skip
+
+    done = gettext("人员 %(key)s 已保存。", key=key)
+    return _act(_org, _entry_form("person", key), build, done, "key", _org_back)
+
+
+@bp.post("/org/departments")
+@login_required("admin")
+def save_department() -> Any:
+    key = (request.form.get("key") or "").strip()
+
+    def build() -> SaveDepartment:
+        return SaveDepartment(
+            _text("key"), _text("name"), _text("parent", required=False) or None,
+            _text("head", required=False) or None,
+        )  # fmt: skip
+
+    done = gettext("部门 %(key)s 已保存。", key=key)
+    return _act(_org, _entry_form("department", key), build, done, "key", _org_back)
+
+
+@bp.post("/org/groups")
+@login_required("admin")
+def save_group() -> Any:
+    key = (request.form.get("key") or "").strip()
+
+    def build() -> SaveGroup:
+        return SaveGroup(_text("key"), _text("name"), _text("department", required=False) or None)
+
+    done = gettext("用户组 %(key)s 已保存。", key=key)
+    return _act(_org, _entry_form("group", key), build, done, "key", _org_back)
 
 
 def _roles() -> list[str]:

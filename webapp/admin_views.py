@@ -34,7 +34,9 @@ def org(session: Session) -> dict[str, Any]:
 
     def node(d: Department, depth: int, seen: set[int]) -> list[dict[str, Any]]:
         head = by_id.get(d.head_id) if d.head_id else None
+        parent = dept_by_id.get(d.parent_id) if d.parent_id else None
         rows = [{"key": d.key, "name": d.name, "depth": depth,
+                 "parent": parent.key if parent else None,
                  "head": head.key if head else None, "head_name": head.name if head else None,
                  "people": sum(1 for p in people if p.department_id == d.id)}]  # fmt: skip
         for child in children.get(d.id, []):
@@ -46,13 +48,17 @@ def org(session: Session) -> dict[str, Any]:
     for root in children.get(None, []):
         tree += node(root, 0, {root.id})
     shown = {row["key"] for row in tree}
-    tree += [{"key": d.key, "name": d.name, "depth": 0, "head": None, "head_name": None,
-              "people": 0} for d in departments if d.key not in shown]  # fmt: skip
+    tree += [{"key": d.key, "name": d.name, "depth": 0, "parent": None, "head": None,
+              "head_name": None, "people": 0}
+             for d in departments if d.key not in shown]  # fmt: skip
     return {
         "departments": tree,
         "people": [
-            {"key": p.key, "name": p.name, "active": p.active,
+            {"key": p.key, "name": p.name, "active": p.active, "email": p.email,
+             "phone": p.phone,
              "department": dept_by_id[p.department_id].name
+             if p.department_id in dept_by_id else None,
+             "department_key": dept_by_id[p.department_id].key
              if p.department_id in dept_by_id else None,
              "superior": by_id[p.superior_id].key if p.superior_id in by_id else None,
              "superior_name": by_id[p.superior_id].name if p.superior_id in by_id else None,
@@ -62,6 +68,8 @@ def org(session: Session) -> dict[str, Any]:
         "groups": [
             {"key": g.key, "name": g.name,
              "department": dept_by_id[g.department_id].name
+             if g.department_id in dept_by_id else None,
+             "department_key": dept_by_id[g.department_id].key
              if g.department_id in dept_by_id else None,
              "members": sorted(group_members.get(g.id, []))}
             for g in groups

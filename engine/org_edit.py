@@ -1,0 +1,187 @@
+"""Editing one department, person or group at a time (the admin page and the CLI).
+
+:class:`~engine.org.ImportOrg` merges a whole file and only ever adds group members; an
+edit here states the entry as it should be: a person's groups are replaced, a superior
+or parent that would close a loop is refused, and every reference must exist. Each edit
+is an event on the ``org`` audit chain, so cached org snapshots reload; names, e-mail
+addresses and phone numbers go to its erasable part.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .errors import ValidationError
+from .executor import CommandContext
+from .store import Department, Group, GroupMember, Person
+
+KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _invalid(field: str, message: str) -> ValidationError:
+    return ValidationError(message, details={"fields": {field: message}})
+
+
+def _key(value: str, field: str = "key") -> str:
+    value = value.strip()
+    if not KEY.match(value):
+        raise _invalid(field, f"{value!r} is not a key: letters, digits, _ . - (at most 100)")
+    return value
+
+
+def _name(value: str | None) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise _invalid("name", "a name is required")
+    if len(value) > 100:
+        raise _invalid("name", "at most 100 characters")
+    return value
+
+
+def _by_key(session: Session, model: Any, key: str | None, field: str) -> Any:
+    if not key:
+        return None
+    row = session.scalar(select(model).where(model.key == key))
+    if row is None:
+        raise _invalid(field, f"unknown {model.__tablename__.replace('org_', '')} {key!r}")
+    return row
+
+
+class SavePerson:
+    """Create or update a person; ``groups`` is the complete list of their groups."""
+
+    name = "org_save_person"
+
+    def __init__(
+        self,
+        key: str,
+        full_name: str,
+        department: str | None = None,
+        superior: str | None = None,
+        groups: Sequence[str] = (),
+        email: str | None = None,
+        phone: str | None = None,
+    ) -> None:
+        self.key, self.full_name = key, full_name
+        self.department, self.superior, self.groups = department, superior, list(groups)
+        self.email, self.phone = email, phone
+
+    def __call__(self, ctx: CommandContext) -> Person:
+        s = ctx.session
+        key, name = _key(self.key), _name(self.full_name)
+        email = (self.email or "").strip() or None
+        if email and not EMAIL.match(email):
+            raise _invalid("email", f"{email!r} is not an e-mail address")
+        phone = (self.phone or "").strip() or None
+        if phone and len(phone) > 50:
+            raise _invalid("phone", "at most 50 characters")
+        department = _by_key(s, Department, self.department, "department")
+        superior = _by_key(s, Person, self.superior, "superior")
+        groups = [_by_key(s, Group, g.strip(), "groups") for g in self.groups if g.strip()]
+        person = s.scalar(select(Person).where(Person.key == key))
+        created = person is None
+        if person is None:
+            person = Person(key=key, name=name)
+            s.add(person)
+            s.flush()
+        if superior is not None:
+            _refuse_superior_loop(s, person, superior)
+        person.name, person.email, person.phone = name, email, phone
+        person.department_id = department.id if department else None
+        person.superior_id = superior.id if superior else None
+        s.execute(delete(GroupMember).where(GroupMember.person_id == person.id))
+        for group in {g.id: g for g in groups}.values():
+            s.add(GroupMember(group_id=group.id, person_id=person.id))
+        audit.append(ctx, "org_save_person", payload={
+            "person": key, "created": created, "department": self.department or None,
+            "superior": self.superior or None, "groups": sorted(g.key for g in groups),
+        }, private={"name": name, "email": email, "phone": phone})  # fmt: skip
+        ctx.forget_caches()
+        return person
+
+
+def _refuse_superior_loop(session: Session, person: Person, superior: Person) -> None:
+    seen: set[int] = set()
+    current: Person | None = superior
+    while current is not None and current.id not in seen:
+        if current.id == person.id:
+            raise _invalid("superior", f"{superior.key} reports (directly or not) to {person.key}")
+        seen.add(current.id)
+        current = session.get(Person, current.superior_id) if current.superior_id else None
+
+
+class SaveDepartment:
+    """Create or update a department: its name, parent department and head."""
+
+    name = "org_save_department"
+
+    def __init__(
+        self, key: str, title: str, parent: str | None = None, head: str | None = None
+    ) -> None:
+        self.key, self.title, self.parent, self.head = key, title, parent, head
+
+    def __call__(self, ctx: CommandContext) -> Department:
+        s = ctx.session
+        key, name = _key(self.key), _name(self.title)
+        parent = _by_key(s, Department, self.parent, "parent")
+        head = _by_key(s, Person, self.head, "head")
+        department = s.scalar(select(Department).where(Department.key == key))
+        created = department is None
+        if department is None:
+            department = Department(key=key, name=name)
+            s.add(department)
+            s.flush()
+        if parent is not None:
+            _refuse_parent_loop(s, department, parent)
+        department.name = name
+        department.parent_id = parent.id if parent else None
+        department.head_id = head.id if head else None
+        audit.append(ctx, "org_save_department", payload={
+            "department": key, "name": name, "created": created,
+            "parent": self.parent or None, "head": self.head or None,
+        })  # fmt: skip
+        ctx.forget_caches()
+        return department
+
+
+def _refuse_parent_loop(session: Session, department: Department, parent: Department) -> None:
+    seen: set[int] = set()
+    current: Department | None = parent
+    while current is not None and current.id not in seen:
+        if current.id == department.id:
+            raise _invalid("parent", f"{parent.key} is inside {department.key}")
+        seen.add(current.id)
+        current = session.get(Department, current.parent_id) if current.parent_id else None
+
+
+class SaveGroup:
+    """Create or update a group: its name and the department answering for its pool."""
+
+    name = "org_save_group"
+
+    def __init__(self, key: str, title: str, department: str | None = None) -> None:
+        self.key, self.title, self.department = key, title, department
+
+    def __call__(self, ctx: CommandContext) -> Group:
+        s = ctx.session
+        key, name = _key(self.key), _name(self.title)
+        department = _by_key(s, Department, self.department, "department")
+        group = s.scalar(select(Group).where(Group.key == key))
+        created = group is None
+        if group is None:
+            group = Group(key=key, name=name)
+            s.add(group)
+        group.name = name
+        group.department_id = department.id if department else None
+        audit.append(ctx, "org_save_group", payload={
+            "group": key, "name": name, "created": created, "department": self.department or None,
+        })  # fmt: skip
+        ctx.forget_caches()
+        return group
