@@ -25,6 +25,7 @@ from engine.digests import ComposeDigests
 from engine.errors import TamperDetected, ValidationError
 from engine.ledger import DecideExemption, RequestExemption
 from engine.org import ImportOrg, parse_org_file
+from engine.org_edit import SaveDepartment, SaveGroup, SavePerson
 from engine.runtime import (
     ClaimTask,
     CompleteTask,
@@ -252,6 +253,45 @@ def org_import(ctx: click.Context, file: str) -> None:
     emit(ctx, summary.__dict__,
          f"imported {summary.departments} departments, {summary.people} people, "
          f"{summary.groups} groups")  # fmt: skip
+
+
+@org_group.command("person")
+@click.argument("key")
+@click.option("--name", "full_name", required=True)
+@click.option("--department")
+@click.option("--superior")
+@click.option("--groups", default="", help="Comma-separated group keys: the complete list.")
+@click.option("--email")
+@click.option("--phone")
+@click.pass_context
+def org_person(ctx: click.Context, key: str, full_name: str, groups: str, **fields: Any) -> None:
+    """Create or update one person; their groups are replaced by --groups."""
+    wanted = [g for g in groups.split(",") if g.strip()]
+    app_of(ctx).execute(SavePerson(key, full_name, groups=wanted, **fields), actor="cli")
+    emit(ctx, {"person": key}, f"saved person {key}")
+
+
+@org_group.command("department")
+@click.argument("key")
+@click.option("--name", "title", required=True)
+@click.option("--parent")
+@click.option("--head")
+@click.pass_context
+def org_department(ctx: click.Context, key: str, title: str, **fields: Any) -> None:
+    """Create or update one department: name, parent department, head."""
+    app_of(ctx).execute(SaveDepartment(key, title, **fields), actor="cli")
+    emit(ctx, {"department": key}, f"saved department {key}")
+
+
+@org_group.command("group")
+@click.argument("key")
+@click.option("--name", "title", required=True)
+@click.option("--department", help="The department answering for the group's pool.")
+@click.pass_context
+def org_group_entry(ctx: click.Context, key: str, title: str, department: str | None) -> None:
+    """Create or update one group."""
+    app_of(ctx).execute(SaveGroup(key, title, department), actor="cli")
+    emit(ctx, {"group": key}, f"saved group {key}")
 
 
 @main.command()

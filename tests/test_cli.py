@@ -101,3 +101,15 @@ def test_clock_control_from_the_command_line(cli, tmp_path):
     assert "approved" in cli("decide-extension", "1", "--user", "liu", "--approve").output
     bad = cli("extend", task, "--user", "yang", "--by", "soon", "--reason", "x", ok=False)
     assert bad.output.startswith("error: extension: cannot read duration 'soon'")
+
+
+def test_org_entries_edited_one_at_a_time(cli):
+    cli("org", "department", "archive", "--name", "档案室", "--parent", "county", "--head", "li")
+    cli("org", "group", "archivists", "--name", "档案员", "--department", "archive")
+    cli("org", "person", "ma", "--name", "马档案", "--department", "archive",
+        "--superior", "li", "--groups", "archivists,reception")  # fmt: skip
+    cli("deploy", str(SHIPPED / "case_handling.bpmn"))
+    cli("start", "case_handling", "--business-key", "BJ-8")
+    assert "受理" in cli("tasks", "--user", "ma").output  # a reception member now
+    result = cli("org", "person", "li", "--name", "李窗口", "--superior", "ma", ok=False)
+    assert result.output.strip() == "error: ma reports (directly or not) to li"
