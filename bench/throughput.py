@@ -52,7 +52,7 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import event, text
+from sqlalchemy import Column, Integer, MetaData, Table, Text, bindparam, event, text
 from sqlalchemy.exc import OperationalError
 
 from engine.app import CaseClock
@@ -233,27 +233,8 @@ class DurableRunner:
     def run(
         self, n: int, warmup: int, raw: RawRunner, profile: cProfile.Profile | None = None
     ) -> tuple[Result, Result]:
-        """N durable instances in ``RAW_ROUNDS`` chunks, a raw pass of N before each.
-
-        Returns (raw, durable): raw is the median pass, durable the sum of the chunks.
-        """
-        for _ in range(warmup):
-            self.one()
-            raw.one()
-        self.counter.reset()
-        raw_timings, seconds = [], 0.0
-        for chunk in _chunks(n, RAW_ROUNDS):
-            raw_timings.append(raw.timed_pass(n))
-            gc.collect()
-            if profile is not None:
-                profile.enable()
-            started = time.perf_counter()
-            for _ in range(chunk):
-                self.one()
-            seconds += time.perf_counter() - started
-            if profile is not None:
-                profile.disable()
-        raw_result = Result(f"raw ({self.label})", n, statistics.median(raw_timings))
+        """N durable instances against raw (see :func:`interleaved`)."""
+        raw_result, seconds = interleaved(self.one, self.counter.reset, n, warmup, raw, profile)
         result = Result(
             self.label,
             n,
@@ -263,7 +244,7 @@ class DurableRunner:
             by_command=dict(self.counter.by_command),
         )
         self._check(n + warmup)
-        return raw_result, result
+        return Result(f"raw ({self.label})", n, raw_result), result
 
     def _check(self, expected: int) -> None:
         completed = self.app.read(
@@ -273,6 +254,95 @@ class DurableRunner:
         )
         if completed != expected:
             raise RuntimeError(f"{self.label}: {completed} completed instances, want {expected}")
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def interleaved(
+    one: Callable[[], None],
+    reset: Callable[[], None],
+    n: int,
+    warmup: int,
+    raw: RawRunner,
+    profile: cProfile.Profile | None = None,
+) -> tuple[float, float]:
+    """Run ``one`` N times in ``RAW_ROUNDS`` chunks with a raw pass of N before each.
+
+    Returns (raw seconds for N: the median pass, durable seconds: the sum of the chunks).
+    """
+    for _ in range(warmup):
+        one()
+        raw.one()
+    reset()
+    raw_timings, seconds = [], 0.0
+    for chunk in _chunks(n, RAW_ROUNDS):
+        raw_timings.append(raw.timed_pass(n))
+        gc.collect()
+        if profile is not None:
+            profile.enable()
+        started = time.perf_counter()
+        for _ in range(chunk):
+            one()
+        seconds += time.perf_counter() - started
+        if profile is not None:
+            profile.disable()
+    return statistics.median(raw_timings), seconds
+
+
+# --- the floor: what any durable engine on these parts does per step ----------------------
+
+
+class FloorRunner:
+    """SpiffWorkflow, CaseClock's serializer and one committed SQLAlchemy Core statement
+    per step (start: INSERT the state; each completion: UPDATE it) on the same database
+    settings as CaseClock, and nothing else: no projections, audit, org, SLA or locking.
+
+    No engine that keeps the state durably after every step with these libraries can be
+    faster than this, so its ratio bounds what CaseClock's ratio can reach.
+    """
+
+    def __init__(self, label: str, url: str) -> None:
+        self.label = label
+        self.raw = RawRunner()
+        self.app = CaseClock(Settings(database_url=url, timezone=TIMEZONE))
+        self.serializer = self.app.services.serializer
+        metadata = MetaData()
+        self.table = Table(
+            "bench_floor", metadata,
+            Column("id", Integer, primary_key=True), Column("state", Text, nullable=False),
+        )  # fmt: skip
+        metadata.drop_all(self.app.db)
+        metadata.create_all(self.app.db)
+        self.insert = self.table.insert().returning(self.table.c.id)
+        self.update = self.table.update().where(self.table.c.id == bindparam("row_id"))
+        self.counter = StatementCounter(self.app.db)
+
+    def _commit(self, statement: Any, values: dict[str, Any]) -> Any:
+        """One statement in its own transaction; the value it returns, if any."""
+        with self.app.db.begin() as connection:
+            result = connection.execute(statement, values)
+            return result.scalar_one() if result.returns_rows else None
+
+    def one(self) -> None:
+        workflow = BpmnWorkflow(
+            self.raw.spec, self.raw.subprocess_specs, script_engine=self.raw.script_engine
+        )
+        workflow.do_engine_steps()
+        state = self.serializer.state_to_json(workflow)
+        row_id = self._commit(self.insert, {"state": state})
+        while ready := workflow.get_tasks(state=TaskState.READY, manual=True):
+            task = ready[0]
+            task.data.update(_form_data(task.task_spec.bpmn_id))
+            task.run()
+            workflow.do_engine_steps()
+            state = self.serializer.state_to_json(workflow)
+            self._commit(self.update, {"state": state, "row_id": row_id})
+
+    def run(self, n: int, warmup: int, raw: RawRunner) -> tuple[Result, Result]:
+        raw_seconds, seconds = interleaved(self.one, self.counter.reset, n, warmup, raw)
+        result = Result(self.label, n, seconds, self.counter.statements, self.counter.commits)
+        return Result(f"raw ({self.label})", n, raw_seconds), result
 
     def close(self) -> None:
         self.app.close()
@@ -357,8 +427,18 @@ def main(argv: list[str] | None = None) -> int:
     profile = cProfile.Profile() if args.profile else None
     raw = RawRunner()
 
+    floors: dict[str, float] = {}
+
     def measure(label: str, url: str, variant: str) -> float:
-        """Run one durable variant against raw; add both rows; return the ratio."""
+        """Run the floor and one durable variant against raw; add the rows; return the
+        durable variant's ratio (the floor's goes to ``floors``)."""
+        floor = FloorRunner(f"floor {label.split()[-1]}", url)
+        try:
+            pair = floor.run(args.n, args.warmup, raw)
+        finally:
+            floor.close()
+        results.extend(pair)
+        floors[variant] = pair[1].rate / pair[0].rate
         runner = DurableRunner(label, url, args.separate_claim)
         try:
             profiled = profile if args.profile == variant else None
@@ -389,6 +469,9 @@ def main(argv: list[str] | None = None) -> int:
     if profile is not None:
         print()
         print_profile(profile, args.profile_out)
+    pg_floor = f"{floors['postgres']:.2f}" if "postgres" in floors else "n/a"
+    print(f"floor_sqlite={floors['sqlite']:.2f} floor_pg={pg_floor}   "
+          "(SpiffWorkflow + serialize + one committed statement per step)")  # fmt: skip
     pg_text = f"{ratio_pg:.2f}" if ratio_pg is not None else "n/a"
     print(f"ratio_sqlite={ratio_sqlite:.2f} ratio_pg={pg_text}")
     return 1 if failed else 0
