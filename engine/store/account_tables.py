@@ -1,5 +1,5 @@
-"""Login accounts, roles and API tokens for the web application, and which in-app
-notices a person has read.
+"""Login accounts, roles and API tokens for the web application, which in-app notices a
+person has read, and the failed logins that throttle password guessing.
 
 An account belongs to exactly one person (by key, so that the org import can replace
 people's other columns without touching logins). Passwords and tokens are stored only
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, BigId, key_str, pk, short_str
@@ -68,3 +68,18 @@ class NoticeRead(Base):
 
     outbox_id: Mapped[int] = mapped_column(BigId, ForeignKey("outbox.id"), primary_key=True)
     read_at: Mapped[datetime]
+
+
+class LoginFailure(Base):
+    """A failed password login, kept while it counts towards a cool-down (engine.accounts
+    ``Throttle``): per user name as typed (it may name no account) and per client address.
+    In the database, not in process memory, so every gunicorn worker counts the same. A
+    successful login deletes its user name's rows."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index(None, "person_key", "at"), Index(None, "address", "at"))
+
+    id: Mapped[pk]
+    person_key: Mapped[key_str]
+    address: Mapped[str] = mapped_column(String(45))  # the longest IPv6 text
+    at: Mapped[datetime]

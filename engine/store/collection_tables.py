@@ -1,4 +1,7 @@
-"""Customers, receivables, contract terms, instalments and payments (催收 data).
+"""Customers, receivables, contract terms, instalments and payments (催收 data), and two
+records of supervisors' decisions on a customer: lifting a blacklist entry
+(:class:`BlacklistLift`) and restoring a credit limit the rule reduced
+(:class:`CreditLimitRestore`).
 
 Money is always an integer count of the currency's minor unit (分 for CNY) in a
 BIGINT column, suffixed ``_minor``: SQLite's ``Numeric`` is a float underneath and
@@ -49,6 +52,8 @@ class Customer(Base):
     credit_currency: Mapped[str] = mapped_column(String(3), default="CNY")
     blacklisted: Mapped[bool] = mapped_column(default=False)
     blacklist_reason: Mapped[str | None] = mapped_column(String(300))
+    # The language of the debtor's notices and letters (zh-CN or en).
+    locale: Mapped[str] = mapped_column(String(10), default="zh-CN", server_default="zh-CN")
     created_at: Mapped[datetime]
 
 
@@ -143,3 +148,40 @@ class PaymentAllocation(Base):
     component: Mapped[str] = mapped_column(String(12))  # fees | interest | principal
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     paid_on: Mapped[date] = mapped_column(Date)
+
+
+class BlacklistLift(Base):
+    """A request to take a customer off the blacklist, and the supervisor's decision."""
+
+    __tablename__ = "blacklist_lift"
+    __table_args__ = (Index(None, "customer_id", "state"),)
+
+    id: Mapped[pk]
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customer.id"))
+    reason: Mapped[short_str]
+    # The blacklist entry lifted (customer.blacklist_reason when it was requested).
+    entry: Mapped[str | None] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(20), default="requested")  # |approved|refused
+    requested_by: Mapped[key_str]
+    requested_at: Mapped[datetime]
+    requested_on: Mapped[date] = mapped_column(Date)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(String(300))
+
+
+class CreditLimitRestore(Base):
+    """A credit limit reduced by the rule (``credit_limit_change``) put back, by whom and why."""
+
+    __tablename__ = "credit_limit_restore"
+
+    id: Mapped[pk]
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customer.id"), index=True)
+    # A reduction is restored at most once.
+    change_id: Mapped[int] = mapped_column(BigId, ForeignKey("credit_limit_change.id"), unique=True)
+    restored_on: Mapped[date] = mapped_column(Date)
+    old_minor: Mapped[int] = mapped_column(BigInteger)  # the reduced limit
+    new_minor: Mapped[int] = mapped_column(BigInteger)  # the limit before the reduction
+    reason: Mapped[short_str]
+    restored_by: Mapped[key_str]
+    restored_at: Mapped[datetime]

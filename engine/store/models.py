@@ -363,6 +363,27 @@ class Comment(Base):
     text: Mapped[str] = mapped_column(Text)
 
 
+class Attachment(Base):
+    """A file added to a case (or one of its tasks). The content lives outside the
+    database, content-addressed by ``sha256`` (engine.attachments); the row is its
+    metadata. Deleting keeps the row (the audit trail names it); erasure (PIPL) blanks
+    the file name and removes the content."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (Index(None, "instance_id"), Index(None, "sha256"))
+
+    id: Mapped[pk]
+    instance_id: Mapped[int] = mapped_column(BigId, ForeignKey("process_instance.id"))
+    task_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("task.id"))
+    uploaded_by: Mapped[key_str]
+    filename: Mapped[short_str]
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigId)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+
+
 class AuditPrivate(Base):
     """The part of an audit event that may hold personal data (PIPL): case data, free-text
     reasons and comments. The event itself keeps only a salted digest of it, so erasing
