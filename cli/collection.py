@@ -17,6 +17,7 @@ from engine.calendars import parse_day
 from engine.collection import aging as aging_report
 from engine.collection import blacklist, credit, ladder, remedies
 from engine.collection.contact import notice_rows
+from engine.collection.customers import SetCustomerLocale
 from engine.collection.daily import run_collection_day
 from engine.collection.grading import grade_receivable
 from engine.collection.importing import export_rows, parse_csv, to_csv
@@ -403,6 +404,18 @@ def notices_(ctx: click.Context, receivable: str) -> None:
     emit(ctx, rows, table(rows, ["level", "kind", "channel", "send_at", "held"]) if rows else "-")
 
 
+@collection.command("locale")
+@click.argument("customer")
+@click.argument("locale")
+@_USER
+@click.pass_context
+def locale_(ctx: click.Context, customer: str, locale: str, user: str) -> None:
+    """Write CUSTOMER's notices and letters in LOCALE (zh-CN or en) from now on."""
+    row = app_of(ctx).execute(SetCustomerLocale(customer, locale), actor=user)
+    emit(ctx, {"customer": row.key, "locale": row.locale},
+         f"{row.key}: notices in {row.locale}")  # fmt: skip
+
+
 @collection.command("letter")
 @click.argument("receivable")
 @click.argument("level")
@@ -525,6 +538,45 @@ def blacklist_list(ctx: click.Context, customer: str | None, state: str | None) 
     emit(ctx, rows, table(rows, columns) if rows else "-")
 
 
+@blacklist_group.command("lift")
+@click.argument("customer")
+@click.option("--reason", required=True, help="Why the entry should go.")
+@_USER
+@click.pass_context
+def blacklist_lift(ctx: click.Context, customer: str, reason: str, user: str) -> None:
+    """A collector or supervisor (--user) asks to take CUSTOMER off the blacklist."""
+    row = app_of(ctx).execute(blacklist.RequestBlacklistLift(customer, reason), actor=user)
+    emit(ctx, {"id": row.id, "customer": customer, "state": row.state},
+         f"lift request #{row.id}: {customer} ({reason})")  # fmt: skip
+
+
+@blacklist_group.command("decide-lift")
+@click.argument("lift_id", type=int)
+@click.option("--approve/--refuse", required=True)
+@click.option("--note", help="The decision's reason.")
+@_USER
+@click.pass_context
+def blacklist_decide_lift(
+    ctx: click.Context, lift_id: int, approve: bool, note: str | None, user: str
+) -> None:
+    """A collection supervisor (not the requester) approves or refuses LIFT_ID; approval
+    takes the customer off the blacklist."""
+    row = app_of(ctx).execute(blacklist.DecideBlacklistLift(lift_id, approve, note), actor=user)
+    emit(ctx, {"id": row.id, "state": row.state}, f"lift request #{row.id} {row.state}")
+
+
+@blacklist_group.command("lifts")
+@click.option("--customer")
+@click.option("--state", type=click.Choice(["requested", "approved", "refused"]))
+@click.pass_context
+def blacklist_lifts(ctx: click.Context, customer: str | None, state: str | None) -> None:
+    """Requests to lift blacklist entries, with the entry, who asked and who decided."""
+    rows = app_of(ctx).read(lambda s: blacklist.lift_rows(s, customer, state))
+    columns = ["id", "customer", "state", "requested_by", "requested_on", "decided_by",
+               "reason", "entry"]  # fmt: skip
+    emit(ctx, rows, table(rows, columns) if rows else "-")
+
+
 @collection.group("credit-rule")
 def credit_rule_group() -> None:
     """The credit-limit reduction rule for repeated lateness."""
@@ -559,17 +611,33 @@ def credit_rule_set(
     emit(ctx, rule.to_dict(), _rule_line(rule))
 
 
+@credit_rule_group.command("restore")
+@click.argument("customer")
+@click.option("--reason", required=True, help="Why the reduction is undone.")
+@click.option("--change", "change_id", type=int, help="The reduction (default: the latest).")
+@_USER
+@click.pass_context
+def credit_rule_restore(
+    ctx: click.Context, customer: str, reason: str, change_id: int | None, user: str
+) -> None:
+    """A collection supervisor (--user) puts back the credit limit of CUSTOMER that the
+    rule reduced; `caseclock collection credit-changes` shows the history."""
+    command = credit.RestoreCreditLimit(customer, reason, change_id)
+    app = app_of(ctx)
+    row = app.execute(command, actor=user)
+    value = next(r for r in app.read(lambda s: credit.change_rows(s, customer))
+                 if r["change"] == "restored" and r["reduction"] == row.change_id)  # fmt: skip
+    emit(ctx, value, f"credit limit of {customer} restored: {value['old']} → {value['new']}")
+
+
 @collection.command("credit-changes")
 @click.option("--customer")
 @click.pass_context
 def credit_changes(ctx: click.Context, customer: str | None) -> None:
-    """Credit limits reduced by the rule."""
+    """The history of credit limits: reduced by the rule, restored by a supervisor."""
     rows = app_of(ctx).read(lambda s: credit.change_rows(s, customer))
-    emit(
-        ctx,
-        rows,
-        table(rows, ["customer", "applied_on", "old", "new", "breaches"]) if rows else "-",
-    )
+    columns = ["customer", "on", "change", "old", "new", "by", "reason"]
+    emit(ctx, rows, table(rows, columns) if rows else "-")
 
 
 @collection.command("defaulters")

@@ -8,6 +8,13 @@ refuses it (:class:`DecideBlacklist`). Every step is an ``org``-chain audit even
 (``collection.blacklist_proposed`` / ``collection.blacklist_decided``) and a
 ``blacklist_proposal`` row, which together are the audit trail
 (:func:`proposal_rows`).
+
+Taking a customer off the list follows the same pattern: a collector or supervisor
+requests the lift with a reason (:class:`RequestBlacklistLift`), a collection supervisor
+other than the requester decides (:class:`DecideBlacklistLift`), and approval clears
+the flag. Each step is a ``blacklist_lift`` row and an ``org``-chain audit event
+(``collection.blacklist_lift_requested`` / ``collection.blacklist_lift_decided``);
+:func:`lift_rows` lists them.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..executor import CommandContext
-from ..store.collection_tables import Customer, Receivable
+from ..store.collection_tables import BlacklistLift, Customer, Receivable
 from ..store.ladder_tables import BlacklistProposal
 from .aging import _per_receivable
 from .money import format_amount
@@ -89,6 +96,11 @@ def propose_from_ladder(
     return propose(ctx, customer, reason, "ladder", receivable, on)
 
 
+def _may_propose(session: Session, actor: str) -> None:
+    if not (in_group(session, actor, COLLECTORS) or in_group(session, actor, SUPERVISORS)):
+        raise Forbidden(f"{actor!r} is neither a collector nor a collection supervisor")
+
+
 class ProposeBlacklist:
     """A collector (or supervisor) proposes blacklisting a customer."""
 
@@ -100,9 +112,7 @@ class ProposeBlacklist:
     def __call__(self, ctx: CommandContext) -> BlacklistProposal:
         if not self.reason:
             raise ValidationError("a blacklist proposal needs a reason")
-        if not (in_group(ctx.session, ctx.actor, COLLECTORS)
-                or in_group(ctx.session, ctx.actor, SUPERVISORS)):  # fmt: skip
-            raise Forbidden(f"{ctx.actor!r} is neither a collector nor a collection supervisor")
+        _may_propose(ctx.session, ctx.actor)
         customer = _customer(ctx.session, self.customer)
         if customer.blacklisted:
             raise Conflict(f"customer {customer.key!r} is blacklisted already")
@@ -137,10 +147,7 @@ class DecideBlacklist:
             raise NotFound(f"no blacklist proposal #{self.proposal_id}")
         if row.state != "proposed":
             raise Conflict(f"proposal #{row.id} was {row.state} already")
-        if not in_group(ctx.session, ctx.actor, SUPERVISORS):
-            raise Forbidden(f"{ctx.actor!r} is not a collection supervisor")
-        if row.proposed_by == ctx.actor:
-            raise Forbidden("a proposal is decided by someone other than its proposer")
+        _may_decide(ctx.session, ctx.actor, row.proposed_by, "proposal", "proposer")
         customer = ctx.session.get_one(Customer, row.customer_id)
         row.state = "approved" if self.approve else "refused"
         row.decided_by, row.decided_at = ctx.actor, ctx.now
@@ -152,6 +159,13 @@ class DecideBlacklist:
             "id": row.id, "customer": customer.key, "state": row.state, "note": row.note,
         })  # fmt: skip
         return row
+
+
+def _may_decide(session: Session, actor: str, asked_by: str, what: str, who: str) -> None:
+    if not in_group(session, actor, SUPERVISORS):
+        raise Forbidden(f"{actor!r} is not a collection supervisor")
+    if asked_by == actor:
+        raise Forbidden(f"a {what} is decided by someone other than its {who}")
 
 
 def proposal_rows(
@@ -174,6 +188,100 @@ def proposal_rows(
          "proposed_by": p.proposed_by, "proposed_on": p.proposed_on.isoformat(),
          "decided_by": p.decided_by or "", "note": p.note or ""}
         for p, ckey, rkey, dept in session.execute(query)
+    ]  # fmt: skip
+
+
+# --- lifting a blacklist entry --------------------------------------------------------------
+
+
+def pending_lift(session: Session, customer_id: int) -> BlacklistLift | None:
+    return session.scalars(
+        select(BlacklistLift).where(
+            BlacklistLift.customer_id == customer_id, BlacklistLift.state == "requested"
+        )
+    ).first()
+
+
+class RequestBlacklistLift:
+    """A collector (or supervisor) asks for a blacklisted customer to be taken off the list."""
+
+    name = "collection_blacklist_lift_request"
+
+    def __init__(self, customer: str, reason: str) -> None:
+        self.customer, self.reason = customer, reason.strip()
+
+    def __call__(self, ctx: CommandContext) -> BlacklistLift:
+        if not self.reason:
+            raise ValidationError("a request to lift a blacklist entry needs a reason")
+        _may_propose(ctx.session, ctx.actor)
+        customer = _customer(ctx.session, self.customer)
+        if not customer.blacklisted:
+            raise Conflict(f"customer {customer.key!r} is not blacklisted")
+        pending = pending_lift(ctx.session, customer.id)
+        if pending is not None:
+            raise Conflict(f"lift request #{pending.id} for {customer.key!r} waits for a decision")
+        row = BlacklistLift(
+            customer_id=customer.id, reason=self.reason[:200], entry=customer.blacklist_reason,
+            state="requested", requested_by=ctx.actor, requested_at=ctx.now,
+            requested_on=local_today(ctx),
+        )  # fmt: skip
+        ctx.session.add(row)
+        ctx.session.flush()
+        audit.append(ctx, "collection.blacklist_lift_requested", payload={
+            "id": row.id, "customer": customer.key, "reason": row.reason, "entry": row.entry,
+        })  # fmt: skip
+        return row
+
+
+class DecideBlacklistLift:
+    """A collection supervisor (not the requester) approves or refuses a lift; approval
+    takes the customer off the blacklist in every department."""
+
+    name = "collection_blacklist_lift_decide"
+
+    def __init__(self, lift_id: int, approve: bool, note: str | None = None) -> None:
+        self.lift_id, self.approve, self.note = lift_id, approve, note
+
+    def __call__(self, ctx: CommandContext) -> BlacklistLift:
+        row = ctx.session.scalars(
+            select(BlacklistLift).where(BlacklistLift.id == self.lift_id).with_for_update()
+        ).first()
+        if row is None:
+            raise NotFound(f"no blacklist lift request #{self.lift_id}")
+        if row.state != "requested":
+            raise Conflict(f"lift request #{row.id} was {row.state} already")
+        _may_decide(ctx.session, ctx.actor, row.requested_by, "lift request", "requester")
+        customer = ctx.session.get_one(Customer, row.customer_id)
+        row.state = "approved" if self.approve else "refused"
+        row.decided_by, row.decided_at = ctx.actor, ctx.now
+        row.note = (self.note or "").strip()[:300] or None
+        if self.approve:
+            customer.blacklisted, customer.blacklist_reason = False, None
+        audit.append(ctx, "collection.blacklist_lift_decided", payload={
+            "id": row.id, "customer": customer.key, "state": row.state, "note": row.note,
+        })  # fmt: skip
+        return row
+
+
+def lift_rows(
+    session: Session, customer: str | None = None, state: str | None = None
+) -> list[dict[str, Any]]:
+    """Every lift request with the entry it lifts, who asked and who decided, oldest first."""
+    query = (
+        select(BlacklistLift, Customer.key)
+        .join(Customer, Customer.id == BlacklistLift.customer_id)
+        .order_by(BlacklistLift.id)
+    )
+    if customer:
+        query = query.where(Customer.key == customer)
+    if state:
+        query = query.where(BlacklistLift.state == state)
+    return [
+        {"id": r.id, "customer": ckey, "entry": r.entry or "", "reason": r.reason,
+         "state": r.state, "requested_by": r.requested_by,
+         "requested_on": r.requested_on.isoformat(), "decided_by": r.decided_by or "",
+         "note": r.note or ""}
+        for r, ckey in session.execute(query)
     ]  # fmt: skip
 
 

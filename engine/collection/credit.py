@@ -16,6 +16,12 @@ month = 28/29 Feb). A customer is reduced at most once per window: another reduc
 needs ``months`` months to pass since the last one, and the rule to hold again. Every
 reduction is a ``credit_limit_change`` row with the figures it was based on and a
 ``collection.credit_reduced`` audit event.
+
+A collection supervisor can put a reduced limit back (:class:`RestoreCreditLimit`), with
+a reason: the customer's latest reduction, once, and only while the limit is still the
+one the rule set. The restore is a ``credit_limit_restore`` row and a
+``collection.credit_restored`` audit event; :func:`change_rows` lists reductions and
+restores together, the history of the customer's limit.
 """
 
 from __future__ import annotations
@@ -29,12 +35,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..errors import ValidationError
+from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..executor import CommandContext
-from ..store.collection_tables import Customer, Receivable
+from ..store.collection_tables import CreditLimitRestore, Customer, Receivable
 from ..store.ladder_tables import CreditLimitChange, CreditRule, PromiseToPay
 from .money import format_amount
-from .receivables import load_account
+from .receivables import load_account, local_today
+from .remedies import SUPERVISORS, in_group
 
 
 @dataclass(frozen=True)
@@ -192,17 +199,90 @@ class ApplyCreditRule:
         return result
 
 
+class RestoreCreditLimit:
+    """A collection supervisor puts back the limit the rule reduced (the customer's latest
+    reduction, or ``change_id``), with a reason."""
+
+    name = "collection_credit_restore"
+
+    def __init__(self, customer: str, reason: str, change_id: int | None = None) -> None:
+        self.customer, self.reason, self.change_id = customer, reason.strip(), change_id
+
+    def __call__(self, ctx: CommandContext) -> CreditLimitRestore:
+        if not self.reason:
+            raise ValidationError("restoring a credit limit needs a reason")
+        if not in_group(ctx.session, ctx.actor, SUPERVISORS):
+            raise Forbidden(f"{ctx.actor!r} is not a collection supervisor")
+        customer = ctx.session.scalars(
+            select(Customer).where(Customer.key == self.customer).with_for_update()
+        ).first()
+        if customer is None:
+            raise NotFound(f"no customer {self.customer!r}")
+        latest = ctx.session.scalars(
+            select(CreditLimitChange)
+            .where(CreditLimitChange.customer_id == customer.id)
+            .order_by(CreditLimitChange.id.desc())
+        ).first()
+        if latest is None:
+            raise NotFound(f"the credit rule never reduced the limit of {customer.key!r}")
+        if self.change_id is not None and self.change_id != latest.id:
+            raise Conflict(f"only the latest reduction of {customer.key!r} (#{latest.id}) "
+                           "can be restored")  # fmt: skip
+        done = ctx.session.scalar(
+            select(CreditLimitRestore.id).where(CreditLimitRestore.change_id == latest.id)
+        )
+        if done:
+            raise Conflict(f"reduction #{latest.id} of {customer.key!r} was restored already")
+        money = customer.credit_currency
+        if customer.credit_limit_minor != latest.new_minor:
+            now = customer.credit_limit_minor
+            raise Conflict(
+                f"the limit of {customer.key!r} is "
+                f"{'none' if now is None else format_amount(now, money)}, not the "
+                f"{format_amount(latest.new_minor, money)} the rule set: it changed since"
+            )
+        row = CreditLimitRestore(
+            customer_id=customer.id, change_id=latest.id, restored_on=local_today(ctx),
+            old_minor=latest.new_minor, new_minor=latest.old_minor, reason=self.reason[:200],
+            restored_by=ctx.actor, restored_at=ctx.now,
+        )  # fmt: skip
+        customer.credit_limit_minor = latest.old_minor
+        ctx.session.add(row)
+        ctx.session.flush()
+        audit.append(ctx, "collection.credit_restored", payload={
+            "customer": customer.key, "reduction": latest.id, "reason": row.reason,
+            "old": format_amount(row.old_minor, money), "new": format_amount(row.new_minor, money),
+        })  # fmt: skip
+        return row
+
+
 def change_rows(session: Session, customer: str | None = None) -> list[dict[str, Any]]:
-    query = (
-        select(CreditLimitChange, Customer)
-        .join(Customer, Customer.id == CreditLimitChange.customer_id)
-        .order_by(CreditLimitChange.id)
+    """The history of limits changed here: reductions by the rule and restores by a
+    supervisor, in the order they happened."""
+    reductions = select(CreditLimitChange, Customer).join(
+        Customer, Customer.id == CreditLimitChange.customer_id
+    )
+    restores = select(CreditLimitRestore, Customer).join(
+        Customer, Customer.id == CreditLimitRestore.customer_id
     )
     if customer:
-        query = query.where(Customer.key == customer)
-    return [
-        {"customer": c.key, "applied_on": ch.applied_on.isoformat(),
-         "old": format_amount(ch.old_minor, c.credit_currency),
-         "new": format_amount(ch.new_minor, c.credit_currency), "breaches": ch.breaches}
-        for ch, c in session.execute(query)
+        reductions = reductions.where(Customer.key == customer)
+        restores = restores.where(Customer.key == customer)
+    rows = [
+        (ch.created_at, {
+            "customer": c.key, "on": ch.applied_on.isoformat(), "change": "reduced",
+            "old": format_amount(ch.old_minor, c.credit_currency),
+            "new": format_amount(ch.new_minor, c.credit_currency), "by": "credit rule",
+            "reason": f"{ch.breaches} lateness event(s)", "reduction": ch.id,
+        })
+        for ch, c in session.execute(reductions)
+    ] + [
+        (r.restored_at, {
+            "customer": c.key, "on": r.restored_on.isoformat(), "change": "restored",
+            "old": format_amount(r.old_minor, c.credit_currency),
+            "new": format_amount(r.new_minor, c.credit_currency), "by": r.restored_by,
+            "reason": r.reason, "reduction": r.change_id,
+        })
+        for r, c in session.execute(restores)
     ]  # fmt: skip
+    return [row for _, row in sorted(rows, key=lambda item: (item[0], item[1]["change"]))]

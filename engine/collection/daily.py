@@ -165,7 +165,7 @@ class CaseDay:
             "days_overdue": days_overdue, "as_of": self.as_of.isoformat(),
             "penalty": format_amount(account.accrual(self.as_of).total_minor, receivable.currency),
         }  # fmt: skip
-        notice = notices.render(notices.kind_for(from_due), values)
+        notice = notices.render(notices.kind_for(from_due), values, account.customer.locale)
         contact.send_debtor_notice(
             ctx, receivable, account.customer, level["level"], level["channel"], notice, values,
             days_overdue,

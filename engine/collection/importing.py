@@ -19,6 +19,7 @@ from ..errors import ValidationError
 from ..store.collection_tables import PRODUCTS, Customer, Instalment, Receivable
 from . import fees
 from .money import format_amount, parse_amount
+from .notices import parse_locale
 from .receivables import CustomerData, ParsedRow, ReceivableData, terms_of
 
 COLUMNS = (
@@ -32,6 +33,7 @@ COLUMNS = (
     "credit_limit",
     "blacklisted",
     "blacklist_reason",
+    "locale",
     "product",
     "principal",
     "currency",
@@ -136,6 +138,7 @@ def _customer(values: Mapping[str, str], currency: str) -> CustomerData:
     reason = values.get("blacklist_reason") or None
     if flag in _TRUE and not reason:
         raise ValidationError("blacklisted customers need a blacklist_reason")
+    locale = values.get("locale")
     return CustomerData(
         key=_key(values["customer_key"], "customer_key"),
         name=_text(values.get("customer_name"), 200, "customer_name"),
@@ -146,6 +149,7 @@ def _customer(values: Mapping[str, str], currency: str) -> CustomerData:
         credit_limit_minor=_amount(limit, currency, "credit_limit") if limit else None,
         blacklisted=(flag in _TRUE) if values.get("blacklisted") else None,
         blacklist_reason=_text(reason, 300, "blacklist_reason"),
+        locale=parse_locale(locale) if locale else None,
     )
 
 
@@ -283,6 +287,7 @@ def _row(
         "credit_limit": _money(customer.credit_limit_minor, money),
         "blacklisted": "yes" if customer.blacklisted else "no",
         "blacklist_reason": customer.blacklist_reason or "",
+        "locale": customer.locale,
         "product": receivable.product,
         "principal": format_amount(receivable.principal_minor, money),
         "currency": money,

@@ -9,6 +9,9 @@ all six parts, and from day 30 the final notice, whose legal part is firmer.
 
 Templates address the debtor alone and name nobody else: a notice never discloses
 the debt to a third party (where it goes is :mod:`.contact`'s business).
+
+One more kind is not about lateness: ``remedy`` confirms an approved deferral or
+instalment plan with its new due dates and amounts (:mod:`.remedy_notices`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import ValidationError
 from ..notices import DEFAULT_LOCALE
 
 REMINDER, CONSEQUENCES, REPAY, REMEDIES, LEGAL, CREDIT = (
@@ -29,6 +33,7 @@ PARTS: dict[str, tuple[str, ...]] = {
     "reminder": (REMINDER, CONSEQUENCES, REPAY, REMEDIES),
     "formal": SIX,
     "final": (REMINDER, CONSEQUENCES, REPAY, REMEDIES, "legal_final", CREDIT),
+    "remedy": ("remedy_confirmed", "new_schedule", "remedy_fees", REPAY),
 }
 
 SUBJECTS = {
@@ -37,12 +42,14 @@ SUBJECTS = {
         "reminder": "【逾期提醒】您的账款 {receivable} 已逾期 {days_overdue} 天",
         "formal": "【催收函】账款 {receivable} 逾期还款通知",
         "final": "【最后催收通知】账款 {receivable} 已逾期 {days_overdue} 天",
+        "remedy": "【还款计划确认】账款 {receivable} 的新还款计划",
     },
     "en": {
         "courtesy": "[Reminder] Your account {receivable} is due on {due_date}",
         "reminder": "[Overdue] Your account {receivable} is {days_overdue} days overdue",
         "formal": "[Collection notice] Account {receivable} is overdue",
         "final": "[Final notice] Account {receivable} is {days_overdue} days overdue",
+        "remedy": "[Repayment plan] New schedule for account {receivable}",
     },
 }
 
@@ -66,6 +73,12 @@ SECTIONS: dict[str, dict[str, tuple[str, str]]] = {
                         "可能由您承担。"),
         CREDIT: ("六、征信影响", "逾期信息将按规定报送金融信用信息基础数据库（征信系统），影响您"
                  "今后办理贷款、信用卡等金融业务。"),
+        "remedy_confirmed": ("还款计划确认", "{debtor_name}：您的{remedy}申请已于 {approved_on} "
+                             "获批准。账款（编号 {receivable}）自即日起按以下新还款计划还款，"
+                             "原还款计划不再适用。"),
+        "new_schedule": ("新还款计划", "{schedule}"),
+        "remedy_fees": ("逾期利息", "此前已产生的逾期利息 {carried} {currency} 仍需偿还。请按新"
+                        "计划按时还款，逾期将按合同约定继续计收逾期利息。"),
     },
     "en": {
         "courtesy": ("Payment reminder", "{debtor_name}: {amount} {currency} on your account "
@@ -87,8 +100,38 @@ SECTIONS: dict[str, dict[str, tuple[str, str]]] = {
                         "enforcement; the costs may be charged to you."),
         CREDIT: ("6. Credit-record impact", "Overdue information is reported to the credit "
                  "reference system and will affect your future loans and credit cards."),
+        "remedy_confirmed": ("Repayment plan confirmed", "{debtor_name}: your request for "
+                             "{remedy} was approved on {approved_on}. From now on account "
+                             "{receivable} is repaid on the new schedule below, which replaces "
+                             "the old one."),
+        "new_schedule": ("New schedule", "{schedule}"),
+        "remedy_fees": ("Overdue interest", "Overdue interest of {carried} {currency} accrued "
+                        "before remains payable. Pay on time under the new schedule, or overdue "
+                        "interest will accrue again under your contract."),
     },
 }  # fmt: skip
+
+
+# A remedy notice's values name the remedy and list the schedule; they are worded here.
+REMEDY_NAMES = {
+    "zh-CN": {"deferral": "延期还款", "instalments": "分期还款"},
+    "en": {"deferral": "a deferral", "instalments": "an instalment plan"},
+}
+SCHEDULE_LINE = {"zh-CN": "{n}. {due_date} 应还 {amount} {currency}",
+                 "en": "{n}. {due_date}: {amount} {currency}"}  # fmt: skip
+SCHEDULE_GLUE = {"zh-CN": "；", "en": "; "}
+
+LOCALES = ("zh-CN", "en")
+# Spellings people write in a CSV or on the command line, by the locale they mean.
+_SPELLINGS = {"zh-cn": "zh-CN", "zh_cn": "zh-CN", "zh": "zh-CN", "en": "en"}
+
+
+def parse_locale(text: str) -> str:
+    """The notice locale written ``text`` (``zh-CN``/``zh_CN``/``zh`` or ``en``)."""
+    locale = _SPELLINGS.get(text.strip().lower())
+    if locale is None:
+        raise ValidationError(f"locale {text.strip()!r}: one of {', '.join(LOCALES)}")
+    return locale
 
 
 def kind_for(days_from_due: int) -> str:
@@ -116,9 +159,22 @@ def render(kind: str, values: dict[str, Any], locale: str = DEFAULT_LOCALE) -> D
     """Fill the template; a missing value raises KeyError (a debtor notice with a blank
     amount is worse than none)."""
     lang = locale if locale in SECTIONS else DEFAULT_LOCALE
-    fields = dict(values)
+    fields = _worded(values, lang)
     sections = tuple(
         (heading, text.format_map(fields))
         for heading, text in (SECTIONS[lang][part] for part in PARTS[kind])
     )
     return DebtorNotice(kind, lang, SUBJECTS[lang][kind].format_map(fields), sections)
+
+
+def _worded(values: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The values with a remedy's name and schedule put in words of ``lang``."""
+    fields = dict(values)
+    if "remedy" in fields:
+        fields["remedy"] = REMEDY_NAMES[lang][fields["remedy"]]
+    if isinstance(fields.get("schedule"), list):
+        fields["schedule"] = SCHEDULE_GLUE[lang].join(
+            SCHEDULE_LINE[lang].format(n=n, currency=fields["currency"], **item)
+            for n, item in enumerate(fields["schedule"], start=1)
+        )
+    return fields

@@ -42,6 +42,7 @@ class CustomerData:
     credit_limit_minor: int | None = None
     blacklisted: bool | None = None
     blacklist_reason: str | None = None
+    locale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -283,6 +284,7 @@ def _upsert_customer(ctx: CommandContext, data: CustomerData, currency: str) -> 
         "credit_limit_minor",
         "blacklisted",
         "blacklist_reason",
+        "locale",
     ):
         value = getattr(data, name)
         if value is not None:

@@ -17,6 +17,9 @@ command:
   its data (``ladder_<level>_at``, ``ladder_due_date``) and the timer it waits on move,
   and ``collection_case.due_date`` changes, so the daily job's notices count from the
   new date too. Notice levels already sent are not sent again (one per level).
+* **The debtor is told** (:mod:`.remedy_notices`): notices the contact rules still hold,
+  which speak of the old schedule, are withdrawn, and a notice confirming the new due
+  dates and amounts is sent once, under the contact rules.
 
 A deferral is a plan with one instalment: everything outstanding on the new date.
 """
@@ -41,6 +44,7 @@ from .case_events import open_case
 from .importing import _instalments
 from .money import format_amount
 from .receivables import Account, load_account, local_today
+from .remedy_notices import confirm_schedule, withdraw_held
 
 KINDS = ("deferral", "instalments")
 COLLECTORS = "collectors"
@@ -188,6 +192,8 @@ class DecideRemedy:
         else:
             remedy.state, remedy.decided_on = "approved", local_today(ctx)
             apply_schedule(ctx, receivable.key, remedy.schedule, remedy.decided_on)
+            withdraw_held(ctx, receivable.id, remedy)
+            confirm_schedule(ctx, receivable.key, remedy, remedy.decided_on)
         audit.append(ctx, "collection.remedy_decided", payload={
             "id": remedy.id, "receivable": receivable.key, "state": remedy.state,
             "requested_by": remedy.requested_by, "note": remedy.note,

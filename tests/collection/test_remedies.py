@@ -109,7 +109,7 @@ def test_an_approved_plan_replaces_the_schedule_and_moves_the_ladder(debt_app, c
     assert "Task_call" in open_tasks(debt_app, instance)
     levels = debt_app.read(lambda s: list(s.scalars(select(CollectionNotice.level)
                                                     .order_by(CollectionNotice.id))))  # fmt: skip
-    assert levels == ["sms", "courtesy"]
+    assert levels == ["sms", "remedy-1", "courtesy"]  # remedy-1: the new schedule's notice
 
 
 def test_a_deferral_after_a_partial_payment(debt_app, clock):
