@@ -5,6 +5,13 @@ for what CaseClock cannot run (each problem names the element id and says what i
 wrong), then parsed by SpiffWorkflow. Each executable process becomes a new
 :class:`Definition` version, unless its content is identical to the latest version,
 which is then returned unchanged. Running instances keep the version they started on.
+
+A decision table is compiled into the spec of every process that runs it. So a deploy
+whose table differs from the one stored under its file name also makes a new version of
+each process whose latest version runs one of its decisions (directly or in a called
+process; ``meta["decisions"]`` records them), rebuilt from that version's own stored
+BPMN file: new instances use the new table, as with Camunda's default binding
+``latest``. If one cannot be rebuilt, nothing of the deploy is stored.
 """
 
 from __future__ import annotations
@@ -13,11 +20,12 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from lxml import etree
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
 
 from . import audit, feel, notices, safexml, sla
 from .errors import DeploymentError, NotFound, ScriptError
@@ -28,6 +36,7 @@ from .store import Definition, Deployment, DeploymentResource
 from .timer_text import TimerTextError, classify
 
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
+DECISION_REF = f"{{{CAMUNDA_NS}}}decisionRef"
 
 # Elements SpiffWorkflow would accept but CaseClock cannot run correctly yet.
 UNSUPPORTED = {
@@ -68,6 +77,9 @@ class DeployedVersion:
     version: int
     definition_id: int
     created: bool
+    # The changed decisions this version was made for: a process outside the deploy
+    # whose latest version runs a decision of a redeployed table.
+    decisions: tuple[str, ...] = ()
 
 
 def _local(tag: Any) -> str:
@@ -79,6 +91,17 @@ def _is_dmn(tree: etree._ElementTree) -> bool:
 
 
 # --- validation -------------------------------------------------------------------------
+
+
+def check_dmn(tree: etree._ElementTree, name: str) -> list[Problem]:
+    """SpiffWorkflow runs decision tables only; any other decision logic would fail when a
+    business rule task is compiled (or graded) with an unreadable error."""
+    return [
+        Problem(name, d.get("id"), "only decision tables are supported: this decision has "
+                "no decisionTable (a literal expression, an invocation, …)")
+        for d in tree.getroot()
+        if _local(d.tag) == "decision" and not any(_local(c.tag) == "decisionTable" for c in d)
+    ]  # fmt: skip
 
 
 def check_bpmn(tree: etree._ElementTree, name: str) -> list[Problem]:
@@ -354,7 +377,13 @@ def _form_field(field: etree._Element) -> dict[str, Any]:
 
 
 class DeployDiagrams:
-    """Deploy one or more BPMN/DMN files as one unit."""
+    """Deploy one or more BPMN/DMN files as one unit.
+
+    .. versionchanged:: issue 6
+       A changed decision table also makes a new version of every process whose latest
+       version runs one of its decisions (Camunda's ``decisionRefBinding="latest"``),
+       rebuilt from that version's own stored BPMN file in the same transaction.
+    """
 
     name = "deploy"
 
@@ -365,56 +394,106 @@ class DeployDiagrams:
 
     def __call__(self, ctx: CommandContext) -> list[DeployedVersion]:
         trees = [(name, safexml.parse(content, name)) for name, content in self.files]
-        problems = [p for name, tree in trees if not _is_dmn(tree) for p in check_bpmn(tree, name)]
+        problems = [
+            p
+            for name, tree in trees
+            for p in (check_dmn(tree, name) if _is_dmn(tree) else check_bpmn(tree, name))
+        ]
         if problems:
             _raise(problems)
         parser = CaseClockParser()
         for name, tree in trees:
             _add_to_parser(parser, name, tree)
         _add_dependencies(ctx, parser, trees)
-        new_decisions = _new_decisions(ctx, self.files, trees)
-        deployment = _store_deployment(ctx, self.files) if new_decisions else None
+        change = _changed_tables(ctx, self.files, trees)
+        deployment = _store_deployment(ctx, self.files) if change.files else None
         results = []
         for name, tree in trees:
             if _is_dmn(tree):
                 continue
-            for process in tree.getroot().findall("bpmn:process", NS):
-                if process.get("isExecutable", "true").lower() != "true":
-                    continue
-                spec_json = _spec_json(ctx, parser, name, process.get("id"))
-                meta = extract_meta(tree, process)
-                digest = _digest(spec_json, meta)
-                latest = latest_or_none(ctx.session, process.get("id"))
-                if latest is not None and latest.content_hash == digest:
+            for process in _executable(tree):
+                build = _build(ctx, parser, name, tree, process)
+                _refuse_dropped(change, build.key, build.meta["decisions"])
+                if build.latest is not None and build.latest.content_hash == build.digest:
+                    latest = build.latest
                     results.append(DeployedVersion(latest.key, latest.version, latest.id, False))
                     continue
                 if deployment is None:
                     deployment = _store_deployment(ctx, self.files)
-                definition = Definition(
-                    key=process.get("id"),
-                    version=(latest.version + 1) if latest else 1,
-                    name=process.get("name") or process.get("id"),
-                    content_hash=digest,
-                    deployment_id=deployment.id,
-                    spec_json=spec_json,
-                    meta=meta,
-                    deployed_at=ctx.now,
-                )
-                ctx.session.add(definition)
-                ctx.session.flush()
-                results.append(
-                    DeployedVersion(definition.key, definition.version, definition.id, True)
-                )
+                results.append(_add_version(ctx, build, deployment))
+        if change.decisions and deployment is not None:
+            deployed = {r.key for r in results}
+            results += _redeploy_dependents(ctx, change, deployed, deployment)
         if deployment is not None:
             audit.append(ctx, "deploy", payload={
                 "deployment_id": deployment.id,
                 "files": [n for n, _ in self.files],
                 "versions": [f"{r.key}:{r.version}" for r in results if r.created],
+                "dependents": [
+                    {"version": f"{r.key}:{r.version}", "decisions": list(r.decisions)}
+                    for r in results if r.decisions
+                ],
             })  # fmt: skip
         return results
 
 
-def _raise(problems: list[Problem]) -> None:
+@dataclass(frozen=True)
+class _Build:
+    """One process parsed for a deploy, before it is stored (or found unchanged)."""
+
+    key: str
+    name: str
+    spec_json: str
+    meta: dict[str, Any]
+    digest: str
+    latest: Definition | None
+
+
+def _executable(tree: etree._ElementTree) -> list[etree._Element]:
+    return [
+        p
+        for p in tree.getroot().findall("bpmn:process", NS)
+        if p.get("isExecutable", "true").lower() == "true"
+    ]
+
+
+def _build(
+    ctx: CommandContext,
+    parser: CaseClockParser,
+    name: str,
+    tree: etree._ElementTree,
+    process: etree._Element,
+) -> _Build:
+    key = process.get("id")
+    spec_json = _spec_json(ctx, parser, name, key)
+    meta = extract_meta(tree, process)
+    digest = _digest(spec_json, meta)
+    # Derived from the spec, so kept out of the digest: versions stored before it was
+    # recorded still compare equal to an identical redeploy.
+    meta["decisions"] = _decisions(parser, key)
+    return _Build(key, process.get("name") or key, spec_json, meta, digest,
+                  latest_or_none(ctx.session, key))  # fmt: skip
+
+
+def _add_version(
+    ctx: CommandContext, build: _Build, deployment: Deployment, decisions: tuple[str, ...] = ()
+) -> DeployedVersion:
+    definition = Definition(
+        key=build.key,
+        version=(build.latest.version + 1) if build.latest else 1,
+        name=build.name,
+        content_hash=build.digest,
+        deployment_id=deployment.id,
+        spec_json=build.spec_json,
+        meta=build.meta,
+        deployed_at=ctx.now,
+    )
+    ctx.session.add(definition)
+    ctx.session.flush()
+    return DeployedVersion(definition.key, definition.version, definition.id, True, decisions)
+
+
+def _raise(problems: list[Problem]) -> NoReturn:
     shown = "; ".join(str(p) for p in problems[:5])
     more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
     raise DeploymentError(
@@ -465,14 +544,14 @@ def _add_dependencies(
                                    f"calls process {key!r}, which is neither in this deploy "
                                    "nor deployed before")  # fmt: skip
             continue
-        for resource in _resources(ctx, latest.deployment_id):
+        for resource in _resources(ctx.session, latest.deployment_id):
             if resource.name not in new_files:
                 _add_to_parser(
                     parser, resource.name, safexml.parse(resource.content, resource.name)
                 )
     missing = parser.get_dmn_dependencies() - set(parser.dmn_parsers)
     for decision in sorted(missing - _add_deployed_decisions(ctx, parser, missing)):
-        problems += _referrers(trees, "businessRuleTask", f"{{{CAMUNDA_NS}}}decisionRef", decision,
+        problems += _referrers(trees, "businessRuleTask", DECISION_REF, decision,
                                f"needs decision {decision!r}: deploy its .dmn file "
                                "first or together with this diagram")  # fmt: skip
     if problems:
@@ -504,7 +583,7 @@ def _add_deployed_decisions(
     )
     for resource in rows:
         tree = safexml.parse(resource.content, resource.name)
-        ids = {d.get("id") for d in tree.getroot() if _local(d.tag) == "decision"}
+        ids = _decision_ids(tree)
         if ids & (wanted - found):
             _add_to_parser(parser, resource.name, tree)
             found |= ids
@@ -513,30 +592,207 @@ def _add_deployed_decisions(
     return found & wanted
 
 
-def _new_decisions(
+@dataclass(frozen=True)
+class _TableChange:
+    """The decision table files of a deploy that differ from those stored under their names."""
+
+    files: tuple[str, ...]
+    # Every decision table file of the deploy, changed or not: dependents are parsed
+    # with the same tables as the deploy's own diagrams.
+    tables: tuple[tuple[str, bytes], ...]
+    # Defined by those files, now or in the file they replace.
+    decisions: frozenset[str]
+    # Decision id -> the file that defined it before and no longer does (nor does any
+    # other file of the deploy).
+    dropped: dict[str, str]
+
+
+def _changed_tables(
     ctx: CommandContext,
     files: list[tuple[str, bytes]],
     trees: list[tuple[str, etree._ElementTree]],
-) -> bool:
-    """Whether a decision table in this deploy differs from the one stored under its name."""
+) -> _TableChange:
+    changed: list[str] = []
+    tables: list[tuple[str, bytes]] = []
+    decisions: set[str] = set()
+    before: dict[str, str] = {}
     for (name, content), (_, tree) in zip(files, trees, strict=True):
         if not _is_dmn(tree):
             continue
+        tables.append((name, content))
         stored = ctx.session.scalars(
             select(DeploymentResource.content)
             .where(DeploymentResource.name == name)
             .order_by(DeploymentResource.id.desc())
             .limit(1)
         ).first()
-        if stored != content:
-            return True
-    return False
+        if stored == content:
+            continue
+        changed.append(name)
+        decisions |= _decision_ids(tree)
+        if stored is not None:
+            before |= dict.fromkeys(_decision_ids(safexml.parse(stored, name)), name)
+    now = {d for _, tree in trees if _is_dmn(tree) for d in _decision_ids(tree)}
+    dropped = {d: name for d, name in before.items() if d not in now}
+    return _TableChange(tuple(changed), tuple(tables), frozenset(decisions | before.keys()),
+                        dropped)  # fmt: skip
 
 
-def _resources(ctx: CommandContext, deployment_id: int) -> list[DeploymentResource]:
+def _decision_ids(tree: etree._ElementTree) -> set[str]:
+    return {d.get("id") for d in tree.getroot() if _local(d.tag) == "decision"}
+
+
+def _decisions(parser: CaseClockParser, process_id: str) -> list[str]:
+    """The decisions a version runs: its own business rule tasks' and its called processes'."""
+    found: set[str] = set()
+    for key in (process_id, *parser.get_subprocess_specs(process_id)):
+        process_parser = parser.get_process_parser(key)
+        if process_parser is not None:
+            found |= _decision_refs(process_parser.node)
+    return sorted(found)
+
+
+def _decision_refs(node: etree._Element) -> set[str]:
+    return {
+        ref
+        for task in node.iter(f"{{{BPMN_NS}}}businessRuleTask")
+        if (ref := task.get(DECISION_REF))
+    }
+
+
+def _refuse_dropped(change: _TableChange, key: str, decisions: list[str]) -> None:
+    problems = [
+        Problem(change.dropped[d], d, f"decision {d!r} is no longer defined, but process "
+                f"{key!r} runs it: keep it, or first deploy a version of the process without it")
+        for d in decisions
+        if d in change.dropped
+    ]  # fmt: skip
+    if problems:
+        _raise(problems)
+
+
+def _redeploy_dependents(
+    ctx: CommandContext, change: _TableChange, deployed: set[str], deployment: Deployment
+) -> list[DeployedVersion]:
+    """New versions of the processes (outside this deploy) whose latest version runs a
+    changed decision: new instances get the new table, running ones keep their version."""
+    copied: set[tuple[str, bytes]] = set()
+    results = []
+    for latest in _latest_definitions(ctx.session):
+        if latest.key in deployed:
+            continue
+        hit = sorted(_used_decisions(ctx.session, latest) & change.decisions)
+        if not hit:
+            continue
+        _refuse_dropped(change, latest.key, hit)
+        source = stored_source(ctx.session, latest)
+        if source is None:
+            message = f"{_runs(latest, hit)}, but its BPMN file is not stored: deploy it again"
+            _raise([Problem(latest.key, None, message)])
+        build = _rebuild(ctx, latest, source, change.tables, hit)
+        if build.digest == latest.content_hash:
+            continue
+        # The new deployment holds every file its versions were built from, so the
+        # designer opens them and a later table change rebuilds them again.
+        if (source.name, source.content) not in copied:
+            copied.add((source.name, source.content))
+            ctx.session.add(DeploymentResource(deployment_id=deployment.id, name=source.name,
+                                               content=source.content))  # fmt: skip
+        results.append(_add_version(ctx, build, deployment, tuple(hit)))
+    return results
+
+
+def _runs(definition: Definition, decisions: list[str]) -> str:
+    return (f"process {definition.key!r} (version {definition.version}) runs the changed "
+            f"decision {', '.join(decisions)}")  # fmt: skip
+
+
+def _latest_definitions(session: Session) -> list[Definition]:
+    newest = (
+        select(Definition.key, func.max(Definition.version).label("version"))
+        .group_by(Definition.key)
+        .subquery()
+    )
     return list(
-        ctx.session.scalars(
-            select(DeploymentResource).where(DeploymentResource.deployment_id == deployment_id)
+        session.scalars(
+            select(Definition)
+            .join(
+                newest, (Definition.key == newest.c.key) & (Definition.version == newest.c.version)
+            )
+            .order_by(Definition.key)
+        )
+    )
+
+
+def _used_decisions(
+    session: Session, definition: Definition, seen: frozenset[str] = frozenset()
+) -> set[str]:
+    """The decisions recorded at deploy; for versions deployed before they were recorded,
+    every decisionRef in their stored BPMN file and in the processes it calls (a superset:
+    an unaffected process rebuilds to the same digest, so it gets no new version)."""
+    if "decisions" in definition.meta:
+        return set(definition.meta["decisions"])
+    source = stored_source(session, definition)
+    if source is None:
+        return set()
+    root = safexml.parse(source.content, source.name).getroot()
+    found = _decision_refs(root)
+    seen |= {definition.key}
+    for called in {c.get("calledElement") for c in root.iter(f"{{{BPMN_NS}}}callActivity")}:
+        latest = latest_or_none(session, called) if called not in seen else None
+        if latest is not None:
+            found |= _used_decisions(session, latest, seen)
+    return found
+
+
+def _rebuild(
+    ctx: CommandContext,
+    definition: Definition,
+    source: DeploymentResource,
+    tables: tuple[tuple[str, bytes], ...],
+    decisions: list[str],
+) -> _Build:
+    """Parse ``definition``'s own stored BPMN file again, with this deploy's tables."""
+    try:
+        tree = safexml.parse(source.content, source.name)
+        problems = check_bpmn(tree, source.name)  # also maps ${name} conditions, as at deploy
+        if problems:
+            _raise(problems)
+        parser = CaseClockParser()
+        _add_to_parser(parser, source.name, tree)
+        # Parsed afresh: translating a table's FEEL rewrites its tree.
+        dmn_trees = [(name, safexml.parse(content, name)) for name, content in tables]
+        for name, dmn_tree in dmn_trees:
+            _add_to_parser(parser, name, dmn_tree)
+        _add_dependencies(ctx, parser, [(source.name, tree), *dmn_trees])
+        process = tree.getroot().xpath("bpmn:process[@id=$id]", namespaces=NS, id=definition.key)
+        return _build(ctx, parser, source.name, tree, process[0])
+    except DeploymentError as exc:
+        found = exc.details.get("problems") or [
+            {"file": source.name, "element_id": None, "message": exc.message}
+        ]
+        _raise([Problem(p["file"], p["element_id"], f"{_runs(definition, decisions)} and "
+                        f"cannot be rebuilt with the new table: {p['message']}")
+                for p in found])  # fmt: skip
+
+
+def stored_source(session: Session, definition: Definition) -> DeploymentResource | None:
+    """The BPMN file, among those stored with ``definition``'s deployment, defining it."""
+    for resource in _resources(session, definition.deployment_id):
+        if resource.name.endswith(".dmn"):
+            continue
+        root = safexml.parse(resource.content, resource.name).getroot()
+        if root.xpath("bpmn:process[@id=$id]", namespaces=NS, id=definition.key):
+            return resource
+    return None
+
+
+def _resources(session: Session, deployment_id: int) -> list[DeploymentResource]:
+    return list(
+        session.scalars(
+            select(DeploymentResource)
+            .where(DeploymentResource.deployment_id == deployment_id)
+            .order_by(DeploymentResource.id)
         )
     )
 

@@ -19,8 +19,8 @@ from flask import Blueprint, g, jsonify, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import queries, safexml
-from engine.definitions import NS, DeployDiagrams, DeployedVersion, latest_or_none
+from engine import queries
+from engine.definitions import DeployDiagrams, DeployedVersion, latest_or_none, stored_source
 from engine.errors import CaseClockError, DeploymentError, NotFound, ValidationError
 from engine.executor import CommandContext, RollBack
 from engine.store import Deployment, DeploymentResource
@@ -126,7 +126,8 @@ def validate() -> Any:
         results = engine().execute(ValidateOnly(files), actor=g.user.key)
     except CaseClockError as exc:
         return _failure(exc)
-    keys = ", ".join(r.key for r in results) or files[0][0]  # a DMN file has no process
+    # A DMN file has no process of its own (the processes running its decisions follow).
+    keys = ", ".join(r.key for r in results if not r.decisions) or files[0][0]
     return jsonify({"ok": True, "problems": [],
                     "message": gettext("校验通过：%(keys)s 可以部署。", keys=keys)})  # fmt: skip
 
@@ -143,18 +144,28 @@ def deploy() -> Any:
         results = engine().execute(DeployDiagrams(files), actor=g.user.key)
     except CaseClockError as exc:
         return _failure(exc)
-    label = _versions(results) or name
+    uploaded = [r for r in results if not r.decisions]
+    # Processes whose latest version runs a changed decision got a version of their own.
+    dependents = [r for r in results if r.decisions]
+    label = _versions(uploaded) or name
     if name.endswith(".dmn"):
         created = known is None or known.content != content
     else:
-        created = any(r.created for r in results)
+        created = any(r.created for r in uploaded)
     if created:
         message = gettext("已部署新版本：%(versions)s", versions=label)
     else:
         message = gettext("内容与最新版本相同，未创建新版本（%(versions)s）。", versions=label)
+    if dependents:
+        followed = ", ".join(f"{r.key} v{r.version} ({', '.join(r.decisions)})" for r in dependents)
+        message += " " + gettext(
+            "运行已更改决策的流程也已部署新版本：%(versions)s", versions=followed
+        )
     return jsonify({
         "ok": True, "problems": [], "message": message, "version_label": label,
-        "versions": [{"key": r.key, "version": r.version, "created": r.created} for r in results],
+        "versions": [{"key": r.key, "version": r.version, "created": r.created} for r in uploaded],
+        "dependents": [{"key": r.key, "version": r.version, "decisions": list(r.decisions)}
+                       for r in dependents],
     })  # fmt: skip
 
 
@@ -193,20 +204,10 @@ def _versions(results: Sequence[DeployedVersion]) -> str:
 
 def _latest_source(session: Session, key: str) -> tuple[int, str, bytes] | None:
     latest = latest_or_none(session, key)
-    if latest is None:
+    resource = stored_source(session, latest) if latest is not None else None
+    if latest is None or resource is None:
         return None
-    resources = session.scalars(
-        select(DeploymentResource)
-        .where(DeploymentResource.deployment_id == latest.deployment_id)
-        .order_by(DeploymentResource.id)
-    )
-    for resource in resources:
-        if not resource.name.endswith(".bpmn"):
-            continue
-        tree = safexml.parse(resource.content, resource.name)
-        if any(p.get("id") == key for p in tree.getroot().iterfind("bpmn:process", NS)):
-            return latest.version, resource.name, resource.content
-    return None
+    return latest.version, resource.name, resource.content
 
 
 # Registers the decision-table pages on these blueprints (kept in its own module).

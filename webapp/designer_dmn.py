@@ -1,9 +1,9 @@
 """The designer's decision tables (DMN) in dmn-js: the page and the file it edits.
 
 Validate and deploy are the designer's own JSON endpoints (a ``.dmn`` file name makes
-them deploy a decision table). A table is found by its file name: the engine's
-decision lookups (risk grading, business rule tasks deployed later) take the newest
-file stored under it.
+them deploy a decision table). A table is found by its file name: risk grading takes
+the newest file stored under it, and deploying a changed one makes new versions of the
+processes whose business rule tasks run its decisions (the deploy response lists them).
 """
 
 from __future__ import annotations
