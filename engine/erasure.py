@@ -2,9 +2,10 @@
 
 The audit chains and the ledger hold person keys and salted digests only; what may
 identify someone lives in erasable places: the ``audit_private`` rows, the instance's
-case data and workflow state, the notices' bodies, comments, free-text reasons on
-extension and exemption requests, and the person row's name and contact data. Erasing them leaves
-every chain verifiable (``caseclock audit verify``), and the erasure itself is audited.
+case data and workflow state, the notices' bodies, comments, attachments (their names
+and files), free-text reasons on extension and exemption requests, and the person row's name
+and contact data. Erasing them leaves every chain verifiable (``caseclock audit verify``),
+and the erasure itself is audited.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, update
 
 from . import audit
+from .attachments import AttachmentStore, unused
 from .errors import Conflict, NotFound
 from .executor import CommandContext
 from .runtime import lock_instance
 from .store import OutboxMessage, Person, Task
-from .store.models import AuditPrivate, Comment, Exemption, SlaExtension
+from .store.models import Attachment, AuditPrivate, Comment, Exemption, SlaExtension
 
 ERASED = "(erased)"
 
@@ -28,15 +30,23 @@ class Erased:
     private_rows: int
     notices: int
     requests: int
+    attachments: int
 
 
 class EraseCase:
-    """Erase a concluded case's data: it can no longer be worked on, only accounted for."""
+    """Erase a concluded case's data: it can no longer be worked on, only accounted for.
+
+    Attachment files (in ``store``, by default :meth:`AttachmentStore.from_env`) are
+    removed before the transaction commits: should the commit then fail, the content is
+    gone all the same (erring on the data subject's side) and erasing again completes it.
+    A file whose content another case's live attachment shares stays for that case.
+    """
 
     name = "erase_case"
 
-    def __init__(self, instance_id: int) -> None:
+    def __init__(self, instance_id: int, store: AttachmentStore | None = None) -> None:
         self.instance_id = instance_id
+        self.store = store or AttachmentStore.from_env()
 
     def __call__(self, ctx: CommandContext) -> Erased:
         instance = lock_instance(ctx, self.instance_id)
@@ -66,11 +76,27 @@ class EraseCase:
         ctx.session.execute(
             update(Comment).where(Comment.instance_id == instance.id).values(text=ERASED)
         )
+        attachments = self._erase_attachments(ctx, instance.id)
         instance.data, instance.workflow_state = {}, ""
         ctx.services.workflows.evict(instance.id)
-        result = Erased(private_rows, notices, requests)
+        result = Erased(private_rows, notices, requests, attachments)
         audit.append(ctx, self.name, instance=instance, payload=result.__dict__)
         return result
+
+    def _erase_attachments(self, ctx: CommandContext, instance_id: int) -> int:
+        mine = Attachment.instance_id == instance_id
+        digests = set(ctx.session.scalars(select(Attachment.sha256).where(mine)))
+        ctx.session.execute(
+            update(Attachment)
+            .where(mine, Attachment.deleted_at.is_(None))
+            .values(deleted_at=ctx.now)
+        )
+        erased = ctx.session.execute(
+            update(Attachment).where(mine).values(filename=ERASED)
+        ).rowcount
+        for digest in unused(ctx.session, digests):
+            self.store.remove(digest)
+        return erased
 
 
 class ErasePerson:

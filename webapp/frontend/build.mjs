@@ -1,6 +1,7 @@
-// `npm run build`: bundle the designers (BPMN and DMN) with esbuild into ../static/build/ and copy the
-// stylesheets and icon font bpmn-js and the properties panel need next to it (served
-// by Flask as static files, so the CSP can stay 'self').
+// `npm run build`: bundle the designers (BPMN and DMN) and the case diagram's viewer with
+// esbuild into ../static/build/ and copy the stylesheets and icon font bpmn-js and the
+// properties panel need next to it (served by Flask as static files, so the CSP can stay
+// 'self').
 import { build } from 'esbuild';
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,7 +15,7 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 await build({
-  entryPoints: [join(here, 'src', 'designer.js'), join(here, 'src', 'dmn.js')],
+  entryPoints: ['designer.js', 'dmn.js', 'viewer.js'].map((name) => join(here, 'src', name)),
   bundle: true,
   minify: true,
   sourcemap: false,
@@ -34,5 +35,7 @@ const copies = [
 for (const [from, to] of copies) {
   cpSync(join(modules, from), join(out, to), { recursive: true });
 }
-cpSync(join(here, 'src', 'designer.css'), join(out, 'designer.css'));
+for (const sheet of ['designer.css', 'viewer.css']) {
+  cpSync(join(here, 'src', sheet), join(out, sheet));
+}
 console.log(`built ${out}`);
