@@ -1,0 +1,78 @@
+"""The JSON API of debt collection (bearer token, see :mod:`webapp.api`): the aging and
+grade reports, receivables, payments and promises, the CSV import and export. The same
+rules as the pages (:mod:`webapp.collection`); errors as JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, jsonify, request
+
+from engine.errors import ValidationError
+
+from . import collection
+from .api import body, bp, engine, need
+
+
+@bp.get("/api/collection/aging")
+def collection_aging() -> Any:
+    need(*collection.REPORTS)
+    return jsonify(collection.aging_report(engine(), request.args).to_dict())
+
+
+@bp.get("/api/collection/grades")
+def collection_grades() -> Any:
+    need(*collection.REPORTS)
+    return jsonify(collection.grade_report(engine(), request.args).to_dict())
+
+
+@bp.get("/api/collection/receivables")
+def collection_receivables() -> Any:
+    need(*collection.READERS)
+    return jsonify(collection.receivables(engine(), g.user, request.args))
+
+
+@bp.get("/api/collection/receivables/<key>")
+def collection_receivable(key: str) -> Any:
+    need(*collection.READERS)
+    daily = request.args.get("fees") == "daily"
+    return jsonify(collection.receivable(engine(), g.user, key, daily))
+
+
+@bp.post("/api/collection/receivables/<key>/<action>")
+def collection_record(key: str, action: str) -> Any:
+    need(*collection.ACTORS)
+    done = collection.record(engine(), g.user, key, action, body())
+    if action == "payments":
+        return jsonify(done.to_dict()), 201
+    return jsonify({"id": done.id, "receivable": key, "on": done.promised_on.isoformat(),
+                    "outcome": done.outcome}), 201  # fmt: skip
+
+
+@bp.post("/api/collection/import")
+def collection_import() -> Any:
+    """A CSV body (``text/csv``) or a multipart ``file``; 422 lists the bad rows (the
+    good ones are written all the same)."""
+    need(*collection.IMPORTERS)
+    upload = request.files.get("file")
+    if upload is not None:
+        content, source = upload.read(), upload.filename or "upload.csv"
+    elif request.mimetype in ("text/csv", "text/plain"):
+        content, source = request.get_data(), "api.csv"
+    else:
+        raise ValidationError("send the CSV as a text/csv body or as a multipart field 'file'")
+    result = collection.import_result(
+        collection.import_csv(engine(), g.user, collection.decode(content), source)
+    )
+    if result["failed"]:
+        errors = [r for r in result["rows"] if not r["ok"]]
+        return jsonify({"error": "invalid_rows", "message": f"{result['failed']} row(s) refused",
+                        "details": {"rows": errors}, **result}), 422  # fmt: skip
+    return jsonify(result)
+
+
+@bp.get("/api/collection/export")
+def collection_export() -> Any:
+    need(*collection.REPORTS)
+    text = collection.export_csv(engine(), g.user)
+    return collection.download(text, "receivables.csv", "csv")

@@ -1,0 +1,397 @@
+"""Debt collection (催收): the aging analysis, risk grades, receivables and the CSV import.
+
+Who sees what (``docs/collection.md``, "Web pages and API"): the reports (aging, grades
+and their exports) are for supervisors, auditors and admins; the receivables for staff
+(their own as collector), supervisors (their departments and team), auditors and admins
+(all, read-only); payments and promises are recorded by staff and supervisors on the
+receivables they see; the CSV import is for admins and supervisors. The helpers here
+are shared with the JSON API (:mod:`webapp.api_collection`).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+
+from engine import exports
+from engine.accounts import Principal
+from engine.app import CaseClock
+from engine.calendars import parse_day
+from engine.collection import aging, listing, risk, tabular
+from engine.collection.grading import GRADES
+from engine.collection.importing import export_rows, parse_csv, to_csv
+from engine.collection.money import format_amount, from_minor, parse_amount
+from engine.collection.promises import RecordPromise
+from engine.collection.receivables import ImportReceivables, ImportReport, RecordPayment
+from engine.errors import Forbidden, NotFound, ValidationError
+from engine.store.collection_tables import PRODUCTS
+
+from . import charts
+from .access import today
+from .actions import text_of
+from .i18n import gettext, lazy_gettext
+from .security import engine, login_required
+
+bp = Blueprint("collection", __name__, url_prefix="/collection")
+
+REPORTS = ("supervisor", "auditor", "admin")  # aging, grades and their exports
+READERS = ("staff", "supervisor", "auditor", "admin")  # receivables (scoped, see listing)
+ACTORS = ("staff", "supervisor")  # record payments and promises
+IMPORTERS = ("supervisor", "admin")
+GROUP_BY = ("product", "department", "collector")
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+MAX_EDGE = 36500  # days: a bucket edge beyond a century is a typing error
+ACTIONS = ("payments", "promises")
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+PRODUCT_NAMES = {
+    "loan": lazy_gettext("贷款"),
+    "credit_card": lazy_gettext("信用卡"),
+    "trade_receivable": lazy_gettext("贸易应收款"),
+}
+DONE = {"payments": lazy_gettext("还款已记录。"), "promises": lazy_gettext("还款承诺已记录。")}
+
+
+def product_name(key: str | None) -> str:
+    return str(PRODUCT_NAMES[key]) if key in PRODUCT_NAMES else (key or "–")
+
+
+@bp.context_processor
+def names() -> dict[str, Any]:
+    return {"product_name": product_name}
+
+
+def _invalid(field: str, message: str) -> ValidationError:
+    return ValidationError(message, details={"fields": {field: message}})
+
+
+def _day(values: Mapping[str, Any], field: str, default: date | None = None) -> date:
+    text = text_of(values, field)
+    if not text:
+        if default is None:
+            raise _invalid(field, gettext("必填。"))
+        return default
+    try:
+        day = parse_day(text)
+    except ValidationError:
+        raise _invalid(field, gettext("日期格式应为 YYYY-MM-DD。")) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        # Reports count days back from it: year 1 would overflow the date arithmetic.
+        raise _invalid(field, gettext("年份应在 %(a)s 到 %(b)s 之间。", a=FIRST_YEAR, b=LAST_YEAR))
+    return day
+
+
+# --- the reports (shared with the API) ------------------------------------------------------
+
+
+def aging_report(app: CaseClock, args: Mapping[str, Any]) -> aging.AgingReport:
+    """The aging as of ``as_of`` (default today), grouped ``by`` a column or not, with
+    the ``buckets`` edges given (default the engine's 30,60,90)."""
+    as_of = _day(args, "as_of", today(app))
+    by = text_of(args, "by") or None
+    if by is not None and by not in GROUP_BY:
+        raise _invalid("by", gettext("按产品、部门或催收员分组。"))
+    edges = aging.DEFAULT_EDGES
+    if text_of(args, "buckets"):
+        try:
+            edges = aging.parse_edges(text_of(args, "buckets"))
+            aging.buckets(edges)
+        except ValidationError as exc:
+            raise _invalid("buckets", exc.message) from None
+        if edges[-1] > MAX_EDGE:
+            raise _invalid("buckets", gettext("账龄分段最多 %(n)s 天。", n=MAX_EDGE))
+    return app.read(lambda s: aging.aging(s, as_of, by=by, edges=edges))  # type: ignore[arg-type]
+
+
+def grade_report(app: CaseClock, args: Mapping[str, Any]) -> risk.GradeSummary:
+    """The grade distribution on ``from`` and ``to`` (default: 30 days ago and today)
+    and the migration matrix between them."""
+    last = _day(args, "to", today(app))
+    first = _day(args, "from", last - timedelta(days=30))
+    if last < first:
+        raise _invalid("to", gettext("结束日期不能早于开始日期。"))
+    return app.read(lambda s: risk.grade_summary(s, first, last))
+
+
+def aging_export(report: aging.AgingReport, fmt: str) -> tuple[bytes | str, str]:
+    """The aging rows as ``caseclock report aging`` writes them; (body, file name)."""
+    rows = report.rows()
+    columns = list(rows[0])
+    name = f"aging-{report.as_of}{'-' + report.by if report.by else ''}.{fmt}"
+    if fmt == "csv":
+        return tabular.to_csv(rows, columns), name
+    out = io.BytesIO()
+    tabular.write_xlsx(
+        out, rows, columns, title=f"aging {report.as_of}",  # type: ignore[arg-type]
+        amounts=["outstanding", "overdue"], rates=["overdue_rate", "default_rate"],
+    )  # fmt: skip
+    return out.getvalue(), name
+
+
+def grades_export(summary: risk.GradeSummary, fmt: str) -> tuple[bytes | str, str]:
+    tables = summary.rows()
+    columns = exports.columns_of(tables)
+    name = f"grades-{summary.first}-{summary.last}.{fmt}"
+    if fmt == "csv":
+        return exports.to_csv(tables, columns), name
+    return exports.to_xlsx(tables, columns), name
+
+
+def download(body: bytes | str, name: str, fmt: str) -> Response:
+    return Response(body, mimetype=MEDIA[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
+# --- receivables (shared with the API) ----------------------------------------------------
+
+
+def receivables(app: CaseClock, user: Principal, args: Mapping[str, Any]) -> dict[str, Any]:
+    chosen = listing.parse_filter(args)
+    as_of = today(app)
+    return app.read(
+        lambda s: listing.receivable_page(s, as_of, chosen, listing.scope_of(s, user))
+    ) | {"filter": chosen.args()}
+
+
+def receivable(app: CaseClock, user: Principal, key: str, daily: bool = False) -> dict[str, Any]:
+    def load(s: Any) -> dict[str, Any]:
+        listing.visible_receivable(s, key, user)
+        return listing.receivable_detail(s, key, today(app), app.services.timezone, daily)
+
+    return app.read(load)
+
+
+def record(app: CaseClock, user: Principal, key: str, action: str,
+           values: Mapping[str, Any]) -> Any:  # fmt: skip
+    """Record a payment or a promise to pay on a receivable the user sees; bad input is a
+    :class:`ValidationError` naming the field (``amount``, ``on``, ``reference``)."""
+    if action not in ACTIONS:
+        raise NotFound(f"no action {action!r}; actions are {', '.join(ACTIONS)}")
+    if not user.has(*ACTORS):
+        raise Forbidden(f"{user.key} lacks the role {' or '.join(ACTORS)}")
+    currency = app.read(lambda s: listing.visible_receivable(s, key, user).currency)
+    amount = text_of(values, "amount")
+    if not amount:
+        raise _invalid("amount", gettext("必填。"))
+    try:
+        parse_amount(amount, currency)
+    except ValidationError as exc:
+        raise _invalid("amount", exc.message) from None
+    reference = text_of(values, "reference") or None
+    if reference is not None and len(reference) > 100:
+        raise _invalid("reference", gettext("最多 %(n)s 个字符。", n=100))
+    if action == "payments":
+        command: Any = RecordPayment(key, amount, _day(values, "on", today(app)), reference)
+    else:
+        command = RecordPromise(key, amount, _day(values, "on"))
+    try:
+        return app.execute(command, actor=user.key)
+    except ValidationError as exc:
+        if exc.details.get("fields"):
+            raise
+        # The engine's errors name no field: those about the day (a promise in the past,
+        # a payment out of date order) belong to "on", the rest to the amount.
+        day = any(word in exc.message for word in ("in the past", "date order"))
+        raise _invalid("on" if day else "amount", exc.message) from None
+
+
+def import_csv(app: CaseClock, user: Principal, text: str, source: str) -> ImportReport:
+    """The engine's import: good rows written, every row reported by its line number."""
+    if not user.has(*IMPORTERS):
+        raise Forbidden(f"{user.key} lacks the role {' or '.join(IMPORTERS)}")
+    try:
+        rows = parse_csv(text)
+    except ValidationError as exc:
+        raise _invalid("file", exc.message) from None
+    if not rows:
+        raise _invalid("file", gettext("文件中没有数据行。"))
+    return app.execute(ImportReceivables(rows, source), actor=user.key)
+
+
+def import_result(report: ImportReport) -> dict[str, Any]:
+    return {
+        "written": report.written,
+        "failed": len(report.failed),
+        "rows": [{"line": r.line, "key": r.key, "ok": r.ok, "error": r.error}
+                 for r in report.rows],
+    }  # fmt: skip
+
+
+def decode(content: bytes) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _invalid("file", gettext("文件不是 UTF-8 编码。")) from None
+
+
+def export_csv(app: CaseClock, user: Principal) -> str:
+    """The receivables the user sees, in the import format (an export imports again)."""
+
+    def load(s: Any) -> str:
+        scope = listing.scope_of(s, user)
+        if scope.everything:
+            return to_csv(export_rows(s))
+        keys = set(listing.visible_keys(s, scope))
+        return to_csv(r for r in export_rows(s) if r["receivable_key"] in keys)
+
+    return app.read(load)
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+@bp.get("")
+@login_required(*READERS)
+def index() -> Any:
+    if g.user.has(*REPORTS):
+        return redirect(url_for("collection.aging_page"))
+    return redirect(url_for("collection.receivable_list"))
+
+
+def _bucket_name(label: str) -> str:
+    return gettext("未逾期") if label == "current" else gettext("逾期 %(d)s 天", d=label)
+
+
+def _aging_charts(report: aging.AgingReport) -> dict[str, charts.Chart]:
+    """Outstanding per bucket (all groups), and the overdue rate per group."""
+    money = report.currency
+    cells = report.total.cells if report.total else {}
+    return {
+        "by_bucket": charts.bars(
+            (_bucket_name(label), float(from_minor(c.outstanding_minor, money)),
+             f"{format_amount(c.outstanding_minor, money)} ({c.count})")
+            for label, c in cells.items()
+        ),
+        "by_group": charts.bars(
+            (product_name(group.group) if report.by == "product" else group.group or "–",
+             float(group.overdue_rate), f"{group.overdue_rate:.2%}")
+            for group in report.groups
+        ),
+    }  # fmt: skip
+
+
+@bp.get("/aging")
+@login_required(*REPORTS)
+def aging_page() -> Any:
+    app = engine()
+    try:
+        report = aging_report(app, request.args)
+    except ValidationError as exc:
+        flash(gettext("请更正标出的字段。"), "error")
+        return render_template("collection/aging.html", report=None, args=request.args,
+                               errors=exc.details.get("fields", {}), charts={}), 422  # fmt: skip
+    args = {k: v for k, v in (("as_of", report.as_of.isoformat()), ("by", report.by or ""),
+                              ("buckets", text_of(request.args, "buckets"))) if v}  # fmt: skip
+    return render_template("collection/aging.html", report=report, args=args, errors={},
+                           charts=_aging_charts(report), bucket_name=_bucket_name)  # fmt: skip
+
+
+@bp.get("/aging/export.<fmt>")
+@login_required(*REPORTS)
+def aging_download(fmt: str) -> Any:
+    if fmt not in MEDIA:
+        raise NotFound(f"no export format {fmt!r}; csv or xlsx")
+    return download(*aging_export(aging_report(engine(), request.args), fmt), fmt)
+
+
+@bp.get("/grades")
+@login_required(*REPORTS)
+def grades_page() -> Any:
+    app = engine()
+    try:
+        summary = grade_report(app, request.args)
+    except ValidationError as exc:
+        flash(gettext("请更正标出的字段。"), "error")
+        return render_template("collection/grades.html", summary=None, args=request.args,
+                               errors=exc.details.get("fields", {})), 422  # fmt: skip
+    dist = summary.distribution
+    chart = charts.bars((grade, dist["to"][grade], str(dist["to"][grade])) for grade in GRADES)
+    return render_template(
+        "collection/grades.html", summary=summary, errors={}, grade_chart=chart, grades=GRADES,
+        rows=summary.rows(), args={"from": summary.first.isoformat(),
+                                   "to": summary.last.isoformat()},
+    )  # fmt: skip
+
+
+@bp.get("/grades/export.<fmt>")
+@login_required(*REPORTS)
+def grades_download(fmt: str) -> Any:
+    if fmt not in MEDIA:
+        raise NotFound(f"no export format {fmt!r}; csv or xlsx")
+    return download(*grades_export(grade_report(engine(), request.args), fmt), fmt)
+
+
+@bp.get("/receivables")
+@login_required(*READERS)
+def receivable_list() -> Any:
+    try:
+        view = receivables(engine(), g.user, request.args)
+    except ValidationError as exc:
+        flash(gettext("请更正标出的字段。"), "error")
+        return render_template("collection/receivables.html", view=None, args=request.args,
+                               errors=exc.details.get("fields", {}), products=PRODUCTS,
+                               grades=GRADES), 422  # fmt: skip
+    return render_template("collection/receivables.html", view=view, args=view["filter"],
+                           errors={}, products=PRODUCTS, grades=GRADES)  # fmt: skip
+
+
+def _receivable_page(key: str, errors: dict[str, str] | None = None,
+                     typed: Mapping[str, Any] | None = None, status: int = 200) -> Any:  # fmt: skip
+    daily = request.args.get("fees") == "daily"
+    detail = receivable(engine(), g.user, key, daily)
+    return render_template("collection/receivable.html", r=detail, daily=daily,
+                           errors=errors or {}, typed=typed or {}, failed=(typed or {})
+                           .get("form"), can_act=g.user.has(*ACTORS)), status  # fmt: skip
+
+
+@bp.get("/receivables/<key>")
+@login_required(*READERS)
+def receivable_page(key: str) -> Any:
+    return _receivable_page(key)
+
+
+@bp.post("/receivables/<key>/<action>")
+@login_required(*ACTORS)
+def act(key: str, action: str) -> Any:
+    try:
+        record(engine(), g.user, key, action, request.form)
+    except ValidationError as exc:
+        flash(gettext("请更正标出的字段。"), "error")
+        fields = exc.details.get("fields") or {"amount": exc.message}
+        typed = {**request.form.to_dict(), "form": action}
+        return _receivable_page(key, {f"{action}.{k}": v for k, v in fields.items()}, typed, 422)
+    flash(str(DONE[action]), "info")
+    return redirect(url_for("collection.receivable_page", key=key), 303)
+
+
+@bp.get("/import")
+@login_required(*IMPORTERS)
+def import_page() -> Any:
+    return render_template("collection/import.html", result=None, errors={})
+
+
+@bp.post("/import")
+@login_required(*IMPORTERS)
+def import_upload() -> Any:
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise _invalid("file", gettext("请选择一个 CSV 文件。"))
+        # The app's MAX_CONTENT_LENGTH (1 MB) bounds the upload: a larger one is a 413.
+        report = import_csv(engine(), g.user, decode(upload.read()), upload.filename)
+    except ValidationError as exc:
+        flash(gettext("请更正标出的字段。"), "error")
+        return render_template("collection/import.html", result=None,
+                               errors=exc.details.get("fields", {})), 422  # fmt: skip
+    result = import_result(report)
+    flash(gettext("已导入 %(w)s 行，%(f)s 行有错误。", w=result["written"], f=result["failed"]),
+          "error" if result["failed"] else "info")  # fmt: skip
+    return render_template("collection/import.html", result=result, errors={}), (
+        422 if result["failed"] else 200
+    )
