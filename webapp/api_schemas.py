@@ -1,0 +1,574 @@
+"""What the JSON API accepts and answers, as marshmallow schemas for its OpenAPI document.
+
+The views build their JSON from :mod:`webapp.reads` and friends and return it with
+``jsonify``; flask-smorest then only *documents* these schemas (it never re-serializes
+a returned response), so the document describes the answers without changing them.
+``required`` marks a key that is always present, ``allow_none`` one that may be null;
+objects may carry more keys than listed (clients should ignore what they don't know).
+Bodies are read by the views themselves (:func:`webapp.api.body`), so a bad one is
+CaseClock's 422 naming the field, as documented by :class:`Error`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import INCLUDE, Schema, fields
+from marshmallow.validate import OneOf
+
+from engine.accountability import COLUMNS, REPORT_TABLES
+
+from .actions import ACTIONS
+from .ledger_view import EXEMPTION
+from .reads import FILTERS
+
+
+def _text(about: str, **options: Any) -> fields.String:
+    return fields.String(metadata={"description": about}, **options)
+
+
+def _when(about: str, **options: Any) -> fields.DateTime:
+    """An ISO 8601 instant with its UTC offset."""
+    return fields.DateTime(metadata={"description": about}, **options)
+
+
+def _maybe(field: type[fields.Field], about: str) -> fields.Field:
+    """Always present, possibly null."""
+    return field(required=True, allow_none=True, metadata={"description": about})
+
+
+class Open(Schema):
+    """An object that may carry more keys than it lists (documented as such)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+class Error(Open):
+    """Every error: a stable machine code and a message for people (never an HTML page)."""
+
+    error = _text(
+        "unauthorized, forbidden, not_found, conflict, invalid, method_not_allowed, …",
+        required=True,
+    )
+    message = _text("what went wrong, in words", required=True)
+    details = fields.Dict(
+        metadata={"description": "for bad input, ``fields``: each bad field and its problem"}
+    )
+
+
+# --- request bodies ----------------------------------------------------------------------
+
+
+class CompleteBody(Open):
+    """``complete``: the task's form fields (see ``form`` of the task)."""
+
+    data = fields.Dict(metadata={"description": "field id -> value"})
+
+
+class DelegateBody(Open):
+    """``delegate``: who works on it (you stay the owner)."""
+
+    to = _text("a person's key", required=True)
+
+
+class PauseBody(Open):
+    """``pause`` (补正): why the SLA clock stops."""
+
+    reason = _text("e.g. waiting for documents", required=True)
+
+
+class ExtendBody(Open):
+    """``extend``: a request for your superior."""
+
+    amount = _text("how long, e.g. ``2 working days``", required=True)
+    reason = _text("why", required=True)
+
+
+class AssistBody(Open):
+    """``assist`` (协办): a question to another department's group."""
+
+    group = _text("the group asked", required=True)
+    question = _text("what input you need", required=True)
+    limit = _text("defaults to ``2 working days``")
+
+
+class AnswerBody(Open):
+    """``answer``: the reply to a claimed 协办 request."""
+
+    answer = _text("the answer", required=True)
+
+
+class CommentBody(Open):
+    """A comment on the case (``comment`` on a task or chase: on its case, tied to it)."""
+
+    text = _text("the comment", required=True)
+
+
+class MarkReadBody(Open):
+    """Which notices to mark read; without ``ids``, all of yours."""
+
+    ids = fields.List(fields.Integer(), metadata={"description": "notification ids"})
+
+
+class UrgeBody(Open):
+    """``urge``: the 催办 notice to the late task's holder."""
+
+    message = _text("what the holder is told")
+
+
+class NoteBody(Open):
+    """``handle`` a chase, or ``approve``/``refuse`` a request (a refusal needs a note)."""
+
+    note = _text("why")
+
+
+class ReassignBody(Open):
+    """``reassign``: the late task goes to someone below you."""
+
+    to = _text("a person's key", required=True)
+
+
+# --- query strings -----------------------------------------------------------------------
+
+
+class InstancesQuery(Open):
+    state = fields.String(validate=OneOf(("running", "completed", "error")))
+
+
+class TasksQuery(Open):
+    user = _text("a person's key (yours unless you are an admin)")
+    group = _text("a group's key (one of yours unless you are an admin)")
+
+
+class InboxQuery(Open):
+    filter = fields.String(validate=OneOf(FILTERS), metadata={"description": "default all"})
+    q = _text("part of a business key or step name")
+    after = _text("the page after this position (the Link header's rel=next gives it)")
+    before = _text("the page before this position (the Link header's rel=prev gives it)")
+
+
+class ReportQuery(Open):
+    from_ = fields.Date(data_key="from", metadata={"description": "default: 30 days ago"})
+    to = fields.Date(metadata={"description": "default: today"})
+    department = _text("a department's key")
+
+
+class LedgerQuery(ReportQuery):
+    person = _text("responsible or on behalf of")
+    step = _text("element id or step name")
+    exemption = fields.String(validate=OneOf([e for e in EXEMPTION if e]))
+
+
+# --- who, what -----------------------------------------------------------------------------
+
+
+class Health(Open):
+    status = fields.String(required=True, validate=OneOf(("ok",)))
+    database = _text("sqlite or postgresql", required=True)
+    worker = _maybe(fields.String, "the timer worker in this process, if any")
+
+
+class Me(Open):
+    user = _text("your key", required=True)
+    name = _text("your name", required=True)
+    roles = fields.List(fields.String(), required=True)
+
+
+class Definition(Open):
+    id = fields.Integer(required=True)
+    key = fields.String(required=True)
+    version = fields.Integer(required=True)
+    name = _maybe(fields.String, "the process's name")
+    deployed_at = _when("when deployed", required=True)
+    running_instances = fields.Integer(required=True)
+
+
+# --- SLA clocks ------------------------------------------------------------------------------
+
+
+class Clock(Open):
+    """A task's SLA clock and traffic light."""
+
+    light = fields.String(
+        required=True, validate=OneOf(("green", "yellow", "red", "paused", "met", "violated"))
+    )
+    limit = _maybe(fields.String, "e.g. ``3 working days``")
+    policy = _maybe(fields.String, "the standard that set the limit")
+    calendar = _maybe(fields.String, "the working calendar")
+    due_at = _when("the deadline", required=True)
+    warn_at = _when("the first warning", required=True, allow_none=True)
+    working_time_left = _maybe(fields.String, "in words (negative when late)")
+    working_seconds_left = _maybe(fields.Integer, "negative when late")
+    paused_seconds = fields.Integer(required=True)
+    note = _maybe(fields.String, "e.g. a year without official holiday data")
+
+
+class ExplainedClock(Clock):
+    """The clock with what explains its deadline (as the inbox shows it)."""
+
+    day_seconds = fields.Integer(required=True, metadata={"description": "a working day"})
+    started_at = _when("when the clock started", required=True)
+    paused_at = _when("while paused: since when", required=True, allow_none=True)
+    extended_seconds = fields.Integer(required=True)
+
+
+class ClockEvent(Open):
+    at = _when("when", required=True)
+    actor = fields.String(required=True)
+    command = _text("pause_clock, resume_clock, request_extension, decide_extension", required=True)
+    payload = fields.Dict(required=True)
+
+
+class Extension(Open):
+    id = fields.Integer(required=True)
+    amount = fields.String(required=True)
+    reason = _maybe(fields.String, "null once erased")
+    status = fields.String(required=True, validate=OneOf(("pending", "approved", "refused")))
+    requested_by = fields.String(required=True)
+    decided_by = _maybe(fields.String, "the superior who decided")
+    requested_at = _when("when requested", required=True)
+
+
+class ClockStory(ExplainedClock):
+    """The clock with its pauses and extensions (one task's page)."""
+
+    events = fields.List(fields.Nested(ClockEvent), required=True)
+    extensions = fields.List(fields.Nested(Extension), required=True)
+
+
+# --- tasks and cases ---------------------------------------------------------------------------
+
+
+class Task(Open):
+    """An open or closed task (user task, 协办 ``assist`` request or 催办 ``chase`` task)."""
+
+    id = fields.Integer(required=True)
+    instance_id = fields.Integer(required=True)
+    element_id = fields.String(required=True)
+    name = _maybe(fields.String, "the step's name")
+    state = fields.String(required=True, validate=OneOf(("open", "completed", "cancelled")))
+    assignee = _maybe(fields.String, "who holds it (null: in its groups' pool)")
+    owner = _maybe(fields.String, "who delegated it")
+    delegation_state = fields.String(
+        required=True, allow_none=True, validate=OneOf(("pending", "resolved"))
+    )
+    candidate_groups = fields.List(fields.String(), required=True)
+    created_at = _when("when it opened", required=True)
+    due_at = _when("its deadline", required=True, allow_none=True)
+    kind = _text("user, assist or chase", required=True)
+    chase_of = _maybe(fields.Integer, "a chase task: the late task")
+    chase_level = _maybe(fields.Integer, "a chase task: 1 for the first superior, …")
+    assists = _maybe(fields.Integer, "a 协办 request: the asking task")
+    outcome = _maybe(fields.String, "how it ended")
+    sla = fields.Nested(Clock, required=True, allow_none=True)
+
+
+class TaskRow(Task):
+    """A task as the pages list it: its clock explained."""
+
+    sla = fields.Nested(ExplainedClock, required=True, allow_none=True)
+
+
+class AskingTask(Open):
+    id = fields.Integer(required=True)
+    name = _maybe(fields.String, "the step's name")
+    assignee = _maybe(fields.String, "its holder")
+
+
+class OfferedTask(TaskRow):
+    """A task as shown to you: its case, whose it is, what you may do."""
+
+    business_key = _maybe(fields.String, "the case's business key")
+    may = fields.List(
+        fields.String(validate=OneOf(ACTIONS)),
+        required=True,
+        metadata={"description": "the actions offered to you"},
+    )
+    on_behalf_of = _maybe(fields.String, "held by someone you stand in for today")
+    assisted = fields.Nested(AskingTask, required=True, allow_none=True)
+
+
+class InboxRow(OfferedTask):
+    on_behalf_of_name = _maybe(fields.String, "the name of whom you stand in for")
+
+
+class FormOption(Open):
+    id = fields.String(required=True)
+    name = _maybe(fields.String, "shown")
+
+
+class FormField(Open):
+    id = fields.String(required=True)
+    label = fields.String(required=True)
+    type = _text("string, long, boolean, date, enum, …", required=True)
+    default = _maybe(fields.String, "the default value")
+    constraints = fields.Dict(required=True, metadata={"description": "e.g. required, maxlength"})
+    options = fields.List(fields.Nested(FormOption), required=True)
+
+
+class Comment(Open):
+    id = fields.Integer(required=True)
+    task_id = _maybe(fields.Integer, "the task it is tied to")
+    author = fields.String(required=True)
+    author_name = fields.String(allow_none=True)
+    at = _when("when written", required=True)
+    text = fields.String(required=True)
+
+
+class Attachment(Open):
+    id = fields.Integer(required=True)
+    instance_id = fields.Integer(required=True)
+    task_id = _maybe(fields.Integer, "the task it was added at")
+    filename = fields.String(required=True)
+    media_type = fields.String(required=True)
+    size = fields.Integer(required=True, metadata={"description": "bytes"})
+    sha256 = fields.String(required=True)
+    uploaded_by = fields.String(required=True)
+    uploader_name = _maybe(fields.String, "their name")
+    created_at = _when("when uploaded", required=True)
+    deleted_at = _when("when deleted", required=True, allow_none=True)
+
+
+class TaskDetail(OfferedTask):
+    sla = fields.Nested(ClockStory, required=True, allow_none=True)
+    case_state = fields.String(required=True)
+    case_data = fields.Dict(required=True, metadata={"description": "the case's data"})
+    process = fields.String(required=True)
+    form = fields.List(fields.Nested(FormField), required=True)
+    comments = fields.List(fields.Nested(Comment), required=True)
+    attachments = fields.List(fields.Nested(Attachment), required=True)
+    completed_by = _maybe(fields.String, "who completed it")
+    ended_at = _when("when it closed", required=True, allow_none=True)
+
+
+class Completed(Open):
+    completed = fields.Integer(required=True, metadata={"description": "the task's id"})
+
+
+class InstanceRow(Open):
+    id = fields.Integer(required=True)
+    definition = _text("``key:version``", required=True)
+    business_key = _maybe(fields.String, "the case's business key")
+    state = fields.String(required=True, validate=OneOf(("running", "completed", "error")))
+    started_at = _when("when started", required=True)
+
+
+class WaitingTimer(Open):
+    id = fields.Integer(required=True)
+    element_id = fields.String(required=True)
+    name = _maybe(fields.String, "the timer's name")
+    kind = _text("date, duration, cycle, or ``sla <purpose>``", required=True)
+    status = fields.String(required=True)
+    interrupting = fields.Boolean(required=True)
+    attached_to = _maybe(fields.String, "the activity a boundary timer sits on")
+    due_at = _when("when it fires", required=True)
+
+
+class WaitingMessage(Open):
+    element_id = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class HistoryEntry(Open):
+    at = _when("when", required=True)
+    actor = fields.String(required=True)
+    command = fields.String(required=True)
+    task_id = _maybe(fields.Integer, "the task concerned")
+    payload = fields.Dict(required=True)
+    private = fields.Dict(
+        allow_none=True,
+        metadata={"description": "the erasable personal part (null once erased)"},
+    )
+
+
+class Instance(InstanceRow):
+    """A case: its data, open tasks with their clocks, what it waits for, its history."""
+
+    ended_at = _when("when it ended", required=True, allow_none=True)
+    due_at = _when("the case's own deadline", required=True, allow_none=True)
+    data = fields.Dict(required=True)
+    process = fields.String(required=True)
+    open_tasks = fields.List(fields.Nested(TaskRow), required=True)
+    waiting_timers = fields.List(fields.Nested(WaitingTimer), required=True)
+    waiting_messages = fields.List(fields.Nested(WaitingMessage), required=True)
+    comments = fields.List(fields.Nested(Comment), required=True)
+    attachments = fields.List(fields.Nested(Attachment), required=True)
+    history = fields.List(fields.Nested(HistoryEntry), required=True)
+
+
+class Notice(Open):
+    id = fields.Integer(required=True)
+    at = _when("when sent", required=True)
+    subject = fields.String(required=True)
+    body = fields.String(required=True)
+    instance_id = _maybe(fields.Integer, "the case it is about")
+    read = fields.Boolean(required=True)
+
+
+class Notifications(Open):
+    unread = fields.Integer(required=True)
+    notifications = fields.List(fields.Nested(Notice), required=True)
+
+
+class Marked(Open):
+    marked = fields.Integer(required=True, metadata={"description": "how many were unread"})
+
+
+class Created(Open):
+    id = fields.Integer(required=True)
+    instance_id = fields.Integer(required=True)
+
+
+# --- the supervisor board ---------------------------------------------------------------------
+
+
+class ChaseTask(TaskRow):
+    late = fields.Nested(TaskRow, required=True, allow_none=True)
+
+
+class OnTime(Open):
+    met = fields.Integer(required=True)
+    closed = fields.Integer(required=True)
+    rate = fields.Float(required=True)
+
+
+class PendingRequest(Open):
+    kind = fields.String(required=True, validate=OneOf(("extension", "exemption")))
+    id = fields.Integer(required=True)
+    task_id = fields.Integer(required=True)
+    step = _maybe(fields.String, "the step's name")
+    instance_id = fields.Integer(required=True)
+    requested_by = fields.String(required=True)
+    requested_at = _when("when requested", required=True)
+    reason = _maybe(fields.String, "why")
+    amount = _maybe(fields.String, "an extension's amount")
+
+
+class Board(Open):
+    user = fields.String(required=True)
+    team = fields.List(fields.String(), required=True, metadata={"description": "below you"})
+    late_or_warned = fields.List(fields.Nested(TaskRow), required=True)
+    my_chase_tasks = fields.List(fields.Nested(ChaseTask), required=True)
+    deputy_chases = fields.List(fields.Nested(TaskRow), required=True)
+    pending = fields.List(fields.Nested(PendingRequest), required=True)
+    on_time = fields.Dict(
+        keys=fields.String(), values=fields.Nested(OnTime), required=True,
+        metadata={"description": "by person"},
+    )  # fmt: skip
+    on_time_by_step = fields.Dict(keys=fields.String(), values=fields.Nested(OnTime), required=True)
+    names = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    business_keys = fields.Dict(
+        keys=fields.String(), values=fields.String(allow_none=True), required=True,
+        metadata={"description": "by case id"},
+    )  # fmt: skip
+
+
+class ChaseDone(Open):
+    chase_id = fields.Integer(required=True)
+    done = fields.String(required=True, metadata={"description": "the action taken"})
+
+
+class Decided(Open):
+    kind = fields.String(required=True, validate=OneOf(("extension", "exemption")))
+    id = fields.Integer(required=True)
+    status = fields.String(required=True, validate=OneOf(("approved", "refused")))
+
+
+# --- the auditor's ledger ------------------------------------------------------------------------
+
+
+class LedgerRow(Open):
+    """One breach entry (the columns of ``caseclock report ledger``)."""
+
+    breach_event_id = fields.Integer(required=True)
+    case_id = fields.Integer(required=True)
+    business_key = _maybe(fields.String, "the case's business key")
+    process = fields.String(required=True)
+    task_id = _maybe(fields.Integer, "the late task")
+    step = _maybe(fields.String, "element id")
+    step_name = _maybe(fields.String, "the step's name")
+    deadline = _when("the deadline missed", required=True, allow_none=True)
+    breached_at = _when("when recorded", required=True, allow_none=True)
+    responsible = _maybe(fields.String, "who answers for it")
+    on_behalf_of = _maybe(fields.String, "whom they stood in for")
+    department = _maybe(fields.String, "a department's key")
+    superior = _maybe(fields.String, "the responsible person's superior")
+    standard = _maybe(fields.String, "the standard that set the limit")
+    calendar = _maybe(fields.String, "the working calendar")
+    holders = _text("who held it and for how long, in words", required=True)
+    completed_at = _when("when it was done at last", required=True, allow_none=True)
+    completed_by = _maybe(fields.String, "who did it")
+    late_working_hours = _maybe(fields.Float, "final lateness (null while open)")
+    exemption = _maybe(fields.String, "pending, approved or refused")
+    exemption_decided_by = _maybe(fields.String, "who decided the exemption")
+    charged = fields.Boolean(required=True)
+
+
+class Holder(Open):
+    holder = _maybe(fields.String, "null: in the pool")
+    from_ = _when("since", data_key="from", required=True, allow_none=True)
+    to = _when("until", required=True, allow_none=True)
+    working_seconds = fields.Integer(required=True)
+    hours = fields.Float(required=True)
+
+
+class BreachSnapshot(Open):
+    """The breach entry as recorded (instants in UTC; entries of older versions may lack
+    a key), with local times for its holders."""
+
+    step = fields.String()
+    step_name = fields.String(allow_none=True)
+    deadline = fields.DateTime(allow_none=True)
+    breached_at = fields.DateTime()
+    limit = fields.String(allow_none=True)
+    standard = fields.String(allow_none=True)
+    calendar = fields.String(allow_none=True)
+    responsible = fields.String(allow_none=True)
+    on_behalf_of = fields.String(allow_none=True)
+    superior = fields.String(allow_none=True)
+    department_id = fields.Integer(allow_none=True)
+    paused_working_seconds = fields.Integer()
+    extensions = fields.List(fields.Dict())
+    holders = fields.List(fields.Nested(Holder), required=True)
+
+
+class Ledger(Open):
+    filter = fields.Dict(
+        keys=fields.String(), values=fields.String(), required=True,
+        metadata={"description": "the filter applied, as query arguments"},
+    )  # fmt: skip
+    rows = fields.List(fields.Nested(LedgerRow), required=True)
+    snapshots = fields.Dict(
+        keys=fields.String(), values=fields.Nested(BreachSnapshot), required=True,
+        metadata={"description": "by ``breach_event_id``"},
+    )  # fmt: skip
+
+
+class ChainStatus(Open):
+    ok = fields.Boolean(required=True)
+    breaks = fields.Integer(required=True)
+    first = _maybe(fields.String, "the first break")
+
+
+class Period(Open):
+    from_ = fields.Date(data_key="from", required=True)
+    to = fields.Date(required=True)
+    timezone = fields.String(required=True)
+
+
+def _table(name: str) -> fields.List:
+    about = f"rows of {', '.join(COLUMNS[name])}"
+    return fields.List(fields.Dict(), required=True, metadata={"description": about})
+
+
+# The accountability report: its period and one table per REPORT_TABLES, as the CLI has them.
+Report = Open.from_dict(
+    {"period": fields.Nested(Period, required=True),
+     "department": _maybe(fields.String, "a department's key")}
+    | {name: _table(name) for name in REPORT_TABLES},
+    name="Report",
+)  # fmt: skip
