@@ -4,6 +4,10 @@ Every change is a command run through ``app.execute`` and appended to the ``org`
 chain (who created which account, granted which role, issued which token), never with
 the secret itself. Reading (``authenticate``, ``account_for_token``) is a plain
 function over a session.
+
+Password guessing is throttled (:class:`Throttle`): too many failed logins for a user
+name, or from an address, within a window start a cool-down during which that name (or
+address) is refused whatever the password; each cool-down is audited (``login_locked``).
 """
 
 from __future__ import annotations
@@ -12,17 +16,18 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit
 from .errors import Conflict, NotFound, ValidationError
 from .executor import CommandContext
 from .store import OutboxMessage, Person
-from .store.account_tables import Account, AccountRole, ApiToken, NoticeRead
+from .store.account_tables import Account, AccountRole, ApiToken, LoginFailure, NoticeRead
 
 ROLES = ("staff", "supervisor", "auditor", "designer", "admin")
 MIN_PASSWORD = 4  # the demo password is "demo"; sites set their own policy upstream
@@ -224,6 +229,101 @@ class MarkNoticesRead:
         ids = list(ctx.session.scalars(query))
         ctx.session.add_all(NoticeRead(outbox_id=i, read_at=ctx.now) for i in ids)
         return len(ids)
+
+
+# --- throttling failed logins ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """``failures`` failed logins for one user name (or ``address_failures`` from one
+    address) within ``window`` start a ``cooldown``. The address limit is higher: people
+    behind one NAT share it, and a name's own limit already stops guessing one password."""
+
+    failures: int = 5
+    address_failures: int = 20
+    window: timedelta = timedelta(minutes=15)
+    cooldown: timedelta = timedelta(minutes=15)
+
+    def scopes(self, person_key: str, address: str) -> list[tuple[str, ColumnElement[bool], int]]:
+        return [
+            ("account", LoginFailure.person_key == person_key[:100], self.failures),
+            ("address", LoginFailure.address == address[:45], self.address_failures),
+        ]
+
+
+def locked_until(
+    session: Session, throttle: Throttle, person_key: str, address: str, now: datetime
+) -> datetime | None:
+    """The end of the cool-down that the user name or the address is in, if any.
+
+    A cool-down runs from the latest failure when at least the limit of failures fall
+    within the window that ends there; attempts refused during it are not failures (the
+    password is not even checked), so it ends on time however often someone retries."""
+    ends = []
+    for _, match, limit in throttle.scopes(person_key, address):
+        last = session.scalar(select(func.max(LoginFailure.at)).where(match))
+        if last is None or last + throttle.cooldown <= now:
+            continue
+        counted = session.scalar(
+            select(func.count()).where(match, LoginFailure.at > last - throttle.window)
+        )
+        if (counted or 0) >= limit:
+            ends.append(last + throttle.cooldown)
+    return max(ends, default=None)
+
+
+class RecordLoginFailure:
+    """A wrong user name or password: counted, and audited when it starts a cool-down
+    (the address kept apart from the event, as personal data is)."""
+
+    name = "record_login_failure"
+
+    def __init__(self, person_key: str, address: str, throttle: Throttle) -> None:
+        self.person_key, self.address, self.throttle = person_key[:100], address[:45], throttle
+
+    def __call__(self, ctx: CommandContext) -> datetime | None:
+        """Returns the end of the cool-down this failure starts, if it starts one."""
+        throttle = self.throttle
+        # Rows too old to count in any cool-down go as new ones come for the same name
+        # or address, so the table stays the size of the recent failures.
+        stale = ctx.now - throttle.window - throttle.cooldown
+        ctx.session.execute(
+            delete(LoginFailure).where(
+                or_(LoginFailure.person_key == self.person_key,
+                    LoginFailure.address == self.address),
+                LoginFailure.at < stale,
+            )
+        )  # fmt: skip
+        ctx.session.add(LoginFailure(person_key=self.person_key, address=self.address,
+                                     at=ctx.now))  # fmt: skip
+        ctx.session.flush()
+        started = None
+        for scope, match, limit in throttle.scopes(self.person_key, self.address):
+            counted = ctx.session.scalar(
+                select(func.count()).where(match, LoginFailure.at > ctx.now - throttle.window)
+            )
+            if (counted or 0) >= limit:
+                started = ctx.now + throttle.cooldown
+                audit.append(ctx, "login_locked", payload={
+                    "scope": scope, "person": self.person_key if scope == "account" else None,
+                    "failures": counted, "until": started.isoformat(),
+                }, private={"address": self.address})  # fmt: skip
+        return started
+
+
+class ClearLoginFailures:
+    """A successful login starts its user name's count afresh (not its address's: a
+    guesser with an account of their own could otherwise reset it between guesses).
+    Not audited: nothing anyone is accountable for changes."""
+
+    name = "clear_login_failures"
+
+    def __init__(self, person_key: str) -> None:
+        self.person_key = person_key[:100]
+
+    def __call__(self, ctx: CommandContext) -> None:
+        ctx.session.execute(delete(LoginFailure).where(LoginFailure.person_key == self.person_key))
 
 
 # --- reading ----------------------------------------------------------------------------

@@ -5,6 +5,11 @@ in); ``translations/en/LC_MESSAGES/messages.po`` holds the English. The binary `
 is never committed: at app start it is compiled from the ``.po`` into the instance
 folder (again whenever the ``.po`` is newer), so no setup step is needed and a stale
 catalogue cannot be served.
+
+Translations are looked up once per request and kept on ``g`` (:func:`translations`):
+Flask-Babel's own callables resolve the request context, the domain and the locale on
+every ``_()``, which made up half of an inbox page's time (docs/benchmarks.md, "Staff
+inbox"). The strings and the output are the same.
 """
 
 from __future__ import annotations
@@ -12,11 +17,14 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, session
-from flask_babel import Babel, gettext, lazy_gettext, ngettext
+from babel.support import NullTranslations
+from flask import Flask, g, session
+from flask_babel import Babel, get_translations
+from flask_babel.speaklater import LazyString
 
 __all__ = ["LANGUAGES", "gettext", "init", "lazy_gettext", "ngettext"]
 
@@ -31,11 +39,43 @@ def current_locale() -> str:
     return chosen if chosen in LANGUAGES else DEFAULT_LOCALE
 
 
+def translations() -> NullTranslations:
+    """The request's catalogue, looked up once per request (outside one: no translation)."""
+    if not g:
+        return get_translations()
+    found: NullTranslations | None = g.get("_translations")
+    if found is None:
+        found = g._translations = get_translations()
+    return found
+
+
+def gettext(string: str, **variables: Any) -> str:
+    text: str = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    variables.setdefault("num", num)
+    text: str = translations().ungettext(singular, plural, num)
+    return text % variables
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyString:
+    """Translated when used (module-level labels), in the language of that request."""
+    return LazyString(gettext, string, **variables)
+
+
 def init(app: Flask) -> None:
     compiled = Path(app.instance_path) / "translations"
     compile_catalogues(SOURCE, compiled)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
     Babel(app, locale_selector=current_locale)
+    # Replaces the callables Flask-Babel installed: same catalogue, looked up once.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+    )
 
     @app.context_processor
     def languages() -> dict[str, object]:

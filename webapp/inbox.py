@@ -10,7 +10,7 @@ from engine.accounts import MarkNoticesRead
 from engine.errors import Conflict, ValidationError
 
 from . import access, actions, reads
-from .i18n import gettext
+from .i18n import gettext, lazy_gettext
 from .security import engine, login_required
 
 bp = Blueprint("inbox", __name__)
@@ -28,6 +28,34 @@ DONE = {
     "answer": "协办答复已发送。",
     "comment": "意见已添加。",
 }
+
+
+# The labels of a clock's explanation (_clock.html), translated once per page rather than
+# once per row: an inbox page shows many clocks (docs/benchmarks.md, "Staff inbox").
+CLOCK_LABELS = {
+    "limit": lazy_gettext("时限"),
+    "standard": lazy_gettext("标准"),
+    "diagram_limit": lazy_gettext("流程图中的时限"),
+    "calendar": lazy_gettext("日历"),
+    "start": lazy_gettext("开始"),
+    "warn": lazy_gettext("预警"),
+    "due": lazy_gettext("截止"),
+    "paused": lazy_gettext("暂停"),
+    "none": lazy_gettext("无"),
+    "extended": lazy_gettext("延期"),
+    "note": lazy_gettext("说明"),
+    "hint": lazy_gettext(
+        "截止时间 = 开始时间 + 时限（按工作日历计算，跳过节假日和非工作时间）+ 暂停时长 + 批准的延期。"  # noqa: E501
+    ),
+}
+
+
+@bp.app_template_global()
+def clock_labels() -> dict[str, str]:
+    labels: dict[str, str] | None = g.get("clock_labels")
+    if labels is None:
+        labels = g.clock_labels = {key: str(text) for key, text in CLOCK_LABELS.items()}
+    return labels
 
 
 @bp.app_context_processor
@@ -53,14 +81,15 @@ def tasks() -> Any:
     if which not in reads.FILTERS:
         which = "all"
     search = request.args.get("q", "")[:100]
+    after, before = request.args.get("after") or None, request.args.get("before") or None
     app = engine()
-    rows = app.read(
-        lambda s: reads.inbox(
+    page = app.read(
+        lambda s: reads.inbox_page(
             s, g.user, app.services.org.snapshot(s), app.services.timezone, app.clock.now(),
-            which, search,
+            which, search, after, before,
         )
     )  # fmt: skip
-    return render_template("inbox.html", tasks=rows, which=which, search=search)
+    return render_template("inbox.html", tasks=page.rows, page=page, which=which, search=search)
 
 
 def _task_page(task_id: int, values: dict[str, Any] | None = None,

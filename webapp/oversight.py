@@ -1,20 +1,24 @@
 """What the supervisor board shows, as plain dicts: :func:`engine.queries.board` (late and
 yellow work below me, my chase tasks, on-time rates) plus what a page needs beyond it —
-the late task behind each chase, names, and the requests waiting for my decision."""
+the late task behind each chase, names, and the requests waiting for my decision; and the
+team's on-time rate per week or month (:func:`trends`)."""
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from engine import queries
-from engine.store import Person, ProcessInstance, Task
-from engine.store.models import Exemption, SlaExtension
+from engine import accountability, queries
+from engine.errors import ValidationError
+from engine.store import Person, Task
+from engine.store.models import POOL_KINDS, Exemption, SlaExtension
 
-from .reads import Calendars, explain_clock, person_names
+from .reads import Calendars, business_keys, explain_clock, person_names
 
 # Decisions a supervisor takes, by the kind of request.
 REQUESTS: dict[str, type[SlaExtension] | type[Exemption]] = {
@@ -63,15 +67,6 @@ def board(session: Session, user: str, tz: tzinfo, now: datetime) -> dict[str, A
     return view
 
 
-def business_keys(session: Session, ids: set[int]) -> dict[int, str | None]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(ProcessInstance.id, ProcessInstance.business_key).where(ProcessInstance.id.in_(ids))
-    )
-    return {i: key for i, key in rows}
-
-
 def pending(session: Session, user: str, tz: tzinfo) -> list[dict[str, Any]]:
     """Extension and exemption requests of my direct reports: only their superior decides
     (engine.approvals), so these are the ones waiting for me."""
@@ -93,3 +88,105 @@ def pending(session: Session, user: str, tz: tzinfo) -> list[dict[str, Any]]:
                 "reason": request.reason, "amount": getattr(request, "amount", None),
             })  # fmt: skip
     return found
+
+
+# --- on-time trends ----------------------------------------------------------------------
+
+TREND_BY = ("person", "step")
+TREND_PERIODS = ("week", "month")
+DEFAULT_PERIODS = 12  # shown when no ``from`` is given
+MAX_PERIODS = 106  # two years of weeks: a chart still readable, a CASE still small
+
+
+@dataclass(frozen=True)
+class TrendQuery:
+    """Whole periods (weeks from Monday, calendar months) covering ``from``–``to``."""
+
+    starts: list[date]  # each period's first day, then the day after the last one
+    by: str
+    period: str
+
+    def args(self) -> dict[str, str]:
+        last = self.starts[-1] - timedelta(days=1)
+        return {"from": self.starts[0].isoformat(), "to": last.isoformat(), "by": self.by,
+                "period": self.period}  # fmt: skip
+
+
+def trend_query(args: Mapping[str, str], tz: tzinfo, now: datetime) -> TrendQuery:
+    """From query arguments; bad input is a ValidationError naming the field."""
+    by, period = args.get("by") or "person", args.get("period") or "week"
+    for field, value, allowed in (("by", by, TREND_BY), ("period", period, TREND_PERIODS)):
+        if value not in allowed:
+            message = f"{field} must be one of {', '.join(allowed)}"
+            raise ValidationError(message, details={"fields": {field: message}})
+    today = now.astimezone(tz).date()
+    last = args.get("to") or today.isoformat()
+    earliest = _shift(_period_start(today, period), period, 1 - DEFAULT_PERIODS)
+    first = args.get("from") or earliest.isoformat()
+    try:
+        chosen = accountability.parse_period(first, last, tz)
+    except ValidationError as exc:
+        field = "from" if exc.message.startswith("--from") else "to"
+        raise ValidationError(exc.message, details={"fields": {field: exc.message}}) from None
+    # Dates a database timestamp holds, with a period after the last one.
+    for field, day in (("from", chosen.first), ("to", chosen.last)):
+        if not 1900 <= day.year < 9999:
+            message = f"--{field} {day} is out of range (1900–9998)"
+            raise ValidationError(message, details={"fields": {field: message}})
+    starts = [_period_start(chosen.first, period)]
+    while starts[-1] <= chosen.last:
+        if len(starts) > MAX_PERIODS:
+            message = f"at most {MAX_PERIODS} {period}s: choose a shorter range or months"
+            raise ValidationError(message, details={"fields": {"from": message}})
+        starts.append(_shift(starts[-1], period, 1))
+    return TrendQuery(starts, by, period)
+
+
+def _period_start(day: date, period: str) -> date:
+    return day - timedelta(days=day.weekday()) if period == "week" else day.replace(day=1)
+
+
+def _shift(start: date, period: str, n: int) -> date:
+    if period == "week":
+        return start + timedelta(weeks=n)
+    months = start.year * 12 + start.month - 1 + n
+    return date(months // 12, months % 12 + 1, 1)
+
+
+def trends(session: Session, user: str, chosen: TrendQuery, tz: tzinfo) -> dict[str, Any]:
+    """The on-time rate of the people below ``user`` per period, by person or by step:
+    the board's figure (a completed task with a deadline is on time when it ended by the
+    deadline in force then, extensions included) counted per period in SQL."""
+    team = queries.below(session, user)
+    bounds = [datetime.combine(day, time(0), tz) for day in chosen.starts]
+    # The period's index, from the bounds computed here in the organisation's time zone:
+    # the same SQL on SQLite and PostgreSQL, no date functions of either.
+    index = case(*((Task.ended_at < bound, i) for i, bound in enumerate(bounds[1:])))
+    key = Task.assignee if chosen.by == "person" else Task.name
+    done = (
+        select(index.label("period"), key.label("key"),
+               case((Task.ended_at <= Task.due_at, 1), else_=0).label("met"))
+        .where(Task.state == "completed", Task.kind.in_(POOL_KINDS), Task.due_at.is_not(None),
+               Task.assignee.in_(team), Task.ended_at >= bounds[0], Task.ended_at < bounds[-1])
+        .subquery()
+    )  # fmt: skip
+    counted = session.execute(
+        select(done.c.key, done.c.period, func.count(), func.sum(done.c.met))
+        .group_by(done.c.key, done.c.period)
+        .order_by(done.c.key, done.c.period)
+    ).all()
+    labels = person_names(session, set(team)) if chosen.by == "person" else {}
+    series: dict[str, dict[str, Any]] = {}
+    for name, period, closed, met in counted:
+        line = series.setdefault(name, {"key": name, "label": labels.get(name, name),
+                                         "points": [None] * (len(bounds) - 1)})  # fmt: skip
+        line["points"][period] = {"closed": closed, "met": int(met), "rate": round(met / closed, 3)}
+    for line in series.values():
+        closed = sum(p["closed"] for p in line["points"] if p)
+        met = sum(p["met"] for p in line["points"] if p)
+        line["total"] = {"closed": closed, "met": met, "rate": round(met / closed, 3)}
+    periods = [
+        {"start": start.isoformat(), "end": (end - timedelta(days=1)).isoformat()}
+        for start, end in zip(chosen.starts, chosen.starts[1:], strict=False)
+    ]
+    return {**chosen.args(), "periods": periods, "series": list(series.values())}

@@ -7,18 +7,20 @@ story of a deadline (limit, standard, calendar, pauses, extensions).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from engine import queries, sla
+from engine import attachments, queries, sla
 from engine.accounts import Principal
 from engine.calendar import WorkingCalendar
 from engine.calendars import load_calendar
+from engine.errors import ValidationError
 from engine.org import OrgSnapshot
 from engine.store import (
     AuditEvent,
@@ -30,12 +32,13 @@ from engine.store import (
     Task,
 )
 from engine.store.account_tables import NoticeRead
-from engine.store.models import POOL_KINDS, SlaExtension
+from engine.store.models import POOL_KINDS, Attachment, SlaExtension
 
 from .access import groups_of, stood_in_for
 
 FILTERS = ("all", "mine", "group")
-INBOX_LIMIT = 200
+INBOX_LIMIT = 50  # rows a page; more follow by keyset paging
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CLOCK_COMMANDS = ("pause_clock", "resume_clock", "request_extension", "decide_extension")
 
 
@@ -52,6 +55,46 @@ class Calendars:
         return self.loaded[key]
 
 
+@dataclass(frozen=True)
+class Position:
+    """A task's place in the inbox's order: by deadline, then id; undated tasks after every
+    dated one, by id. A page is told where to start by the last (or first) row of the page
+    next to it — keyset paging, an ordered index walk, never an OFFSET."""
+
+    due_at: datetime | None
+    id: int
+
+    def key(self) -> tuple[bool, datetime, int]:
+        return (self.due_at is None, self.due_at or EPOCH, self.id)
+
+    def token(self) -> str:
+        """``<microseconds since 1970>_<id>``, or ``u<id>`` for an undated task: exact, and
+        plain in a URL."""
+        if self.due_at is None:
+            return f"u{self.id}"
+        return f"{(self.due_at - EPOCH) // timedelta(microseconds=1)}_{self.id}"
+
+    @classmethod
+    def parse(cls, token: str) -> Position:
+        # At most 17 digits of microseconds: any instant before the year 5000.
+        match = re.fullmatch(r"u(\d{1,18})|(\d{1,17})_(\d{1,18})", token)
+        if match is None:
+            raise ValidationError(f"not a position in the inbox: {token[:40]!r}")
+        undated, micros, task_id = match.groups()
+        if undated is not None:
+            return cls(None, int(undated))
+        return cls(EPOCH + timedelta(microseconds=int(micros)), int(task_id))
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of the inbox, with where the pages before and after it start."""
+
+    rows: list[dict[str, Any]]
+    before: str | None  # the ``before`` position of the previous page, if there is one
+    after: str | None  # the ``after`` position of the next page, if there is one
+
+
 def inbox(
     session: Session,
     user: Principal,
@@ -61,38 +104,77 @@ def inbox(
     which: str = "all",
     search: str = "",
 ) -> list[dict[str, Any]]:
+    """The first page of :func:`inbox_page` (what the JSON API lists)."""
+    return inbox_page(session, user, org, tz, now, which, search).rows
+
+
+def inbox_page(
+    session: Session,
+    user: Principal,
+    org: OrgSnapshot,
+    tz: tzinfo,
+    now: datetime,
+    which: str = "all",
+    search: str = "",
+    after: str | None = None,
+    before: str | None = None,
+    limit: int | None = None,
+) -> InboxPage:
     """Open user and 协办 tasks: ``mine`` (held by me, or by whom I stand in for today),
     ``group`` (unclaimed, offered to one of my groups) or ``all`` of both; soonest
-    deadline first; ``search`` matches the business key or the step name."""
+    deadline first, ``limit`` (``INBOX_LIMIT``) a page, after (or before) a
+    :class:`Position` token; ``search`` matches the business key or the step name."""
     if user.key not in org.people:
-        return []  # an account whose person left the org chart has no work to list
+        return InboxPage([], None, None)  # a person who left the org chart has no work
     held, offered = queries.pool_scope(org, user.key, now.astimezone(tz).date())
     scopes = {"mine": [held], "group": [offered]}.get(which, [held, offered])
     pattern = f"%{search.strip().lower()}%" if search.strip() else None
-    found = _soonest(session, scopes, pattern, INBOX_LIMIT)
-    keys = business_keys(session, {task.instance_id for task in found})
+    window = _soonest(
+        session, scopes, pattern, limit or INBOX_LIMIT,
+        Position.parse(after) if after else None, Position.parse(before) if before else None,
+    )  # fmt: skip
+    found = _tasks(session, [p.id for p in window.positions])
     calendars = Calendars(session)
     me = Acting(user, groups_of(org, user), stood_in_for(org, user, now.astimezone(tz).date()))
-    rows = [
-        _task_row(session, task, keys.get(task.instance_id), me, tz, now, calendars)
-        for task in found
-    ]
+    rows = [_task_row(session, task, key, me, tz, now, calendars) for task, key in found]
     names = person_names(session, {r["assignee"] for r in rows if r["on_behalf_of"]})
     for row in rows:
         row["on_behalf_of_name"] = names.get(row["on_behalf_of"])
-    return rows
+    return InboxPage(
+        rows,
+        window.before.token() if window.before else None,
+        window.after.token() if window.after else None,
+    )
 
 
-def _soonest(session: Session, scopes: list[Any], pattern: str | None, limit: int) -> list[Task]:
-    """The first ``limit`` open pool tasks in any of ``scopes`` (disjoint: held tasks have
-    an assignee, offered ones none), soonest deadline first, undated last, then by id.
+@dataclass(frozen=True)
+class Window:
+    """A page's positions, and where the pages before and after it start (None: none)."""
+
+    positions: list[Position]
+    before: Position | None
+    after: Position | None
+
+
+def _soonest(
+    session: Session,
+    scopes: list[Any],
+    pattern: str | None,
+    limit: int,
+    after: Position | None = None,
+    before: Position | None = None,
+) -> Window:
+    """A page of ``limit`` open pool tasks in any of ``scopes`` (disjoint: held tasks have
+    an assignee, offered ones none) after ``after`` (or before ``before``), soonest
+    deadline first, undated last, then by id.
 
     One statement per scope and per dated/undated, each ordered and limited on its own,
     then merged: each is an ordered walk of the (state, due_at, id) index, or of the
-    assignee index for what one person holds, that stops when the page is full instead
-    of sorting every visible task; an OR of the scopes would keep PostgreSQL from
-    turning the group check into a semi-join (docs/benchmarks.md, "Staff inbox")."""
-    # Keys first (an index-only read), then the page's full rows by primary key.
+    assignee index for what one person holds, that starts at the page's position and
+    stops when the page is full instead of sorting every visible task; an OR of the
+    scopes would keep PostgreSQL from turning the group check into a semi-join
+    (docs/benchmarks.md, "Staff inbox"). One row more than the page tells whether
+    another page follows."""
     base = select(Task.due_at, Task.id).where(Task.state == "open", Task.kind.in_(POOL_KINDS))
     if pattern is not None:
         base = base.join(ProcessInstance, ProcessInstance.id == Task.instance_id).where(
@@ -101,20 +183,79 @@ def _soonest(session: Session, scopes: list[Any], pattern: str | None, limit: in
                 func.lower(Task.name).like(pattern),
             )
         )
-    dated: list[tuple[datetime, int]] = []
+
+    def walk(dated: bool, bound: Position | None, backward: bool, n: int) -> list[Position]:
+        return _walk(session, base, scopes, dated, bound, backward, n)
+
+    if before is not None:
+        # Backwards: the undated tasks before an undated position, then the dated ones.
+        found = walk(False, before, True, limit + 1) if before.due_at is None else []
+        if len(found) <= limit:
+            found += walk(True, before if before.due_at else None, True, limit + 1 - len(found))
+        if len(found) > limit:
+            page = found[:limit][::-1]
+            return Window(page, page[0], page[-1])
+        after = None  # back at the start: the first page, full
+    found = (
+        [] if after is not None and after.due_at is None else walk(True, after, False, limit + 1)
+    )
+    if len(found) <= limit:
+        undated_after = after if after is not None and after.due_at is None else None
+        found += walk(False, undated_after, False, limit + 1 - len(found))
+    page = found[:limit]
+    # An empty page (its tasks were done meanwhile) leads back to the page that ended at its
+    # position: ids are whole numbers, so "before (due, id + 1)" includes (due, id).
+    earlier = (page[0] if page else Position(after.due_at, after.id + 1)) if after else None
+    return Window(page, earlier, page[-1] if len(found) > limit else None)
+
+
+def _walk(
+    session: Session,
+    base: Select[tuple[datetime, int]],
+    scopes: list[Any],
+    dated: bool,
+    bound: Position | None,
+    backward: bool,
+    limit: int,
+) -> list[Position]:
+    """Up to ``limit`` dated (or undated) positions in ``scopes`` past ``bound``, in the
+    walk's direction: one statement, a UNION ALL of each scope's own ordered, limited walk
+    (one round trip to the database, however many scopes)."""
+    order = [Task.due_at, Task.id] if dated else [Task.id]
+    walks = []
     for scope in scopes:
-        query = base.where(scope, Task.due_at.is_not(None)).order_by(Task.due_at, Task.id)
-        dated += ((due_at, task_id) for due_at, task_id in session.execute(query.limit(limit)))
-    ids = [task_id for _, task_id in sorted(dated)[:limit]]
-    if len(ids) < limit:
-        undated: list[int] = []
-        for scope in scopes:
-            query = base.where(scope, Task.due_at.is_(None)).order_by(Task.id)
-            undated += (task_id for _, task_id in session.execute(query.limit(limit - len(ids))))
-        ids += sorted(undated)[: limit - len(ids)]
+        query = base.where(scope, Task.due_at.is_not(None) if dated else Task.due_at.is_(None))
+        if bound is not None and bound.due_at is not None:  # (a dated walk's bound)
+            # The range on due_at is what the index walk starts from; the OR settles ties.
+            due = bound.due_at
+            past = (
+                (Task.due_at <= due) & ((Task.due_at < due) | (Task.id < bound.id))
+                if backward
+                else (Task.due_at >= due) & ((Task.due_at > due) | (Task.id > bound.id))
+            )
+            query = query.where(past)
+        elif bound is not None:
+            query = query.where(Task.id < bound.id if backward else Task.id > bound.id)
+        query = query.order_by(*(c.desc() for c in order) if backward else order).limit(limit)
+        # A subquery each: SQLite takes no ORDER BY or LIMIT on a UNION's members.
+        walk = query.subquery()
+        walks.append(select(walk.c.due_at, walk.c.id))
+    found = session.execute(walks[0] if len(walks) == 1 else union_all(*walks))
+    positions = (Position(due_at, task_id) for due_at, task_id in found)
+    return sorted(positions, key=Position.key, reverse=backward)[:limit]
+
+
+def _tasks(session: Session, ids: list[int]) -> list[tuple[Task, str | None]]:
+    """The page's full rows with their cases' business keys, by primary key, in the
+    page's order."""
     if not ids:
         return []
-    rows = {task.id: task for task in session.scalars(select(Task).where(Task.id.in_(ids)))}
+    found = session.execute(
+        select(Task, ProcessInstance.business_key)
+        .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
+        .where(Task.id.in_(ids))
+    )
+    rows = {task.id: (task, key) for task, key in found}
     return [rows[task_id] for task_id in ids]
 
 
@@ -275,6 +416,7 @@ def task_detail(
         on_behalf_of=task.assignee if task.assignee in me.deputy_for else None,
         assisted=assisted(session, task),
         comments=[c for c in case_comments(session, instance.id, tz) if c["task_id"] == task.id],
+        attachments=case_attachments(session, instance.id, tz),
         completed_by=task.completed_by,
         ended_at=queries.local(task.ended_at, tz),
     )
@@ -287,6 +429,7 @@ def case_detail(
     view = queries.instance(session, instance.id, tz)
     view["process"] = instance.definition.name
     view["comments"] = case_comments(session, instance.id, tz)
+    view["attachments"] = case_attachments(session, instance.id, tz)
     calendars = Calendars(session)
     for task in view["open_tasks"]:
         row = session.get(Task, task["id"])
@@ -302,6 +445,23 @@ def case_comments(session: Session, instance_id: int, tz: tzinfo) -> list[dict[s
     names = person_names(session, {c["author"] for c in rows})
     return [{**c, "at": queries.local(c["at"], tz), "author_name": names.get(c["author"])}
             for c in rows]  # fmt: skip
+
+
+def case_attachments(session: Session, instance_id: int, tz: tzinfo) -> list[dict[str, Any]]:
+    """The case's attachments in place, with their uploaders' names."""
+    rows = attachments.listing(session, instance_id)
+    names = person_names(session, {a.uploaded_by for a in rows})
+    return [attachment_view(a, tz, names.get(a.uploaded_by)) for a in rows]
+
+
+def attachment_view(
+    row: Attachment, tz: tzinfo, uploader_name: str | None = None
+) -> dict[str, Any]:
+    return {"id": row.id, "instance_id": row.instance_id, "task_id": row.task_id,
+            "filename": row.filename, "media_type": row.media_type, "size": row.size,
+            "sha256": row.sha256, "uploaded_by": row.uploaded_by, "uploader_name": uploader_name,
+            "created_at": queries.local(row.created_at, tz),
+            "deleted_at": queries.local(row.deleted_at, tz)}  # fmt: skip
 
 
 def people(session: Session) -> list[dict[str, str]]:

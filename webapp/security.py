@@ -3,6 +3,8 @@
 Pages use a server-signed session cookie (idle timeout from the engine's clock, so tests
 can move it); the API uses ``Authorization: Bearer <token>``. In both cases the account
 is re-read on every request, so disabling it or revoking a role takes effect at once.
+Password logins are throttled (:func:`login_throttle`); tokens are not (they are long
+random strings, nothing to guess).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -58,7 +61,46 @@ def secret_key(app: Flask) -> str:
     return path.read_text().strip()
 
 
+# Flask config key -> (environment variable, default): failed logins before a cool-down.
+THROTTLE_SETTINGS = {
+    "LOGIN_MAX_FAILURES": ("CASECLOCK_LOGIN_MAX_FAILURES", 5),
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": ("CASECLOCK_LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+    "LOGIN_WINDOW_MINUTES": ("CASECLOCK_LOGIN_WINDOW_MINUTES", 15),
+    "LOGIN_COOLDOWN_MINUTES": ("CASECLOCK_LOGIN_COOLDOWN_MINUTES", 15),
+}
+
+
+def throttle_from(config: Mapping[str, Any], environ: Mapping[str, str]) -> accounts.Throttle:
+    """From the app config, else the environment, else the defaults; a value that is not a
+    positive whole number stops the app at start, not at the first login."""
+    values = {}
+    for key, (variable, default) in THROTTLE_SETTINGS.items():
+        raw = config.get(key, environ.get(variable, default))
+        value = int(raw) if str(raw).strip().isdigit() else 0
+        if value < 1:
+            raise ValueError(f"{key} ({variable}) must be a positive whole number, not {raw!r}")
+        values[key] = value
+    return accounts.Throttle(
+        failures=values["LOGIN_MAX_FAILURES"],
+        address_failures=values["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+        window=timedelta(minutes=values["LOGIN_WINDOW_MINUTES"]),
+        cooldown=timedelta(minutes=values["LOGIN_COOLDOWN_MINUTES"]),
+    )
+
+
+def login_throttle() -> accounts.Throttle:
+    throttle: accounts.Throttle = current_app.extensions["caseclock_login_throttle"]
+    return throttle
+
+
+def client_address() -> str:
+    """The address failed logins are counted for. Behind a reverse proxy, wrap the app in
+    werkzeug's ProxyFix so that this is the client's, not the proxy's."""
+    return request.remote_addr or "unknown"
+
+
 def init(app: Flask) -> None:
+    app.extensions["caseclock_login_throttle"] = throttle_from(app.config, os.environ)
     app.before_request(load_user)
     app.after_request(security_headers)
 

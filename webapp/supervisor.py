@@ -1,5 +1,5 @@
 """Supervisors (领导): the board — my chase tasks, late and yellow work below me, the
-requests waiting for my decision, and my team's on-time rate."""
+requests waiting for my decision, and my team's on-time rate — and its trend over time."""
 
 from __future__ import annotations
 
@@ -42,6 +42,22 @@ def _board(errors: dict[str, str] | None = None, status: int = 200) -> Any:
 @login_required("supervisor")
 def board() -> Any:
     return _board()
+
+
+@bp.get("/board/trends")
+@login_required("supervisor")
+def trends() -> Any:
+    """The team's on-time rate per week or month, by person or by step: a line chart and
+    the same figures as a table."""
+    app = engine()
+    try:
+        chosen = oversight.trend_query(request.args, app.services.timezone, app.clock.now())
+    except ValidationError as exc:
+        return render_template("supervisor/trends.html", view=None, args=request.args,
+                               errors=exc.details.get("fields", {})), 422  # fmt: skip
+    view = app.read(lambda s: oversight.trends(s, g.user.key, chosen, app.services.timezone))
+    return render_template("supervisor/trends.html", view=view, args=chosen.args(), errors={},
+                           chart=charts.trend_chart(view), rate_text=charts.rate_text)  # fmt: skip
 
 
 def _outcome(run: Any, action: str, prefix: str) -> Any:

@@ -1,10 +1,12 @@
-"""Logging in and out, sessions, CSRF, headers, accounts, languages."""
+"""Logging in and out, sessions, CSRF, headers, accounts, languages, and throttling
+failed logins."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
@@ -14,6 +16,8 @@ from cli import main
 from engine.accounts import SetAccountActive, SetRoles
 from engine.store import AuditEvent
 from engine.store.account_tables import Account
+from webapp import create_app
+from webapp.security import throttle_from
 
 from ..conftest import ROOT
 from .conftest import csrf, login, post
@@ -170,3 +174,108 @@ def test_cli_user_add_and_list(cli):
     assert "unknown person" in run("user", "add", "ghost", "--no-password", ok=False)
     assert "at least 4" in run("user", "add", "chen", "--password-stdin", stdin="ab\n", ok=False)
     assert run("user", "token", "li", "--name", "robot").strip().startswith("cc_")
+
+
+# --- throttling failed logins ----------------------------------------------------------
+
+
+def attempt(client, user, secret, address="127.0.0.1"):
+    return client.post(
+        "/login", data={"user": user, "password": secret, "csrf_token": csrf(client)},
+        environ_base={"REMOTE_ADDR": address},
+    )  # fmt: skip
+
+
+def lockouts(site):
+    return site.engine.read(
+        lambda s: s.scalars(select(AuditEvent).where(AuditEvent.command == "login_locked")).all()
+    )
+
+
+def test_failed_logins_start_a_cooldown_even_for_the_right_password(site, clock):
+    client = site.client()
+    for _ in range(4):
+        assert attempt(client, "li", "wrong").status_code == 401
+    fifth = attempt(client, "li", "wrong")  # the fifth within 15 minutes starts it
+    assert fifth.status_code == 429
+    assert "登录失败次数过多，请于 2026-03-02 09:15 后再试" in fifth.get_data(as_text=True)
+    clock.advance(timedelta(minutes=10))
+    refused = attempt(client, "li", "pw-li")
+    assert refused.status_code == 429 and client.get("/inbox").status_code == 302
+    assert attempt(client, "chen", "pw-chen").status_code == 302  # other names are not locked
+    [locked] = lockouts(site)
+    assert locked.actor == "login"
+    kept = {k: v for k, v in locked.payload.items() if k != "private_sha256"}
+    assert kept == {"scope": "account", "person": "li", "failures": 5,
+                    "until": "2026-03-02T01:15:00+00:00"}  # fmt: skip
+    # The address is kept apart from the event, as personal data is (erasable).
+    assert "127.0.0.1" not in str(locked.payload) and "private_sha256" in locked.payload
+    clock.advance(timedelta(minutes=5))  # 09:15: the cool-down is over
+    assert attempt(client, "li", "pw-li").status_code == 302
+    assert "李窗口" in client.get("/inbox").get_data(as_text=True)
+
+
+def test_a_successful_login_resets_the_count(site, clock):
+    client = site.client()
+    for _ in range(4):
+        assert attempt(client, "li", "wrong").status_code == 401
+    assert attempt(client, "li", "pw-li").status_code == 302
+    post(client, "/logout")
+    for _ in range(4):
+        assert attempt(client, "li", "wrong").status_code == 401
+    assert attempt(client, "li", "wrong").status_code == 429
+    # Refused attempts are not failures: the cool-down ends on time however often one tries.
+    for _ in range(3):
+        clock.advance(timedelta(minutes=4))
+        assert attempt(client, "li", "pw-li").status_code == 429
+    clock.advance(timedelta(minutes=4))
+    assert attempt(client, "li", "pw-li").status_code == 302
+    assert len(lockouts(site)) == 1
+
+
+def test_unknown_names_cool_down_alike_and_in_english(site):
+    client = site.client()
+    client.get("/lang/en")
+    for _ in range(4):
+        assert attempt(client, "ghost", "x").status_code == 401
+    page = attempt(client, "ghost", "x")
+    assert page.status_code == 429
+    assert "Too many failed logins: try again after 2026-03-02 09:15." in page.get_data(
+        as_text=True
+    )
+
+
+def test_an_address_cools_down_and_the_count_is_shared_by_every_worker(site, tmp_path):
+    def worker(name):  # a second app on the same database: another gunicorn worker
+        return create_app(
+            {"TESTING": True, "SECRET_KEY": "test-secret", "LOGIN_MAX_FAILURES_PER_ADDRESS": 3,
+             "INSTANCE_PATH": str(tmp_path / name)}, engine=site.engine,
+        ).test_client()  # fmt: skip
+
+    one, two = worker("one"), worker("two")
+    assert attempt(one, "li", "x", "10.0.0.7").status_code == 401
+    assert attempt(two, "chen", "x", "10.0.0.7").status_code == 401
+    assert attempt(one, "yang", "x", "10.0.0.7").status_code == 429  # three names, one address
+    assert attempt(two, "wang", "pw-wang", "10.0.0.7").status_code == 429
+    assert attempt(two, "wang", "pw-wang", "10.0.0.8").status_code == 302  # another address
+    assert [e.payload["scope"] for e in lockouts(site)] == ["address"]
+
+
+def test_the_token_api_is_unaffected(site):
+    token = site.token("li")
+    client = site.client()
+    for _ in range(5):
+        attempt(client, "li", "wrong")
+    assert attempt(client, "li", "pw-li").status_code == 429
+    me = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.get_json()["user"] == "li"
+
+
+def test_throttle_settings_come_from_config_or_environment():
+    env = {"CASECLOCK_LOGIN_MAX_FAILURES": "3", "CASECLOCK_LOGIN_COOLDOWN_MINUTES": "60"}
+    throttle = throttle_from({"LOGIN_WINDOW_MINUTES": 5}, env)
+    assert (throttle.failures, throttle.address_failures) == (3, 20)
+    assert (throttle.window, throttle.cooldown) == (timedelta(minutes=5), timedelta(hours=1))
+    for bad in ({"LOGIN_MAX_FAILURES": 0}, {"LOGIN_COOLDOWN_MINUTES": "soon"}):
+        with pytest.raises(ValueError, match="positive whole number"):
+            throttle_from(bad, {})

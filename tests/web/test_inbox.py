@@ -4,16 +4,25 @@ notifications, and object-level refusals (a 403 page, never a 500)."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, select
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, insert, select
 
+from engine.accounts import principal
 from engine.runtime import ClaimTask, StartInstance
 from engine.store import AuditEvent, OutboxMessage, ProcessInstance, Task
 from timers.worker import Worker
 
 from ..helpers import open_tasks
+from . import test_browser
 from .conftest import post
+from .test_browser import log_in
+
+# The browser fixtures, shared with the staff scenario.
+browser, live, page = test_browser.browser, test_browser.live, test_browser.page
 
 GOOD = {"applicant_name": "张三", "matter": "食品经营许可证", "documents_complete": "on"}
 
@@ -95,11 +104,12 @@ def test_bad_form_data_shows_errors_at_the_fields_and_changes_nothing(site):
     name_field = re.search(
         r'class="field[^"]*" data-field="applicant_name".*?</div>', page, re.S
     ).group(0)
-    assert "has-error" in name_field and "at most 100 characters" in name_field
+    # The engine's messages in the page's language (webapp.engine_text).
+    assert "has-error" in name_field and "最多 100 个字符" in name_field
     matter_field = re.search(r'class="field[^"]*" data-field="matter".*?</div>', page, re.S).group(
         0
     )
-    assert "is required" in matter_field
+    assert "必填" in matter_field
     mobile_field = re.search(
         r'class="field[^"]*" data-field="applicant_mobile".*?</div>', page, re.S
     ).group(0)
@@ -134,7 +144,7 @@ def test_pause_resume_and_extension(site, clock):
     assert "<dt>暂停</dt><dd>2 小时" in page
     response = post(client, f"/tasks/{site.receive}/extend",
                     {"amount": "two days", "reason": "材料复杂"})  # fmt: skip
-    assert response.status_code == 422 and "extension:" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "延期时长无效" in response.get_data(as_text=True)
     response = post(client, f"/tasks/{site.receive}/extend",
                     {"amount": "2 working days", "reason": "材料复杂"})  # fmt: skip
     assert response.status_code == 303
@@ -146,7 +156,7 @@ def test_delegate(site):
     client = site.client("li")
     post(client, f"/tasks/{site.receive}/claim")
     response = post(client, f"/tasks/{site.receive}/delegate", {"to": "ghost"})
-    assert response.status_code == 422 and "unknown user" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "未知用户" in response.get_data(as_text=True)
     response = post(client, f"/tasks/{site.receive}/delegate", {"to": "chen"})
     assert response.status_code == 303
     row = task_row(site.engine, site.receive)
@@ -170,7 +180,7 @@ def test_conflicts_come_back_as_a_message(site):
     response = post(client, f"/tasks/{site.receive}/claim")
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "already claimed by chen" in page
+    assert "已被 chen 认领" in page
 
 
 def test_object_level_refusals_are_403_pages(site):
@@ -244,3 +254,166 @@ def test_notifications_with_unread_count(site, clock):
     post(client, "/notifications/read")
     assert 'data-testid="unread"' not in client.get("/inbox").get_data(as_text=True)
     assert client.get("/notifications").get_data(as_text=True).count('class="unread"') == 0
+
+
+# --- paging: 50 rows a page, "next" after the last (due_at, id), "previous" before the first
+
+
+def clone_tasks(engine, model_id, dues, assignee=None):
+    """Open tasks like ``model_id`` (a 受理 offered to reception) with these deadlines
+    (None: no deadline), written as rows: paging needs more tasks than starting cases
+    would quickly give."""
+    from engine.store import TaskCandidateGroup
+
+    ids = []
+    with engine.db.begin() as conn:
+        row = dict(conn.execute(select(Task.__table__).where(Task.id == model_id)).mappings().one())
+        del row["id"]
+        for due in dues:
+            values = {**row, "due_at": due, "warn_at": None, "assignee": assignee,
+                      "spiff_task_id": str(uuid.uuid4())}  # fmt: skip
+            new = conn.execute(insert(Task).values(values).returning(Task.id)).scalar_one()
+            if assignee is None:
+                conn.execute(insert(TaskCandidateGroup).values(task_id=new, group_key="reception"))
+            ids.append(new)
+    return ids
+
+
+def soonest_first(engine, ids):
+    rows = engine.read(lambda s: s.execute(select(Task.due_at, Task.id).where(Task.id.in_(ids))))
+    return [i for due, i in sorted(rows, key=lambda r: (r[0] is None, r[0] or 0, r[1]))]
+
+
+def read_page(site, **where):
+    from webapp import reads
+
+    app = site.engine
+    li = app.read(lambda s: principal(s, "li"))
+    return app.read(
+        lambda s: reads.inbox_page(
+            s, li, app.services.org.snapshot(s), app.services.timezone, app.clock.now(),
+            limit=3, **where,
+        )
+    )  # fmt: skip
+
+
+@pytest.fixture
+def many(site):
+    """17 open tasks for li: ties on a deadline, some held by him, some without deadline."""
+    due = task_row(site.engine, site.receive).due_at
+    offered = clone_tasks(
+        site.engine,
+        site.receive,
+        [due, due, due + timedelta(hours=1), due - timedelta(hours=1), None, None],
+    )
+    held = clone_tasks(
+        site.engine,
+        site.receive,
+        [due, due + timedelta(hours=1), None, due, due - timedelta(days=1)],
+        assignee="li",
+    )
+    more = clone_tasks(site.engine, site.receive, [due + timedelta(minutes=m) for m in (1, 2, 3)]
+                       + [None])  # fmt: skip
+    return soonest_first(site.engine, [site.receive, site.yang_case_receive,
+                                       *offered, *held, *more])  # fmt: skip
+
+
+def test_pages_follow_one_another_without_losing_or_repeating_a_row(site, many):
+    assert len(many) == 17
+    pages, after = [], None
+    while True:
+        page = read_page(site, after=after)
+        pages.append([r["id"] for r in page.rows])
+        assert (page.before is None) == (len(pages) == 1)
+        if page.after is None:
+            break
+        after = page.after
+    assert [len(p) for p in pages] == [3, 3, 3, 3, 3, 2]
+    assert [i for p in pages for i in p] == many  # each row once, soonest first, undated last
+    # Back from the last page, page by page, to the first.
+    back, before = [pages[-1]], read_page(site, after=after).before
+    while before is not None:
+        page = read_page(site, before=before)
+        back.insert(0, [r["id"] for r in page.rows])
+        before = page.before
+    assert back == pages
+
+
+def test_paging_keeps_the_filter_and_the_search(site, many):
+    mine = []
+    page = read_page(site, which="mine")
+    while True:
+        mine += [r["id"] for r in page.rows]
+        assert all(r["assignee"] == "li" for r in page.rows)
+        if page.after is None:
+            break
+        page = read_page(site, which="mine", after=page.after)
+    assert mine == [i for i in many if task_row(site.engine, i).assignee == "li"]
+    found = read_page(site, which="group", search="bj-0002")
+    assert [r["id"] for r in found.rows] == [site.yang_case_receive] and found.after is None
+
+
+def test_a_page_whose_tasks_were_all_done_leads_back_to_those_before(site, many):
+    after = f"u{many[-3]}"  # the last four are undated
+    assert [r["id"] for r in read_page(site, after=after).rows] == many[-2:]
+    with site.engine.db.begin() as conn:  # done meanwhile (plain rows: closed as rows)
+        conn.execute(
+            Task.__table__.update().where(Task.id.in_(many[-2:])).values(state="completed")
+        )
+    empty = read_page(site, after=after)
+    assert empty.rows == [] and empty.after is None and empty.before is not None
+    assert [r["id"] for r in read_page(site, before=empty.before).rows] == many[-5:-2]
+
+
+def test_the_inbox_page_shows_fifty_with_links_to_the_next_and_previous(site):
+    due = task_row(site.engine, site.receive).due_at
+    clone_tasks(site.engine, site.receive, [due + timedelta(minutes=m) for m in range(53)])
+    client = site.client("li")
+    first = client.get("/inbox?filter=group&q=bj").get_data(as_text=True)
+    rows = re.findall(r'<tr data-task="(\d+)"', first)
+    assert len(rows) == 50 and 'data-testid="page-prev"' not in first
+    link = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    assert "filter=group" in link and "q=bj" in link and "after=" in link
+    second = client.get(link).get_data(as_text=True)
+    more = re.findall(r'<tr data-task="(\d+)"', second)
+    assert len(more) == 5 and not set(more) & set(rows)  # 55 tasks in all, none twice
+    assert 'rel="next"' not in second
+    back = re.search(r'href="([^"]+)" rel="prev"', second).group(1).replace("&amp;", "&")
+    assert "filter=group" in back and "before=" in back
+    assert re.findall(r'<tr data-task="(\d+)"', client.get(back).get_data(as_text=True)) == rows
+    # A position that is not one is a clear error, not a crash.
+    bad = client.get("/inbox?after=yesterday")
+    assert bad.status_code == 422 and "not a position in the inbox" in bad.get_data(as_text=True)
+    assert client.get("/inbox?before=99999999999999999999_1").status_code == 422
+
+
+def test_every_row_still_explains_its_deadline(site):
+    page = site.client("li").get("/inbox").get_data(as_text=True)
+    rows = re.findall(r'<tr data-task="\d+">.*?</tr>', page, re.S)
+    assert len(rows) == 2
+    for row in rows:  # limit, standard, calendar, start, deadline, pauses, extensions
+        for label in ("<dt>时限</dt><dd>1 working day</dd>", "<dt>标准</dt>", "<dt>日历</dt>",
+                      "<dt>开始</dt>", "<dt>截止</dt>", "<dt>暂停</dt><dd>无",
+                      "<dt>延期</dt><dd>无", "截止时间 = 开始时间 + 时限"):  # fmt: skip
+            assert label in row
+    english = site.client("li")
+    english.get("/lang/en")
+    page = english.get("/inbox").get_data(as_text=True)
+    assert "<dt>Limit</dt>" in page and "<dt>时限</dt>" not in page
+
+
+def test_browser_next_page_and_its_explanations(site, live, page):
+    due = task_row(site.engine, site.receive).due_at
+    clone_tasks(site.engine, site.receive, [due + timedelta(minutes=m) for m in range(53)])
+    expect.set_options(timeout=30_000)  # a loaded 2-core machine: wait, never sleep
+    log_in(page, live, "li")
+    rows = page.locator("table.tasks tbody tr")
+    expect(rows).to_have_count(50)
+    page.get_by_test_id("page-next").click()
+    expect(rows).to_have_count(5)
+    rows.nth(4).locator("summary").click()  # why this deadline, on the second page too
+    expect(rows.nth(4).locator(".explain")).to_contain_text("1 working day")
+    expect(rows.nth(4).locator(".hint")).to_be_visible()
+    page.get_by_test_id("page-prev").click()
+    expect(rows).to_have_count(50)
+    expect(page.get_by_test_id("page-prev")).to_have_count(0)

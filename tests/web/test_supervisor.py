@@ -62,7 +62,7 @@ def test_urge_then_handle_a_chase(site, clock):
     # Twice in the same hour is refused, as a message, not an error page.
     again = post(wang, f"/board/chase/{chase}/urge", {"message": "again"})
     assert again.status_code == 303
-    assert "already urged" in wang.get("/board").get_data(as_text=True)
+    assert "本小时内已催办过" in wang.get("/board").get_data(as_text=True)
     assert post(wang, f"/board/chase/{chase}/handle", {"note": "已电话督促"}).status_code == 303
     closed = task(site, chase)
     assert closed.state == "completed" and closed.outcome == "handled: 已电话督促"
@@ -183,7 +183,7 @@ def test_request_claim_and_answer_assist(site):
     li = site.client("li")
     assert 'data-testid="assist-form"' in li.get(f"/tasks/{site.receive}").get_data(as_text=True)
     missing = post(li, f"/tasks/{site.receive}/assist", {"group": "reviewers", "question": ""})
-    assert missing.status_code == 422 and "say what input" in missing.get_data(as_text=True)
+    assert missing.status_code == 422 and "请说明需要" in missing.get_data(as_text=True)
     unknown = post(li, f"/tasks/{site.receive}/assist", {"group": "nobody", "question": "?"})
     assert unknown.status_code == 422
     asked = post(
