@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 
+from . import engine_text
 from .i18n import gettext, lazy_gettext, ngettext
 
 LIGHTS = {
@@ -30,6 +31,30 @@ COMMANDS = {
     "resume_clock": lazy_gettext("恢复计时"),
     "request_extension": lazy_gettext("申请延期"),
     "decide_extension": lazy_gettext("延期审批"),
+    "message": lazy_gettext("收到消息"),
+    "timer_fired": lazy_gettext("定时触发"),
+    "timer_failed": lazy_gettext("定时失败"),
+    "timer_retry": lazy_gettext("定时重试"),
+    "timer_skip": lazy_gettext("定时跳过"),
+    "ledger_breach": lazy_gettext("超时记录"),
+    "ledger_scope_breach": lazy_gettext("阶段超时记录"),
+    "ledger_final": lazy_gettext("办结时效记录"),
+    "ledger_case_final": lazy_gettext("案件时效记录"),
+    "ledger_exemption_requested": lazy_gettext("申请免责"),
+    "ledger_exemption_decided": lazy_gettext("免责审批"),
+    "chase_opened": lazy_gettext("发起催办"),
+    "chase_urge": lazy_gettext("催促"),
+    "chase_closed": lazy_gettext("催办关闭"),
+    "chase_cap_reached": lazy_gettext("催办已到顶"),
+    "chase_unroutable": lazy_gettext("催办无人可发"),
+    "assist_request": lazy_gettext("发起协办"),
+    "assist_answer": lazy_gettext("协办答复"),
+    "assist_withdrawn": lazy_gettext("协办撤回"),
+    "comment": lazy_gettext("意见"),
+    "attach": lazy_gettext("上传附件"),
+    "delete_attachment": lazy_gettext("删除附件"),
+    "recompute_clock": lazy_gettext("重算时限"),
+    "erase_case": lazy_gettext("删除个人信息"),
 }
 
 
@@ -63,6 +88,7 @@ def init(app: Flask) -> None:
         when=when,
         light_name=lambda light: LIGHTS.get(light, light),
         command_name=lambda name: COMMANDS.get(name, name),
+        engine_text=engine_text.localize,
     )
 
     @app.context_processor

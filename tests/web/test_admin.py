@@ -82,7 +82,7 @@ def test_upload_csv(site, admin):
     ("name", "content", "message"),
     [
         ("bad.yaml", b"departments: [unclosed", "not valid YAML"),
-        ("bad.yaml", b"people:\n  - {key: x, superior: nobody}\n", "unknown person"),
+        ("bad.yaml", b"people:\n  - {key: x, superior: nobody}\n", "引用了未知的人员"),
         ("bad.yaml", b"people:\n  - just a string\n", "mapping"),
         ("bad.yaml", b"departments:\n  - {key: d, webhook: http://x}\n", "webhook"),
         ("bad.yaml", "部门".encode("gbk"), "UTF-8"),
@@ -139,7 +139,7 @@ def test_account_errors(site, admin):
     bad = post(admin, "/admin/accounts", {"person": "", "roles": ["staff"]})
     assert bad.status_code == 422 and 'data-error="account.person"' in text(bad)
     bad = post(admin, "/admin/accounts", {"person": "ghost", "roles": ["staff"]})
-    assert bad.status_code == 404 and "unknown person" in text(bad)
+    assert bad.status_code == 404 and "未知的人员" in text(bad)
     bad = post(admin, "/admin/accounts", {"person": "li", "roles": ["staff"]})
     assert bad.status_code == 409 and "already has an account" in text(bad)
     bad = post(admin, "/admin/accounts/ghost/roles", {"roles": ["staff"]})
@@ -201,7 +201,7 @@ def test_overlapping_absence_is_a_conflict(site, admin):
         "/admin/absences",
         {"person": "li", "deputy": "chen", "from": "2026-03-05", "to": "2026-03-09"},
     )
-    assert response.status_code == 409 and "already away" in text(response)
+    assert response.status_code == 409 and "已有休假" in text(response)
 
 
 def test_reassign_all(site, admin):

@@ -71,13 +71,13 @@ def test_editing_replaces_groups_and_moves_the_superior(site, admin):
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"key": "wang", "name": "王科长", "superior": "li"}, "superior", "reports"),
-        ({"key": "li", "name": "李窗口", "superior": "li"}, "superior", "reports"),
-        ({"key": "li", "name": "李窗口", "department": "nowhere"}, "department", "unknown"),
-        ({"key": "li", "name": "李窗口", "groups": ["ghosts"]}, "groups", "unknown"),
+        ({"key": "wang", "name": "王科长", "superior": "li"}, "superior", "的下级"),
+        ({"key": "li", "name": "李窗口", "superior": "li"}, "superior", "的下级"),
+        ({"key": "li", "name": "李窗口", "department": "nowhere"}, "department", "未知的部门"),
+        ({"key": "li", "name": "李窗口", "groups": ["ghosts"]}, "groups", "未知用户组"),
         ({"key": "li", "name": "", "department": "window"}, "name", "必填"),
-        ({"key": "li", "name": "李窗口", "email": "not-an-address"}, "email", "e-mail"),
-        ({"new": "1", "key": "bad key!", "name": "某人"}, "key", "not a key"),
+        ({"key": "li", "name": "李窗口", "email": "not-an-address"}, "email", "不是电子邮件地址"),
+        ({"new": "1", "key": "bad key!", "name": "某人"}, "key", "不是有效编号"),
     ],
 )
 def test_bad_person_edits_are_refused_at_the_field(site, admin, data, field, message):

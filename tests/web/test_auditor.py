@@ -56,9 +56,9 @@ def test_ledger_filters(site, clock):
 
 def test_bad_filters_are_shown_at_the_field(site):
     zhou = site.client("zhou")
-    for query, text in (("from=yesterday", "not a date"), ("from=2026-03-05&to=2026-03-01",
-                        "before"), ("department=nowhere", "no department"),
-                        ("exemption=maybe", "exemption must be")):  # fmt: skip
+    for query, text in (("from=yesterday", "不是日期"), ("from=2026-03-05&to=2026-03-01",
+                        "早于开始日"), ("department=nowhere", "没有部门"),
+                        ("exemption=maybe", "免责筛选应为")):  # fmt: skip
         response = zhou.get(f"/ledger?{query}")
         assert response.status_code == 422, query
         assert 'class="field-error"' in response.get_data(as_text=True)

@@ -88,8 +88,8 @@ def test_staff_claims_and_completes_a_task(site, live, page, clock):
     expect(page.locator(".flash.info")).to_contain_text("已认领")
     expect(page.get_by_test_id("assignee")).to_have_text("li")
     page.get_by_test_id("complete").click()  # empty: the required fields complain
-    expect(page.locator("[data-field=applicant_name] .field-error")).to_have_text("is required")
-    expect(page.locator("[data-field=matter] .field-error")).to_have_text("is required")
+    expect(page.locator("[data-field=applicant_name] .field-error")).to_have_text("必填。")
+    expect(page.locator("[data-field=matter] .field-error")).to_have_text("必填。")
     page.fill("#f-applicant_name", "张三")
     page.fill("#f-matter", "食品经营许可证")
     page.check("#f-documents_complete")

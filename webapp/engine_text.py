@@ -1,0 +1,249 @@
+"""The engine's messages in the page's language.
+
+The engine speaks English: the command line, the JSON API and the logs show its messages
+as they are, and machine clients may match on them. Pages show the ones people meet
+there in the page's language through this catalogue: each English pattern with its
+Chinese wording, the named parts carried over. A message with no entry is shown as it
+is (English beats a wrong guess); ``tests/web/test_engine_text.py`` runs the page flows
+in Chinese and checks that what they show has an entry.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .i18n import current_locale
+
+_ID = r"(?P<id>\d+)"
+_WHO = r"(?P<who>[\w.\-]+)"
+
+# (pattern, Chinese). A pattern matches the whole message; {name} takes its named group.
+ENTRIES: list[tuple[str, str]] = [
+    # forms (engine.forms), one field's problem
+    (r"is required", "必填。"),
+    (r"must be a whole number", "应为整数。"),
+    (r"(?P<raw>.+) is not a whole number", "{raw} 不是整数。"),
+    (r"(?P<raw>.+) is not true or false", "{raw} 不是“是”或“否”。"),
+    (r"(?P<raw>.+) is not a date \(YYYY-MM-DD\)", "{raw} 不是日期（YYYY-MM-DD）。"),
+    (r"(?P<raw>.+) is not one of (?P<options>.+)", "{raw} 不在可选项内：{options}。"),
+    (r"must be text", "应为文字。"),
+    (r"must be at least (?P<n>\d+) characters", "至少 {n} 个字符。"),
+    (r"must be at most (?P<n>\d+) characters", "最多 {n} 个字符。"),
+    (r"must be at least (?P<n>[-\d.]+)", "不能小于 {n}。"),
+    (r"must be at most (?P<n>[-\d.]+)", "不能大于 {n}。"),
+    (r"unknown field; this task accepts: (?P<fields>.+)", "未知字段；本任务接受：{fields}。"),
+    # tasks (engine.runtime)
+    (rf"no task {_ID}", "没有任务 {id}。"),
+    (rf"no process instance {_ID}", "没有案件 {id}。"),
+    (rf"task {_ID} is already (?P<state>\w+)", "任务 {id} 已{state}。"),
+    (rf"task {_ID} is already claimed by {_WHO}", "任务 {id} 已被 {who} 认领。"),
+    (
+        rf"{_WHO} is not in a candidate group of task {_ID} \((?P<groups>.*)\)",
+        "{who} 不在任务 {id} 的候选组（{groups}）中。",
+    ),
+    (rf"task {_ID} is not claimed", "任务 {id} 尚未认领。"),
+    (rf"task {_ID} is not claimed; claim it before completing", "任务 {id} 尚未认领，请先认领。"),
+    (
+        rf"task {_ID} is claimed by {_WHO}, not (?P<user>[\w.\-]+)",
+        "任务 {id} 由 {who} 认领，不是 {user}。",
+    ),
+    (rf"task {_ID} is delegated; resolve it instead", "任务 {id} 已委派，请交回。"),
+    (
+        rf"task {_ID} is delegated; the delegate resolves it instead",
+        "任务 {id} 已委派，由受托人交回。",
+    ),
+    (rf"only the assignee of task {_ID} can delegate it", "只有任务 {id} 的办理人可以委派。"),
+    (rf"task {_ID} is not delegated to {_WHO}", "任务 {id} 没有委派给 {who}。"),
+    (
+        rf"task {_ID} is assigned to {_WHO}; only they complete it",
+        "任务 {id} 由 {who} 办理，只有其本人可以办结。",
+    ),
+    (rf"task {_ID} no longer exists in its workflow", "任务 {id} 已不在流程中。"),
+    # clocks, extensions, exemptions (engine.clock_control, engine.ledger, engine.approvals)
+    (
+        r"a pause needs a reason \(e\.g\. waiting for the applicant\)",
+        "暂停计时需要说明原因（例如等待申请人补正）。",
+    ),
+    (
+        rf"only the assignee of task {_ID} can pause its clock",
+        "只有任务 {id} 的办理人可以暂停计时。",
+    ),
+    (rf"the clock of task {_ID} is already paused", "任务 {id} 的计时已经暂停。"),
+    (
+        rf"only the assignee of task {_ID} can resume its clock",
+        "只有任务 {id} 的办理人可以恢复计时。",
+    ),
+    (rf"the clock of task {_ID} is not paused", "任务 {id} 的计时没有暂停。"),
+    (r"an extension needs a reason", "申请延期需要说明原因。"),
+    (
+        rf"only the assignee of task {_ID} can ask for an extension",
+        "只有任务 {id} 的办理人可以申请延期。",
+    ),
+    (rf"task {_ID} has no time limit to extend", "任务 {id} 没有时限，无需延期。"),
+    (
+        rf"extension (?P<ext>\d+) of task {_ID} is still awaiting a decision",
+        "任务 {id} 的延期申请 {ext} 尚待审批。",
+    ),
+    (r"extension: (?P<rest>.+)", "延期时长无效：{rest}"),
+    (r"an exemption needs a documented reason", "申请免责需要有据可查的理由。"),
+    (
+        rf"task {_ID} has not breached its deadline; nothing to exempt",
+        "任务 {id} 没有超时，无需免责。",
+    ),
+    (
+        rf"only the responsible person or their superior can ask to exempt task {_ID}",
+        "只有责任人或其上级可以为任务 {id} 申请免责。",
+    ),
+    (rf"no (?P<what>extension|exemption) request {_ID}", "没有{what}申请 {id}。"),
+    (
+        rf"(?P<what>extension|exemption) {_ID} was already (?P<status>\w+)",
+        "{what}申请 {id} 已处理（{status}）。",
+    ),
+    (
+        rf"only the superior of {_WHO} can decide (?P<what>extension|exemption) {_ID}",
+        "只有 {who} 的上级可以审批{what}申请 {id}。",
+    ),
+    # chase tasks (engine.chase)
+    (rf"no chase task {_ID}", "没有催办任务 {id}。"),
+    (
+        rf"chase task {_ID} is already closed \((?P<outcome>.*)\)",
+        "催办任务 {id} 已关闭（{outcome}）。",
+    ),
+    (
+        rf"chase task {_ID} is {_WHO}'s, not (?P<user>[\w.\-]+)'s",
+        "催办任务 {id} 属于 {who}，不属于 {user}。",
+    ),
+    (rf"task {_ID} has nobody to urge yet; reassign it first", "任务 {id} 尚无人可催，请先改派。"),
+    (
+        rf"task {_ID} was already urged this hour; try again later",
+        "任务 {id} 本小时内已催办过，请稍后再试。",
+    ),
+    # 协办 and comments (engine.assistance, engine.comments)
+    (r"say what input you need from the other department", "请说明需要对方部门提供什么。"),
+    (
+        rf"only the holder of task {_ID} can ask for 协办 on it",
+        "只有任务 {id} 的办理人可以发起协办。",
+    ),
+    (r"unknown group (?P<group>'[^']*')", "未知用户组 {group}。"),
+    (r"an answer cannot be empty", "答复不能为空。"),
+    (rf"claim 协办 request {_ID} before answering it", "请先认领协办请求 {id} 再答复。"),
+    (
+        rf"协办 request {_ID} is {_WHO}'s, not (?P<user>[\w.\-]+)'s",
+        "协办请求 {id} 属于 {who}，不属于 {user}。",
+    ),
+    (r"a comment cannot be empty", "意见不能为空。"),
+    (r"a comment is at most (?P<n>\d+) characters", "意见最多 {n} 个字符。"),
+    (rf"case (?P<case>\d+) has no task {_ID}", "案件 {case} 没有任务 {id}。"),
+    # attachments (engine.attachments; refusals of the file itself carry a reason code
+    # that webapp.attachments words)
+    (
+        r"case (?P<case>\d+) has concluded: no more attachments",
+        "案件 {case} 已办结，不能再添加附件。",
+    ),
+    (
+        rf"{_WHO} works on no open task of case (?P<case>\d+)(?: \(task \d+\))?",
+        "{who} 没有在办理案件 {case} 的任务。",
+    ),
+    (rf"no attachment {_ID}", "没有附件 {id}。"),
+    (
+        rf"only {_WHO}, who added it, deletes attachment {_ID}",
+        "只有上传者 {who} 可以删除附件 {id}。",
+    ),
+    (rf"attachment {_ID} is already deleted", "附件 {id} 已删除。"),
+    # report and ledger filters (engine.accountability, webapp.ledger_view)
+    (r"--to (?P<to>\S+) is before --from (?P<start>\S+)", "结束日 {to} 早于开始日 {start}。"),
+    (r"no department (?P<key>'[^']*')", "没有部门 {key}。"),
+    (r"exemption must be one of (?P<options>.+)", "免责筛选应为以下之一：{options}。"),
+    # receivables (engine.collection)
+    (r"a promise to pay needs a positive amount", "承诺还款金额必须大于零。"),
+    (r"the promised day (?P<day>[\d-]+) is in the past", "承诺还款日 {day} 已过。"),
+    (r"amount (?P<raw>.+) is not a number", "金额 {raw} 不是数字。"),
+    (r"amount (?P<raw>.+) is not a finite number", "金额 {raw} 不是有限数。"),
+    (
+        r"amount (?P<value>\S+) has more than (?P<n>\d+) decimals for (?P<currency>\w+)",
+        "金额 {value} 的小数位多于 {currency} 允许的 {n} 位。",
+    ),
+    (r"amount (?P<value>\S+) is too large to store", "金额 {value} 过大。"),
+    (r"no receivable (?P<key>.+)", "没有应收款 {key}。"),
+    # absences and hand-over (engine.absence)
+    (
+        r"the absence ends \((?P<end>[\d-]+)\) before it starts \((?P<start>[\d-]+)\)",
+        "休假结束日（{end}）早于开始日（{start}）。",
+    ),
+    (rf"{_WHO} cannot be their own deputy", "{who} 不能做自己的代理人。"),
+    (
+        rf"{_WHO} is already away (?P<start>[\d-]+) – (?P<end>[\d-]+) \(absence {_ID}\)",
+        "{who} 在 {start} 至 {end} 已有休假（{id}）。",
+    ),
+    (rf"no absence {_ID}", "没有休假记录 {id}。"),
+    (rf"absence {_ID} is already cancelled", "休假记录 {id} 已取消。"),
+    (r"reassigning to the same person changes nothing", "移交给同一个人没有变化。"),
+    # people and groups named in a form (engine.org, engine.org_edit)
+    (r"unknown user (?P<who>'[^']*')", "未知用户 {who}。"),
+    (
+        r"unknown (?P<kind>person|department|group) (?P<key>'[^']*') referenced in the org file",
+        "组织架构文件引用了未知的{kind} {key}。",
+    ),
+    (r"unknown (?P<kind>person|department|group) (?P<key>'[^']*')", "未知的{kind} {key}。"),
+    (
+        rf"{_WHO} reports \(directly or not\) to (?P<other>[\w.\-]+)",
+        "{who}（直接或间接）是 {other} 的下级，不能做其上级。",
+    ),
+    (r"(?P<parent>[\w.\-]+) is inside (?P<dept>[\w.\-]+)", "{parent} 是 {dept} 的下级部门。"),
+    (r"a name is required", "名称必填。"),
+    (r"(?P<value>.+) is not an e-mail address", "{value} 不是电子邮件地址。"),
+    (
+        r"(?P<value>.+) is not a key: letters, digits, _ \. - \(at most 100\)",
+        "{value} 不是有效编号：只能用字母、数字、_ . -（最多 100 个）。",
+    ),
+    # the task actions' own checks (webapp.actions)
+    (r"write the comment", "请填写意见。"),
+    (r"choose who works on it", "请选择受托人。"),
+    (r"give a reason \(e\.g\. waiting for documents\)", "请说明原因（例如等待补正材料）。"),
+    (r"choose the department's group to ask", "请选择要协办的部门用户组。"),
+    (r"say what input you need", "请说明需要什么。"),
+    (r"write the answer", "请填写答复。"),
+    (r"how long, e\.g\. 2 working days", "延期多久，例如 2 working days（2 个工作日）。"),
+    (r"give a reason for the extension", "请说明延期理由。"),
+    (r"data must be an object of form fields", "数据应为表单字段的对象。"),
+]
+
+_KINDS = {"person": "人员", "department": "部门", "group": "用户组",
+          "extension": "延期", "exemption": "免责"}  # fmt: skip
+_STATES = {"completed": "办结", "cancelled": "取消", "open": "办理中"}
+_COMPILED: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(pattern), chinese) for pattern, chinese in ENTRIES
+]
+_FORM = re.compile(r"invalid form data: (?P<parts>.+)")
+
+
+def localize(message: str) -> str:
+    """``message`` in the page's language (unchanged in English or when not catalogued)."""
+    if not message or current_locale() == "en":
+        return message
+    return chinese(message) or message
+
+
+def chinese(message: str) -> str | None:
+    """The catalogue's Chinese for ``message``, or ``None`` if it has no entry."""
+    form = _FORM.fullmatch(message)
+    if form:
+        return "表单数据有误：" + "；".join(
+            _field_part(part) for part in form.group("parts").split("; ")
+        )
+    for pattern, text in _COMPILED:
+        found = pattern.fullmatch(message)
+        if found:
+            return text.format(**{k: _word(k, v) for k, v in found.groupdict().items()})
+    return None
+
+
+def _field_part(part: str) -> str:
+    field, _, problem = part.partition(": ")
+    return f"{field}：{chinese(problem) or problem}"
+
+
+def _word(name: str, value: str) -> str:
+    """Known words inside a message (a kind of thing, a task state) in Chinese too."""
+    table: dict[str, dict[str, str]] = {"kind": _KINDS, "what": _KINDS, "state": _STATES}
+    return table.get(name, {}).get(value, value)
