@@ -20,7 +20,7 @@ from engine.clock_control import (
     RequestExtension,
     ResumeClock,
 )
-from engine.definitions import DeployDiagrams
+from engine.definitions import DeployDiagrams, DeployedVersion
 from engine.digests import ComposeDigests
 from engine.errors import TamperDetected, ValidationError
 from engine.ledger import DecideExemption, RequestExemption
@@ -79,10 +79,15 @@ def init(ctx: click.Context) -> None:
 def deploy(ctx: click.Context, files: tuple[str, ...]) -> None:
     """Deploy BPMN and DMN files as one unit (identical content is a no-op)."""
     results = app_of(ctx).execute(DeployDiagrams(read_files(files)), actor="cli")
-    lines = [
-        f"{r.key} version {r.version}" + ("" if r.created else " (unchanged)") for r in results
-    ]
-    emit(ctx, [r.__dict__ for r in results], "\n".join(lines))
+    emit(ctx, [r.__dict__ for r in results], "\n".join(_deployed_line(r) for r in results))
+
+
+def _deployed_line(result: DeployedVersion) -> str:
+    if result.decisions:  # a process that runs a decision of a redeployed table
+        noun = "decision" if len(result.decisions) == 1 else "decisions"
+        changed = ", ".join(result.decisions)
+        return f"{result.key} version {result.version} ({noun} {changed} changed)"
+    return f"{result.key} version {result.version}" + ("" if result.created else " (unchanged)")
 
 
 @main.command()

@@ -21,12 +21,21 @@ from werkzeug.exceptions import HTTPException
 from engine.app import CaseClock, settings_from_env
 from engine.errors import CaseClockError
 
-from . import filters, i18n, security
+from . import filters, i18n, openapi, security
 
 log = logging.getLogger(__name__)
 
 # Blueprints whose errors are HTML pages; everything else (the API, unknown URLs) is JSON.
-PAGE_BLUEPRINTS = {"auth", "inbox", "designer", "supervisor", "auditor", "admin"}
+PAGE_BLUEPRINTS = {
+    "auth",
+    "inbox",
+    "designer",
+    "supervisor",
+    "auditor",
+    "admin",
+    "collection",
+    "attachments",
+}
 
 
 def create_app(
@@ -65,9 +74,9 @@ def create_app(
     csrf = CSRFProtect(app)
     security.init(app)
 
-    from . import api, auditor, auth, inbox, supervisor
+    from . import api, auditor, auth, collection, inbox, supervisor
 
-    app.register_blueprint(api.bp)
+    openapi.init(app, api.bp)  # registers api.bp and its OpenAPI document
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(supervisor.bp)
@@ -79,6 +88,11 @@ def create_app(
     from . import admin
 
     app.register_blueprint(admin.bp)
+    app.register_blueprint(collection.bp)
+    from . import attachments, case_diagram
+
+    app.register_blueprint(attachments.bp)
+    app.register_blueprint(case_diagram.bp)
     # The API authenticates by bearer token only (never by the session cookie), so a
     # forged cross-site request carries no credentials and needs no CSRF token.
     csrf.exempt(api.bp)

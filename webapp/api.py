@@ -3,24 +3,30 @@
 Machine clients send ``Authorization: Bearer <token>`` (``caseclock user token``); the
 session cookie is ignored here, which is why this blueprint needs no CSRF token. Errors
 are JSON (:func:`webapp._register_errors`); a missing or bad token is 401.
+
+Every route on ``bp`` is in the OpenAPI document (:mod:`webapp.openapi`), served at
+``/api/openapi.json`` and listed at ``/api/docs``; the decorators below a route only
+document it (schemas from :mod:`webapp.api_schemas`), they change nothing it answers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Response, current_app, g, jsonify, render_template, request, url_for
+from flask_smorest import current_api
 from sqlalchemy import text
 
 from engine import accounts, queries
 from engine.app import CaseClock
 from engine.errors import CaseClockError, Forbidden, ValidationError
 
-from . import access, actions, reads
+from . import access, actions, api_schemas, openapi, reads
 
-bp = Blueprint("api", __name__)
+bp = openapi.DocumentedBlueprint("api", __name__, description="CaseClock's JSON API")
 
-OPEN_ENDPOINTS = {"api.health", "api.metrics"}
+OPEN_ENDPOINTS: set[str] = set()  # filled by @public
 
 
 class Unauthorized(CaseClockError):
@@ -30,6 +36,12 @@ class Unauthorized(CaseClockError):
 
 def engine() -> CaseClock:
     return current_app.extensions["caseclock"]
+
+
+def public(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Needs no token: :func:`authenticate` lets it through and the document says so."""
+    OPEN_ENDPOINTS.add(f"{bp.name}.{view.__name__}")
+    return bp.doc(security=[])(view)
 
 
 @bp.before_request
@@ -67,7 +79,10 @@ def body() -> dict[str, Any]:
 
 
 @bp.get("/health")
+@public
+@bp.response(200, api_schemas.Health)
 def health() -> Any:
+    """Liveness: the database answers; which timer worker runs in this process."""
     engine().read(lambda s: s.execute(text("SELECT 1")).scalar())
     worker = current_app.extensions.get("caseclock_worker")
     return jsonify(
@@ -80,6 +95,8 @@ def health() -> Any:
 
 
 @bp.get("/metrics")
+@public
+@bp.response(200, {"type": "string"}, content_type="text/plain")
 def metrics() -> Any:
     """Prometheus text format: the timer backlog, outbox state and worker counters."""
     app = engine()
@@ -98,18 +115,46 @@ def metrics() -> Any:
     return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
 
 
+@bp.get("/api/openapi.json")
+@public
+@bp.response(200, {"type": "object"}, description="the OpenAPI document")
+def openapi_document() -> Any:
+    """The OpenAPI document: every operation of the API, with its schemas."""
+    return jsonify(current_api.spec.to_dict())
+
+
+@bp.get("/api/docs")
+@public
+@bp.response(200, {"type": "string"}, content_type="text/html")
+def docs() -> Any:
+    """The OpenAPI document as a page for people."""
+    document = current_api.spec.to_dict()
+    page = render_template(
+        "api_docs.html", document=document, operations=openapi.operations(document)
+    )
+    return Response(page, mimetype="text/html")
+
+
 @bp.get("/api/me")
+@bp.response(200, api_schemas.Me)
 def me() -> Any:
+    """Who the token acts as: key, name and roles."""
     return jsonify({"user": g.user.key, "name": g.user.name, "roles": sorted(g.user.roles)})
 
 
 @bp.get("/api/definitions")
+@bp.response(200, api_schemas.Definition(many=True))
 def definitions() -> Any:
+    """Every deployed version of every process, with its running instances."""
     return jsonify(engine().read(queries.definitions))
 
 
 @bp.get("/api/instances")
+@bp.query(api_schemas.InstancesQuery)
+@bp.response(200, api_schemas.InstanceRow(many=True))
+@bp.fails(403, 422)
 def instances() -> Any:
+    """The 200 most recent cases, newest first (auditor, admin)."""
     need(*access.READ_ALL_CASES)
     state = request.args.get("state")
     if state not in (None, "running", "completed", "error"):
@@ -118,7 +163,13 @@ def instances() -> Any:
 
 
 @bp.get("/api/instances/<int:instance_id>")
+@bp.response(200, api_schemas.Instance)
+@bp.fails(403, 404)
 def instance(instance_id: int) -> Any:
+    """A case: data, open tasks with their clocks, waiting timers and messages, history.
+
+    Readable by whoever started it, staff who work on it, auditors and admins.
+    """
     app = engine()
 
     def load(s: Any) -> dict[str, Any]:
@@ -131,6 +182,9 @@ def instance(instance_id: int) -> Any:
 
 
 @bp.get("/api/tasks")
+@bp.query(api_schemas.TasksQuery)
+@bp.response(200, api_schemas.Task(many=True))
+@bp.fails(403)
 def tasks() -> Any:
     """Open tasks of a user or group: your own and your groups'; admins may ask for anyone."""
     app = engine()
@@ -152,25 +206,42 @@ def tasks() -> Any:
 
 
 @bp.get("/api/inbox")
+@bp.query(api_schemas.InboxQuery)
+@bp.response(200, api_schemas.InboxRow(many=True))
+@bp.fails(403, 422)
 def inbox() -> Any:
+    """The staff inbox: open tasks, soonest deadline first, with the actions offered."""
     need("staff")
     which = request.args.get("filter", "all")
     if which not in reads.FILTERS:
         raise ValidationError(f"filter must be one of {', '.join(reads.FILTERS)}",
                               details={"fields": {"filter": "all, mine or group"}})  # fmt: skip
     app = engine()
-    return jsonify(
-        app.read(
-            lambda s: reads.inbox(
-                s, g.user, app.services.org.snapshot(s), app.services.timezone,
-                app.clock.now(), which, request.args.get("q", "")[:100],
-            )
+    search = request.args.get("q", "")[:100]
+    after, before = request.args.get("after"), request.args.get("before")
+    page = app.read(
+        lambda s: reads.inbox_page(
+            s, g.user, app.services.org.snapshot(s), app.services.timezone,
+            app.clock.now(), which, search, after, before,
         )
     )  # fmt: skip
+    response = jsonify(page.rows)
+    # The body stays a list; the pages next to it are in a Link header (RFC 8288).
+    links = [
+        f'<{url_for("api.inbox", filter=which, q=search or None, **{rel: token})}>; rel="{name}"'
+        for rel, token, name in (("after", page.after, "next"), ("before", page.before, "prev"))
+        if token
+    ]
+    if links:
+        response.headers["Link"] = ", ".join(links)
+    return response
 
 
 @bp.get("/api/tasks/<int:task_id>")
+@bp.response(200, api_schemas.TaskDetail)
+@bp.fails(403, 404)
 def task(task_id: int) -> Any:
+    """One task: its form, the case's data, its clock's story, the actions offered."""
     need("staff")
     app = engine()
 
@@ -182,15 +253,35 @@ def task(task_id: int) -> Any:
     return jsonify(app.read(load))
 
 
-@bp.post("/api/tasks/<int:task_id>/<action>")
+@bp.post(
+    "/api/tasks/<int:task_id>/<action>",
+    parameters=[openapi.path_choice("action", actions.ACTIONS)],
+)
+@bp.takes(
+    api_schemas.CompleteBody, api_schemas.DelegateBody, api_schemas.PauseBody,
+    api_schemas.ExtendBody, api_schemas.AssistBody, api_schemas.AnswerBody,
+    api_schemas.CommentBody,
+)  # fmt: skip
+@bp.response(
+    200, {"anyOf": [api_schemas.TaskDetail, api_schemas.Completed]},
+    description="the task after the action; `complete` answers `{\"completed\": id}`",
+)  # fmt: skip
+@bp.fails(403, 404, 409, 422)
 def act(task_id: int, action: str) -> Any:
+    """Act on a task: claim, complete, delegate, pause the clock, ask for 协办, …
+
+    The body depends on the action (claim, unclaim, resolve and resume take none). An
+    unclaimed group task is claimed before it is completed.
+    """
     need("staff")
     actions.run(engine(), g.user, task_id, action, body())
     return task(task_id) if action != "complete" else jsonify({"completed": task_id})
 
 
 @bp.get("/api/notifications")
+@bp.response(200, api_schemas.Notifications)
 def notifications() -> Any:
+    """Your in-app notices, newest first, and how many are unread."""
     app = engine()
     rows = app.read(lambda s: reads.notices(s, g.user, app.services.timezone))
     unread = app.read(lambda s: reads.unread_count(s, g.user))
@@ -198,7 +289,11 @@ def notifications() -> Any:
 
 
 @bp.post("/api/notifications/read")
+@bp.takes(api_schemas.MarkReadBody)
+@bp.response(200, api_schemas.Marked)
+@bp.fails(422)
 def mark_read() -> Any:
+    """Mark notices read: those listed in ``ids``, or all of yours."""
     ids = body().get("ids")
     if ids is not None and (
         not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
@@ -210,5 +305,6 @@ def mark_read() -> Any:
     return jsonify({"marked": marked})
 
 
-# The board and ledger endpoints register on this blueprint (kept in their own module).
-from . import api_oversight  # noqa: E402, F401
+# The board, ledger, attachment, collection and trend endpoints register on this
+# blueprint (own modules).
+from . import api_attachments, api_collection, api_oversight, api_trends  # noqa: E402, F401
