@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine.accounts import SetAccountActive
+from engine.runtime import StartInstance
 from engine.store import Task
 from engine.store.account_tables import ApiToken
 
@@ -134,3 +135,24 @@ def test_notifications_over_the_api(site):
     body = client.get("/api/notifications", headers=headers).get_json()
     assert body == {"unread": 0, "notifications": []}
     assert client.post("/api/notifications/read", headers=headers).get_json() == {"marked": 0}
+
+
+def test_the_inbox_pages_through_link_headers(site):
+    """51 more cases than the two of the fixture: the first page has 50 rows and a
+    rel=next link, the next one the rest and a rel=prev link; no row is lost or repeated."""
+    for n in range(51):
+        site.engine.execute(StartInstance("case_handling", f"PG-{n:03d}"), actor="zhao")
+    client, headers = site.client(), bearer(site.token("li"))
+    first = client.get("/api/inbox?filter=group", headers=headers)
+    assert len(first.get_json()) == 50
+    links = dict(
+        (rel.split('"')[1], url.strip()[1:-1])
+        for url, rel in (part.split(";") for part in first.headers["Link"].split(","))
+    )
+    assert set(links) == {"next"} and "filter=group" in links["next"]
+    second = client.get(links["next"], headers=headers)
+    assert 'rel="prev"' in second.headers["Link"] and 'rel="next"' not in second.headers["Link"]
+    ids = [row["id"] for row in first.get_json() + second.get_json()]
+    assert len(ids) == len(set(ids)) == 53
+    bad = client.get("/api/inbox?after=nonsense", headers=headers)
+    assert bad.status_code == 422 and "not a position" in bad.get_json()["message"]
