@@ -92,7 +92,8 @@ class SavePerson:
             s.add(person)
             s.flush()
         if superior is not None:
-            _refuse_superior_loop(s, person, superior)
+            _refuse_loop(s, person, superior, "superior_id", "superior",
+                         f"{superior.key} reports (directly or not) to {person.key}")  # fmt: skip
         person.name, person.email, person.phone = name, email, phone
         person.department_id = department.id if department else None
         person.superior_id = superior.id if superior else None
@@ -107,14 +108,18 @@ class SavePerson:
         return person
 
 
-def _refuse_superior_loop(session: Session, person: Person, superior: Person) -> None:
+def _refuse_loop(session: Session, row: Any, above: Any, link: str, field: str,
+                 message: str) -> None:  # fmt: skip
+    """Refuse ``above`` as the next one up from ``row`` (a superior, a parent department)
+    when ``row`` is already above it: walking up from ``above`` by ``link`` reaches it."""
     seen: set[int] = set()
-    current: Person | None = superior
+    current = above
     while current is not None and current.id not in seen:
-        if current.id == person.id:
-            raise _invalid("superior", f"{superior.key} reports (directly or not) to {person.key}")
+        if current.id == row.id:
+            raise _invalid(field, message)
         seen.add(current.id)
-        current = session.get(Person, current.superior_id) if current.superior_id else None
+        up = getattr(current, link)
+        current = session.get(type(row), up) if up else None
 
 
 class SaveDepartment:
@@ -139,7 +144,8 @@ class SaveDepartment:
             s.add(department)
             s.flush()
         if parent is not None:
-            _refuse_parent_loop(s, department, parent)
+            _refuse_loop(s, department, parent, "parent_id", "parent",
+                         f"{parent.key} is inside {department.key}")  # fmt: skip
         department.name = name
         department.parent_id = parent.id if parent else None
         department.head_id = head.id if head else None
@@ -149,16 +155,6 @@ class SaveDepartment:
         })  # fmt: skip
         ctx.forget_caches()
         return department
-
-
-def _refuse_parent_loop(session: Session, department: Department, parent: Department) -> None:
-    seen: set[int] = set()
-    current: Department | None = parent
-    while current is not None and current.id not in seen:
-        if current.id == department.id:
-            raise _invalid("parent", f"{parent.key} is inside {department.key}")
-        seen.add(current.id)
-        current = session.get(Department, current.parent_id) if current.parent_id else None
 
 
 class SaveGroup:
