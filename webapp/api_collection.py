@@ -17,13 +17,13 @@ from .api import body, bp, engine, need
 @bp.get("/api/collection/aging")
 def collection_aging() -> Any:
     need(*collection.REPORTS)
-    return jsonify(collection.aging_report(engine(), request.args).to_dict())
+    return jsonify(collection.aging_report(engine(), g.user, request.args).to_dict())
 
 
 @bp.get("/api/collection/grades")
 def collection_grades() -> Any:
     need(*collection.REPORTS)
-    return jsonify(collection.grade_report(engine(), request.args).to_dict())
+    return jsonify(collection.grade_report(engine(), g.user, request.args).to_dict())
 
 
 @bp.get("/api/collection/receivables")

@@ -90,9 +90,10 @@ def _day(values: Mapping[str, Any], field: str, default: date | None = None) -> 
 # --- the reports (shared with the API) ------------------------------------------------------
 
 
-def aging_report(app: CaseClock, args: Mapping[str, Any]) -> aging.AgingReport:
-    """The aging as of ``as_of`` (default today), grouped ``by`` a column or not, with
-    the ``buckets`` edges given (default the engine's 30,60,90)."""
+def aging_report(app: CaseClock, user: Principal, args: Mapping[str, Any]) -> aging.AgingReport:
+    """The aging of the receivables ``user`` may see, as of ``as_of`` (default today),
+    grouped ``by`` a column or not, with the ``buckets`` edges given (default the
+    engine's 30,60,90)."""
     as_of = _day(args, "as_of", today(app))
     by = text_of(args, "by") or None
     if by is not None and by not in GROUP_BY:
@@ -106,17 +107,24 @@ def aging_report(app: CaseClock, args: Mapping[str, Any]) -> aging.AgingReport:
             raise _invalid("buckets", exc.message) from None
         if edges[-1] > MAX_EDGE:
             raise _invalid("buckets", gettext("账龄分段最多 %(n)s 天。", n=MAX_EDGE))
-    return app.read(lambda s: aging.aging(s, as_of, by=by, edges=edges))  # type: ignore[arg-type]
+    return app.read(
+        lambda s: aging.aging(
+            s, as_of, by=by, edges=edges,  # type: ignore[arg-type]
+            within=listing.scope_of(s, user).condition(),
+        )
+    )  # fmt: skip
 
 
-def grade_report(app: CaseClock, args: Mapping[str, Any]) -> risk.GradeSummary:
-    """The grade distribution on ``from`` and ``to`` (default: 30 days ago and today)
-    and the migration matrix between them."""
+def grade_report(app: CaseClock, user: Principal, args: Mapping[str, Any]) -> risk.GradeSummary:
+    """The grade distribution of the receivables ``user`` may see on ``from`` and ``to``
+    (default: 30 days ago and today) and the migration matrix between them."""
     last = _day(args, "to", today(app))
     first = _day(args, "from", last - timedelta(days=30))
     if last < first:
         raise _invalid("to", gettext("结束日期不能早于开始日期。"))
-    return app.read(lambda s: risk.grade_summary(s, first, last))
+    return app.read(
+        lambda s: risk.grade_summary(s, first, last, listing.scope_of(s, user).condition())
+    )
 
 
 def aging_export(report: aging.AgingReport, fmt: str) -> tuple[bytes | str, str]:
@@ -281,7 +289,7 @@ def _aging_charts(report: aging.AgingReport) -> dict[str, charts.Chart]:
 def aging_page() -> Any:
     app = engine()
     try:
-        report = aging_report(app, request.args)
+        report = aging_report(app, g.user, request.args)
     except ValidationError as exc:
         flash(gettext("请更正标出的字段。"), "error")
         return render_template("collection/aging.html", report=None, args=request.args,
@@ -297,7 +305,7 @@ def aging_page() -> Any:
 def aging_download(fmt: str) -> Any:
     if fmt not in MEDIA:
         raise NotFound(f"no export format {fmt!r}; csv or xlsx")
-    return download(*aging_export(aging_report(engine(), request.args), fmt), fmt)
+    return download(*aging_export(aging_report(engine(), g.user, request.args), fmt), fmt)
 
 
 @bp.get("/grades")
@@ -305,7 +313,7 @@ def aging_download(fmt: str) -> Any:
 def grades_page() -> Any:
     app = engine()
     try:
-        summary = grade_report(app, request.args)
+        summary = grade_report(app, g.user, request.args)
     except ValidationError as exc:
         flash(gettext("请更正标出的字段。"), "error")
         return render_template("collection/grades.html", summary=None, args=request.args,
@@ -324,7 +332,7 @@ def grades_page() -> Any:
 def grades_download(fmt: str) -> Any:
     if fmt not in MEDIA:
         raise NotFound(f"no export format {fmt!r}; csv or xlsx")
-    return download(*grades_export(grade_report(engine(), request.args), fmt), fmt)
+    return download(*grades_export(grade_report(engine(), g.user, request.args), fmt), fmt)
 
 
 @bp.get("/receivables")

@@ -187,7 +187,10 @@ def aging(
     edges: Sequence[int] = DEFAULT_EDGES,
     default_days: int = DEFAULT_DAYS,
     currency: str = "CNY",
+    within: ColumnElement[bool] | None = None,
 ) -> AgingReport:
+    """The aging report as of ``as_of``; ``within`` limits it to some receivables (a
+    supervisor's team: :func:`engine.collection.listing.scope_of`)."""
     if by is not None and by not in GROUP_COLUMNS:
         raise ValidationError(f"--by {by!r}: one of {', '.join(GROUP_COLUMNS)}")
     if default_days < 0:
@@ -203,6 +206,7 @@ def aging(
         where=(
             Receivable.currency == report.currency,
             or_(Receivable.opened_on.is_(None), Receivable.opened_on <= as_of),
+            *(() if within is None else (within,)),
         ),
     ).subquery("per_receivable")
     oldest = per_receivable.c.oldest_due

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from .. import audit, outbox
@@ -121,14 +121,19 @@ def regrade_after_payment(ctx: CommandContext, receivable: Receivable, on: date)
 # --- the summary ------------------------------------------------------------------------------
 
 
-def grades_on(session: Session, day: date) -> dict[int, str]:
-    """Every graded receivable's grade at the end of ``day`` (its latest change by then)."""
+def grades_on(
+    session: Session, day: date, within: ColumnElement[bool] | None = None
+) -> dict[int, str]:
+    """Every graded receivable's grade at the end of ``day`` (its latest change by then),
+    of the receivables ``within`` selects (all without it)."""
     latest = (
         select(GradeChange.receivable_id, func.max(GradeChange.id).label("last"))
         .where(GradeChange.graded_on <= day)
         .group_by(GradeChange.receivable_id)
-        .subquery()
     )
+    if within is not None:
+        latest = latest.join(Receivable, Receivable.id == GradeChange.receivable_id).where(within)
+    latest = latest.subquery()
     rows = session.execute(
         select(GradeChange.receivable_id, GradeChange.new_grade).join(
             latest, latest.c.last == GradeChange.id
@@ -157,7 +162,9 @@ class GradeSummary:
                 **self.rows()}  # fmt: skip
 
 
-def grade_summary(session: Session, first: date, last: date) -> GradeSummary:
+def grade_summary(
+    session: Session, first: date, last: date, within: ColumnElement[bool] | None = None
+) -> GradeSummary:
     """Distribution on ``first`` and on ``last`` and the migration matrix between them.
 
     Rows of the matrix are the grade at the end of ``first`` (``未评级`` for receivables
@@ -165,7 +172,7 @@ def grade_summary(session: Session, first: date, last: date) -> GradeSummary:
     graded by ``last`` are counted."""
     if last < first:
         raise ValidationError(f"--to {last} is before --from {first}")
-    start, end = grades_on(session, first), grades_on(session, last)
+    start, end = grades_on(session, first, within), grades_on(session, last, within)
     distribution = {
         "from": {g: sum(1 for v in start.values() if v == g) for g in GRADES},
         "to": {g: sum(1 for v in end.values() if v == g) for g in GRADES},

@@ -24,7 +24,7 @@ def api(site, user: str):
 
 
 def test_aging_and_grades(collection):  # noqa: F811
-    call = api(collection, "sun")
+    call = api(collection, "zhou")  # an auditor: the whole portfolio
     report = call("GET", "/api/collection/aging").get_json()
     assert report["as_of"] == TODAY.isoformat() and report["by"] is None
     want = expected_aging(TODAY)

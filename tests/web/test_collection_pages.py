@@ -101,11 +101,11 @@ def collection(site: Site, clock) -> Iterator[Site]:
     yield site
 
 
-def expected_aging(as_of: date) -> dict[str, tuple[int, Decimal]]:
+def expected_aging(as_of: date, seeds: list[Seed] = SEEDS) -> dict[str, tuple[int, Decimal]]:
     """The aging buckets computed here from the seeds alone: (count, outstanding)."""
     tops = (("current", 0), ("1-30", 30), ("31-60", 60), ("61-90", 90))
     result = {label: (0, Decimal(0)) for label in ("current", "1-30", "31-60", "61-90", "90+")}
-    for seed in SEEDS:
+    for seed in seeds:
         left = Decimal(seed.principal) - (Decimal(seed.paid) if as_of >= PAID_ON else 0)
         if left <= 0:
             continue
@@ -134,7 +134,7 @@ def rate(html: str, group: str, which: str) -> Decimal:
 
 
 def test_aging_page_matches_an_independent_computation(collection):
-    client = collection.client("sun")
+    client = collection.client("zhou")  # an auditor: the whole portfolio
     page = client.get("/collection/aging")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -158,6 +158,23 @@ def test_aging_page_matches_an_independent_computation(collection):
     got = cells(earlier, "(all)")
     assert {k: v for k, v in got.items() if k != "total"} == expected_aging(EARLIER)
     assert got["total"][1] == sum(Decimal(s.principal) for s in SEEDS)
+
+
+def test_a_supervisor_s_reports_cover_their_team_only(collection):
+    """孙经理 heads collections (wu, zheng); 王科长 heads the window (li): each report holds
+    the receivables of their own people and departments, the auditor's all of them."""
+    for user, department in (("sun", "collections"), ("wang", "window")):
+        team = [seed for seed in SEEDS if seed.department == department]
+        html = collection.client(user).get("/collection/aging").get_data(as_text=True)
+        got = cells(html, "(all)")
+        assert {k: v for k, v in got.items() if k != "total"} == expected_aging(TODAY, team)
+        grades = collection.client(user).get("/api/collection/grades", headers={
+            "Authorization": f"Bearer {collection.token(user)}"}).get_json()  # fmt: skip
+        graded = sum(row["to"] for row in grades["distribution"])
+        assert 0 < graded <= len(team), user
+    everyone = collection.client("zhou").get("/api/collection/grades", headers={
+        "Authorization": f"Bearer {collection.token('zhou')}"}).get_json()  # fmt: skip
+    assert sum(row["to"] for row in everyone["distribution"]) > graded
 
 
 def test_aging_other_buckets_and_bad_input(collection):
@@ -198,7 +215,7 @@ def graded(collection) -> dict[str, int]:
 
 
 def test_grades_page_distribution_and_migration(collection):
-    client = collection.client("sun")
+    client = collection.client("zhou")
     html = client.get(f"/collection/grades?from={EARLIER}&to={TODAY}").get_data(as_text=True)
     today = graded(collection)
     for grade in ("正常", "关注", "次级", "可疑", "损失"):
