@@ -36,7 +36,7 @@ def send(
         if kind is None:
             continue
         data = task.data
-        notice = notices.render(kind, {**data, "case": instance.business_key or instance.id})
+        notice = notices.render(ctx, kind, {**data, "case": instance.business_key or instance.id})
         for channel, field in CONTACTS:
             if data.get(field):
                 outbox.enqueue(

@@ -120,7 +120,7 @@ def _tell_the_group(ctx: CommandContext, instance: ProcessInstance, request: Tas
 
 def _notify(ctx: CommandContext, person: Person, kind: str, request: Task,
             instance: ProcessInstance, values: dict[str, Any]) -> None:  # fmt: skip
-    notice = notices.render(kind, {
+    notice = notices.render(ctx, kind, {
         **values, "person": person.name, "case": instance.business_key or instance.id,
     })  # fmt: skip
     notices.send(ctx, person, notice, f"{kind}:{request.id}:{{channel}}",

@@ -67,7 +67,7 @@ def _open(
     ctx.session.flush()
     grace = {"limit": GRACE, "warnings": [], "on_deadline": "chase"}
     sla.start_task_clock(ctx, instance, chase, grace, late.calendar_name, "chase grace period")
-    notice = notices.render("chase_task", {
+    notice = notices.render(ctx, "chase_task", {
         "person": to.name, "task": late.name, "case": instance.business_key or instance.id,
         "holder": late.assignee or "-", "level": level,
     })  # fmt: skip
@@ -155,7 +155,7 @@ class UrgeChase:
             select(OutboxMessage.id).where(OutboxMessage.idempotency_key.like(f"{key}:%"))
         ):
             raise Conflict(f"task {late.id} was already urged this hour; try again later")
-        notice = notices.render("urge", {
+        notice = notices.render(ctx, "urge", {
             "person": target.name, "task": late.name, "case": instance.business_key or instance.id,
             "by": self.user, "message": self.message,
         })  # fmt: skip

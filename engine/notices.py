@@ -1,7 +1,9 @@
 """Notice templates in zh-CN (the default) and English.
 
 A notice is rendered once, when the command that causes it runs, and written to the
-outbox in that transaction; its text never changes afterwards.
+outbox in that transaction; its text never changes afterwards. The templates here are the
+shipped defaults: an admin may reword any of them (:mod:`engine.notice_templates`), and
+:func:`render` uses that wording while it stands.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ if TYPE_CHECKING:
     from .store import Person
 
 DEFAULT_LOCALE = "zh-CN"
+LOCALES = ("zh-CN", "en")
+# The outbox's subject column; a long value filled into an edited subject is cut to fit.
+MAX_RENDERED_SUBJECT = 500
 
 TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
     "sla_warning": {
@@ -117,11 +122,21 @@ class Notice:
     body: str
 
 
-def render(kind: str, values: dict[str, Any], locale: str = DEFAULT_LOCALE) -> Notice:
-    by_locale = TEMPLATES[kind]
-    subject, body = by_locale.get(locale) or by_locale[DEFAULT_LOCALE]
+def render(
+    ctx: CommandContext, kind: str, values: dict[str, Any], locale: str = DEFAULT_LOCALE
+) -> Notice:
+    """The notice ``kind`` in ``locale`` with ``values`` filled in, in the admin's wording
+    where there is one (read from memory: see :class:`~.notice_templates.TemplateCache`)."""
+    if locale not in TEMPLATES[kind]:
+        locale = DEFAULT_LOCALE
+    edited = ctx.services.notice_templates.edited(ctx).get((kind, locale))
+    subject, body = edited or TEMPLATES[kind][locale]
+    return fill(subject, body, values)
+
+
+def fill(subject: str, body: str, values: dict[str, Any]) -> Notice:
     fields = _Blank(values)
-    return Notice(subject.format_map(fields), body.format_map(fields))
+    return Notice(subject.format_map(fields)[:MAX_RENDERED_SUBJECT], body.format_map(fields))
 
 
 class _Blank(dict[str, Any]):

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from .calendars import CalendarCache
 from .clock import Clock, SystemClock
+from .notice_templates import TemplateCache
 from .org import OrgCache
 from .scripting import Sandbox, SandboxedScriptEngine
 from .serialization import WorkflowSerializer
@@ -45,6 +46,7 @@ class Services:
         self.org = OrgCache()
         self.standards = StandardCache()
         self.calendars = CalendarCache()
+        self.notice_templates = TemplateCache()
 
     def close(self) -> None:
         if self._owns_sandbox:

@@ -385,7 +385,7 @@ def _notify(
     calendar = ctx.calendar(task.calendar_name)
     due = timer.due_at if timer.purpose == "deadline" else task.due_at or timer.due_at
     left = calendar.working_time_between(ctx.now, due)
-    notice = notices.render(kind, {
+    notice = notices.render(ctx, kind, {
         "person": person.name, "task": task.name, "case": instance.business_key or instance.id,
         "due": calendar.to_local(due).strftime("%Y-%m-%d %H:%M"),
         "left": describe_working_time(left, calendar.day_length),

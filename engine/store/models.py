@@ -423,7 +423,8 @@ class OutboxMessage(Base):
     payload: Mapped[dict[str, Any]]
     idempotency_key: Mapped[short_str]
     instance_id: Mapped[int | None] = mapped_column(BigId)
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sent|dead
+    # pending | held (for a digest) | sent | dead | dropped (given up on by an admin)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]
     # A sender leases a message before it tries; an expired lease is taken over.
@@ -495,6 +496,22 @@ class AuditAnchor(Base):
     at: Mapped[datetime]
     heads: Mapped[dict[str, Any]]  # chain key -> [seq, hash]
     digest: Mapped[str] = mapped_column(String(64))
+
+
+class NoticeTemplate(Base):
+    """An admin's wording of one kind of notice in one locale, used instead of the shipped
+    default in :mod:`engine.notices` until it is reset (engine.notice_templates)."""
+
+    __tablename__ = "notice_template"
+    __table_args__ = (UniqueConstraint("kind", "locale"),)
+
+    id: Mapped[pk]
+    kind: Mapped[str] = mapped_column(String(40))
+    locale: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[key_str]
+    updated_at: Mapped[datetime]
 
 
 class Exemption(DecidedRequest, Base):
