@@ -79,6 +79,8 @@ from . import (  # noqa: E402,F401  (registers their subcommands)
     collection,
     commands,
     erasure,
+    incidents,
+    notices,
     reports,
 )
 from . import calendar as calendar  # noqa: E402  (registers `caseclock calendar`)

@@ -12,15 +12,21 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy.exc import DBAPIError
 
 from engine import absence as absence_commands
 from engine import accounts as account_commands
 from engine.calendars import DEFAULT_NAME, OverrideDay, RemoveOverride, parse_day
 from engine.errors import CaseClockError, Forbidden, ValidationError
-from engine.incidents import RetryTimer, SkipTimer
-from engine.notices import TEMPLATES
+from engine.incidents import FAILING_AFTER, DropDelivery, RetryDelivery, RetryTimer, SkipTimer
+from engine.notice_templates import (
+    ResetNoticeTemplate,
+    SetNoticeTemplate,
+    check_template,
+    preview,
+)
+from engine.notices import Notice
 from engine.org import ImportOrg, parse_org_file
 from engine.org_edit import SaveDepartment, SaveGroup, SavePerson
 from engine.sla import DEADLINE_ACTIONS
@@ -120,7 +126,10 @@ def _incidents(
     errors: dict[str, str] | None = None, status: int = 200, failed: str | None = None
 ) -> Any:
     rows = engine().read(admin_views.failed_timers)
-    return _page("incidents", errors, status, failed, incidents=rows)
+    zone = engine().services.timezone
+    messages = engine().read(lambda s: admin_views.undeliverable(s, zone))
+    return _page("incidents", errors, status, failed, incidents=rows, messages=messages,
+                 failing_after=FAILING_AFTER)  # fmt: skip
 
 
 def _act(
@@ -477,17 +486,83 @@ def skip(timer_id: int) -> Any:
                 lambda: url_for("admin.incidents"))  # fmt: skip
 
 
+@bp.post("/incidents/deliveries/<int:message_id>/retry")
+@login_required("admin")
+def retry_delivery(message_id: int) -> Any:
+    return _act(_incidents, f"delivery-{message_id}", lambda: RetryDelivery(message_id),
+                gettext("已安排立即重新发送。"), "id",
+                lambda: url_for("admin.incidents"))  # fmt: skip
+
+
+@bp.post("/incidents/deliveries/<int:message_id>/drop")
+@login_required("admin")
+def drop_delivery(message_id: int) -> Any:
+    def build() -> Any:
+        return DropDelivery(message_id, _text("note", 500, required=False))
+
+    return _act(_incidents, f"delivery-{message_id}", build, gettext("已放弃发送该通知。"), "id",
+                lambda: url_for("admin.incidents"))  # fmt: skip
+
+
 # --- notices --------------------------------------------------------------------------------
 
 
 @bp.get("/notices")
 @login_required("admin")
 def notices() -> Any:
+    return _notices()
+
+
+def _notices(
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    failed: str | None = None,
+    previewed: Notice | None = None,
+) -> Any:
     from timers.sender import SenderConfig
 
     config = SenderConfig.from_env()
-    hooks = engine().read(admin_views.webhooks)
-    return render_template(
-        "admin/notices.html", templates=TEMPLATES, smtp_host=config.smtp_host,
-        smtp_from=config.smtp_from, sms=config.sms_webhook_url is not None, webhooks=hooks,
+    app = engine()
+    view = app.read(lambda s: admin_views.notices(s, app.services.timezone))
+    return _page(
+        "notices", errors, status, failed, templates=view["templates"],
+        smtp_host=config.smtp_host, smtp_from=config.smtp_from,
+        sms=config.sms_webhook_url is not None, webhooks=view["webhooks"], previewed=previewed,
     )  # fmt: skip
+
+
+def _template_form(kind: str, locale: str) -> str:
+    """The form of one template on the page; an unknown one has no page to go back to."""
+    try:
+        check_template(kind, locale)
+    except ValidationError:
+        abort(404)
+    return f"template-{kind}-{locale}"
+
+
+@bp.post("/notices/<kind>/<locale>")
+@login_required("admin")
+def set_template(kind: str, locale: str) -> Any:
+    """Save the template, or with ``action=preview`` show it filled with sample values."""
+    form = _template_form(kind, locale)
+    subject, body = request.form.get("subject") or "", request.form.get("body") or ""
+    if request.form.get("action") == "preview":
+        try:
+            shown = preview(kind, locale, subject, body)
+        except ValidationError as exc:
+            flash(gettext("请更正标出的字段。"), "error")
+            errors = {f"{form}.{k}": v for k, v in exc.details["fields"].items()}
+            return _notices(errors, exc.http_status, form)
+        return _notices(failed=form, previewed=shown)
+    return _act(_notices, form, lambda: SetNoticeTemplate(kind, locale, subject, body),
+                gettext("通知模板已保存。"), "body",
+                lambda: url_for("admin.notices", _anchor=form))  # fmt: skip
+
+
+@bp.post("/notices/<kind>/<locale>/reset")
+@login_required("admin")
+def reset_template(kind: str, locale: str) -> Any:
+    form = _template_form(kind, locale)
+    return _act(_notices, form, lambda: ResetNoticeTemplate(kind, locale),
+                gettext("已恢复默认模板。"), "body",
+                lambda: url_for("admin.notices", _anchor=form))  # fmt: skip

@@ -1,16 +1,16 @@
 """Reads for the admin pages: the org chart, accounts, absences, calendars, standards,
-incidents and notice channels. Each is a plain function of a session."""
+incidents, notice channels and templates. Each is a plain function of a session."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import absence, accounts, incidents, standards
+from engine import absence, accounts, incidents, notice_templates, standards
 from engine.calendars import DEFAULT_NAME, calendar_names, load_calendar, override_notes
 from engine.store import Department, Group, GroupMember, Person
 
@@ -115,6 +115,17 @@ def failed_timers(session: Session) -> list[dict[str, Any]]:
     return incidents.incidents(session)
 
 
+def undeliverable(session: Session, zone: tzinfo) -> list[dict[str, Any]]:
+    """Undeliverable notices, their next automatic try in the organisation's zone."""
+    return [
+        {
+            **row,
+            "retry_at": row["retry_at"].astimezone(zone).isoformat() if row["retry_at"] else None,
+        }
+        for row in incidents.undeliverable(session)
+    ]
+
+
 def webhooks(session: Session) -> list[dict[str, Any]]:
     """Departments and their group-chat robots; a URL may embed a token, so only its
     host is shown."""
@@ -123,3 +134,11 @@ def webhooks(session: Session) -> list[dict[str, Any]]:
          "host": urlsplit(d.webhook_url).hostname if d.webhook_url else None}
         for d in session.scalars(select(Department).order_by(Department.key))
     ]  # fmt: skip
+
+
+def notices(session: Session, zone: tzinfo) -> dict[str, Any]:
+    rows = notice_templates.templates(session)
+    for row in rows:
+        if row["updated_at"] is not None:
+            row["updated_at"] = row["updated_at"].astimezone(zone).isoformat()
+    return {"templates": rows, "webhooks": webhooks(session)}

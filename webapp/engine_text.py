@@ -165,6 +165,22 @@ ENTRIES: list[tuple[str, str]] = [
     ),
     (r"amount (?P<value>\S+) is too large to store", "金额 {value} 过大。"),
     (r"no receivable (?P<key>.+)", "没有应收款 {key}。"),
+    # incidents (engine.incidents)
+    (rf"no timer {_ID}", "没有定时器 {id}。"),
+    (
+        rf"timer {_ID} is not a failed waiting timer \(status (?P<status>\w+)\)",
+        "定时器 {id} 不是失败待重试的定时器（状态 {status}）。",
+    ),
+    (rf"no outbox message {_ID}", "没有待发通知 {id}。"),
+    (
+        rf"outbox message {_ID} is not an undeliverable one \(status (?P<status>\w+), "
+        r"(?P<n>\d+) failed attempt\(s\)\)",
+        "通知 {id} 不是发送失败的通知（状态 {status}，已失败 {n} 次）。",
+    ),
+    (
+        rf"outbox message {_ID} is being sent right now: try again shortly",
+        "通知 {id} 正在发送，请稍后再试。",
+    ),
     # absences and hand-over (engine.absence)
     (
         r"the absence ends \((?P<end>[\d-]+)\) before it starts \((?P<start>[\d-]+)\)",
@@ -206,6 +222,25 @@ ENTRIES: list[tuple[str, str]] = [
     (r"how long, e\.g\. 2 working days", "延期多久，例如 2 working days（2 个工作日）。"),
     (r"give a reason for the extension", "请说明延期理由。"),
     (r"data must be an object of form fields", "数据应为表单字段的对象。"),
+    # notice templates (engine.notice_templates)
+    (r"must be a single line", "只能写一行。"),
+    (
+        r"unbalanced braces; write \{\{ or \}\} for a literal brace",
+        "花括号不成对；花括号本身请写成 {{{{ 或 }}}}。",
+    ),
+    (
+        r"placeholder (?P<field>\{.*\}) is not allowed; name a value plainly, "
+        r"e\.g\. (?P<e>\{\w+\})",
+        "不允许使用字段 {field}；请直接写字段名，例如 {e}。",
+    ),
+    (
+        r"placeholder (?P<field>\{.*\}) may not carry a format or conversion",
+        "字段 {field} 不能带格式或转换。",
+    ),
+    (
+        r"unknown placeholder (?P<field>\{.*\}); this notice provides: (?P<names>.+)",
+        "未知字段 {field}；此类通知可用：{names}。",
+    ),
 ]
 
 _KINDS = {"person": "人员", "department": "部门", "group": "用户组",

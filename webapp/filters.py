@@ -36,6 +36,8 @@ COMMANDS = {
     "timer_failed": lazy_gettext("定时失败"),
     "timer_retry": lazy_gettext("定时重试"),
     "timer_skip": lazy_gettext("定时跳过"),
+    "delivery_retry": lazy_gettext("通知重发"),
+    "delivery_drop": lazy_gettext("通知放弃"),
     "ledger_breach": lazy_gettext("超时记录"),
     "ledger_scope_breach": lazy_gettext("阶段超时记录"),
     "ledger_final": lazy_gettext("办结时效记录"),

@@ -380,7 +380,7 @@ def test_incidents_list_retry_and_skip(site, admin):
     assert events(site, "timer_skip")[-1]["note"] == "网关已下线"
     assert f'data-incident="{timer_id}"' not in text(admin.get("/admin/incidents"))
     again = post(admin, f"/admin/incidents/{timer_id}/retry")
-    assert again.status_code == 409 and "not a failed waiting timer" in text(again)
+    assert again.status_code == 409 and "不是失败待重试的定时器" in text(again)
     assert post(admin, "/admin/incidents/999999/skip").status_code == 404
 
 

@@ -8,13 +8,16 @@ gets the action's redirect (303); nothing is changed by anyone else.
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from engine import outbox
 from engine.absence import DeclareAbsence
+from engine.delivery import AcquireOutbox, MarkFailed
 from engine.due_timers import RecordTimerFailure
+from engine.incidents import FAILING_AFTER
 from engine.standards import SetStandard
 from engine.store import AuditEvent, Timer
 
@@ -68,6 +71,10 @@ def endpoints(ids):
         ("POST", f"/admin/sla/{ids['standard']}/retire", {}),
         ("POST", f"/admin/incidents/{ids['timer']}/retry", {}),
         ("POST", f"/admin/incidents/{ids['timer']}/skip", {"note": "n"}),
+        ("POST", "/admin/notices/urge/zh-CN", {"subject": "{task}", "body": "{by}"}),
+        ("POST", "/admin/notices/urge/zh-CN/reset", {}),
+        ("POST", f"/admin/incidents/deliveries/{ids['message']}/retry", {}),
+        ("POST", f"/admin/incidents/deliveries/{ids['message']}/drop", {"note": "n"}),
     ]
 
 
@@ -86,7 +93,15 @@ def _setup(site):
         ).first()
     )
     site.engine.execute(RecordTimerFailure(timer, "boom"))
-    return {"absence": absence, "standard": standard, "timer": timer}
+    message = site.engine.execute(
+        lambda ctx: outbox.enqueue(ctx, channel="email", recipient="li@example.gov.cn",
+                                   subject="s", body="b", idempotency_key="undeliverable")
+    )  # fmt: skip
+    for _ in range(FAILING_AFTER):  # failed often enough to be an incident
+        site.engine.execute(AcquireOutbox("tests"))
+        site.engine.execute(MarkFailed(message, "tests", "ConnectionRefusedError"))
+        site.engine.clock.advance(timedelta(minutes=5))
+    return {"absence": absence, "standard": standard, "timer": timer, "message": message}
 
 
 def _count(site):

@@ -7,12 +7,16 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
+from engine import outbox
 from engine.chase import UrgeChase
 from engine.clock_control import PauseClock, RequestExtension, ResumeClock
 from engine.comments import AddComment
 from engine.errors import CaseClockError
+from engine.incidents import DropDelivery, RetryDelivery, RetryTimer
 from engine.runtime import ClaimTask, CompleteTask, DelegateTask, UnclaimTask
+from engine.store import Timer
 from webapp import engine_text
 
 from .conftest import post
@@ -73,3 +77,18 @@ def test_a_chinese_page_shows_the_engine_message_in_chinese(site):
         headers={"Authorization": f"Bearer {site.token('chen')}"},
     )
     assert "already claimed by li" in api.get_json()["message"]
+
+
+def test_the_incident_messages_admins_meet_have_chinese(site):
+    """An admin acting on an incident that is not one (or no longer exists)."""
+    outbox_id = site.engine.execute(lambda ctx: outbox.enqueue(
+        ctx, channel="email", recipient="li@example.gov.cn", subject="s", body="b",
+        idempotency_key="engine-text"))  # fmt: skip
+    [timer_id] = site.engine.read(lambda s: s.scalars(select(Timer.id).limit(1)).all())
+    messages = [
+        provoked(site, RetryTimer(99999), "zhao"),
+        provoked(site, RetryTimer(timer_id), "zhao"),
+        provoked(site, RetryDelivery(99999), "zhao"),
+        provoked(site, DropDelivery(outbox_id), "zhao"),
+    ]
+    assert [m for m in messages if engine_text.chinese(m) is None] == []
