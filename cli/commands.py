@@ -268,6 +268,7 @@ def org_import(ctx: click.Context, file: str) -> None:
 @click.option("--groups", default="", help="Comma-separated group keys: the complete list.")
 @click.option("--email")
 @click.option("--phone")
+@click.option("--locale", help="The language of their notices: zh-CN (default) or en.")
 @click.pass_context
 def org_person(ctx: click.Context, key: str, full_name: str, groups: str, **fields: Any) -> None:
     """Create or update one person; their groups are replaced by --groups."""

@@ -122,6 +122,6 @@ def _notify(ctx: CommandContext, person: Person, kind: str, request: Task,
             instance: ProcessInstance, values: dict[str, Any]) -> None:  # fmt: skip
     notice = notices.render(ctx, kind, {
         **values, "person": person.name, "case": instance.business_key or instance.id,
-    })  # fmt: skip
+    }, person.locale)  # fmt: skip
     notices.send(ctx, person, notice, f"{kind}:{request.id}:{{channel}}",
                  {"kind": kind, "task_id": request.id}, instance.id)  # fmt: skip

@@ -70,7 +70,7 @@ def _open(
     notice = notices.render(ctx, "chase_task", {
         "person": to.name, "task": late.name, "case": instance.business_key or instance.id,
         "holder": late.assignee or "-", "level": level,
-    })  # fmt: skip
+    }, to.locale)  # fmt: skip
     key = f"chase:{chase.id}:{{channel}}"
     notices.send(ctx, to, notice, key, {"kind": "chase_task"}, instance.id)
     audit.append(ctx, "chase_opened", instance=instance, task_id=chase.id, payload={
@@ -158,7 +158,7 @@ class UrgeChase:
         notice = notices.render(ctx, "urge", {
             "person": target.name, "task": late.name, "case": instance.business_key or instance.id,
             "by": self.user, "message": self.message,
-        })  # fmt: skip
+        }, target.locale)  # fmt: skip
         notices.send(
             ctx,
             target,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import outbox
+from .errors import ValidationError
 
 if TYPE_CHECKING:
     from .executor import CommandContext
@@ -19,6 +20,18 @@ if TYPE_CHECKING:
 
 DEFAULT_LOCALE = "zh-CN"
 LOCALES = ("zh-CN", "en")
+# Spellings people write in a file or on the command line, by the locale they mean.
+_SPELLINGS = {"zh-cn": "zh-CN", "zh_cn": "zh-CN", "zh": "zh-CN", "en": "en"}
+
+
+def parse_locale(text: str) -> str:
+    """The notice locale written ``text`` (``zh-CN``/``zh_CN``/``zh`` or ``en``)."""
+    locale = _SPELLINGS.get(text.strip().lower())
+    if locale is None:
+        raise ValidationError(f"locale {text.strip()!r}: one of {', '.join(LOCALES)}")
+    return locale
+
+
 # The outbox's subject column; a long value filled into an edited subject is cut to fit.
 MAX_RENDERED_SUBJECT = 500
 

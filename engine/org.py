@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .errors import NotFound, ValidationError
 from .executor import CommandContext
+from .notices import parse_locale
 from .store import AuditEvent, Department, Group, GroupMember, Person, Task
 from .store.models import Absence
 
@@ -238,6 +239,8 @@ class ImportOrg:
             person.phone = str(row["phone"]) if row.get("phone") else person.phone
             if "digest" in row:
                 person.digest = bool(row["digest"])
+            if row.get("locale"):
+                person.locale = parse_locale(str(row["locale"]))
             if row.get("department"):
                 person.department_id = _ref(departments, row["department"], "department").id
             summary.people += 1

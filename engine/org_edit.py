@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .errors import ValidationError
 from .executor import CommandContext
+from .notices import DEFAULT_LOCALE, parse_locale
 from .store import Department, Group, GroupMember, Person
 
 KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
@@ -68,10 +69,11 @@ class SavePerson:
         groups: Sequence[str] = (),
         email: str | None = None,
         phone: str | None = None,
+        locale: str | None = None,
     ) -> None:
         self.key, self.full_name = key, full_name
         self.department, self.superior, self.groups = department, superior, list(groups)
-        self.email, self.phone = email, phone
+        self.email, self.phone, self.locale = email, phone, locale
 
     def __call__(self, ctx: CommandContext) -> Person:
         s = ctx.session
@@ -82,6 +84,10 @@ class SavePerson:
         phone = (self.phone or "").strip() or None
         if phone and len(phone) > 50:
             raise _invalid("phone", "at most 50 characters")
+        try:
+            locale = parse_locale(self.locale) if self.locale else DEFAULT_LOCALE
+        except ValidationError as exc:
+            raise _invalid("locale", exc.message) from None
         department = _by_key(s, Department, self.department, "department")
         superior = _by_key(s, Person, self.superior, "superior")
         groups = [_by_key(s, Group, g.strip(), "groups") for g in self.groups if g.strip()]
@@ -94,7 +100,7 @@ class SavePerson:
         if superior is not None:
             _refuse_loop(s, person, superior, "superior_id", "superior",
                          f"{superior.key} reports (directly or not) to {person.key}")  # fmt: skip
-        person.name, person.email, person.phone = name, email, phone
+        person.name, person.email, person.phone, person.locale = name, email, phone, locale
         person.department_id = department.id if department else None
         person.superior_id = superior.id if superior else None
         s.execute(delete(GroupMember).where(GroupMember.person_id == person.id))
@@ -103,6 +109,7 @@ class SavePerson:
         audit.append(ctx, "org_save_person", payload={
             "person": key, "created": created, "department": self.department or None,
             "superior": self.superior or None, "groups": sorted(g.key for g in groups),
+            "locale": locale,
         }, private={"name": name, "email": email, "phone": phone})  # fmt: skip
         ctx.forget_caches()
         return person

@@ -389,7 +389,7 @@ def _notify(
         "person": person.name, "task": task.name, "case": instance.business_key or instance.id,
         "due": calendar.to_local(due).strftime("%Y-%m-%d %H:%M"),
         "left": describe_working_time(left, calendar.day_length),
-    })  # fmt: skip
+    }, person.locale)  # fmt: skip
     notices.send(
         ctx, person, notice, f"sla:{timer.id}:{{channel}}:{person.key}",
         {"kind": kind, "task_id": task.id, "person": person.key}, instance.id,

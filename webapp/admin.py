@@ -245,6 +245,7 @@ def save_person() -> Any:
             _text("key"), _text("name"), _text("department", required=False) or None,
             _text("superior", required=False) or None, request.form.getlist("groups"),
             _text("email", 200, required=False), _text("phone", 50, required=False),
+            _text("locale", 10, required=False) or None,
         )  # fmt: skip
 
     done = gettext("人员 %(key)s 已保存。", key=key)

@@ -55,7 +55,7 @@ def org(session: Session) -> dict[str, Any]:
         "departments": tree,
         "people": [
             {"key": p.key, "name": p.name, "active": p.active, "email": p.email,
-             "phone": p.phone,
+             "phone": p.phone, "locale": p.locale,
              "department": dept_by_id[p.department_id].name
              if p.department_id in dept_by_id else None,
              "department_key": dept_by_id[p.department_id].key

@@ -207,6 +207,7 @@ ENTRIES: list[tuple[str, str]] = [
     ),
     (r"(?P<parent>[\w.\-]+) is inside (?P<dept>[\w.\-]+)", "{parent} 是 {dept} 的下级部门。"),
     (r"a name is required", "名称必填。"),
+    (r"locale (?P<raw>'[^']*'): one of (?P<options>.+)", "语言 {raw} 无效，可选：{options}。"),
     (r"(?P<value>.+) is not an e-mail address", "{value} 不是电子邮件地址。"),
     (
         r"(?P<value>.+) is not a key: letters, digits, _ \. - \(at most 100\)",

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from .. import audit
 from ..errors import NotFound
 from ..executor import CommandContext
+from ..notices import parse_locale
 from ..store.collection_tables import Customer
-from .notices import parse_locale
 
 
 class SetCustomerLocale:

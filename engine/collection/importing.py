@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import ValidationError
+from ..notices import parse_locale
 from ..store.collection_tables import PRODUCTS, Customer, Instalment, Receivable
 from . import fees
 from .money import format_amount, parse_amount
-from .notices import parse_locale
 from .receivables import CustomerData, ParsedRow, ReceivableData, terms_of
 
 COLUMNS = (

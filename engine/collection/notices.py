@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ValidationError
 from ..notices import DEFAULT_LOCALE
 
 REMINDER, CONSEQUENCES, REPAY, REMEDIES, LEGAL, CREDIT = (
@@ -120,18 +119,6 @@ REMEDY_NAMES = {
 SCHEDULE_LINE = {"zh-CN": "{n}. {due_date} 应还 {amount} {currency}",
                  "en": "{n}. {due_date}: {amount} {currency}"}  # fmt: skip
 SCHEDULE_GLUE = {"zh-CN": "；", "en": "; "}
-
-LOCALES = ("zh-CN", "en")
-# Spellings people write in a CSV or on the command line, by the locale they mean.
-_SPELLINGS = {"zh-cn": "zh-CN", "zh_cn": "zh-CN", "zh": "zh-CN", "en": "en"}
-
-
-def parse_locale(text: str) -> str:
-    """The notice locale written ``text`` (``zh-CN``/``zh_CN``/``zh`` or ``en``)."""
-    locale = _SPELLINGS.get(text.strip().lower())
-    if locale is None:
-        raise ValidationError(f"locale {text.strip()!r}: one of {', '.join(LOCALES)}")
-    return locale
 
 
 def kind_for(days_from_due: int) -> str:

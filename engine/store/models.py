@@ -54,6 +54,8 @@ class Person(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Warnings by e-mail gathered into one daily digest instead of one mail each.
     digest: Mapped[bool] = mapped_column(default=False)
+    # The language of their notices (engine.notices.LOCALES).
+    locale: Mapped[str] = mapped_column(String(10), default="zh-CN", server_default="zh-CN")
 
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
 

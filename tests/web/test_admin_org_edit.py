@@ -30,7 +30,7 @@ def person(site, key):
             select(Group.key).join(GroupMember).where(GroupMember.person_id == row.id)
         ).all()
         return {
-            "name": row.name, "email": row.email, "phone": row.phone,
+            "name": row.name, "email": row.email, "phone": row.phone, "locale": row.locale,
             "superior": superior.key if superior else None,
             "department": department.key if department else None, "groups": sorted(groups),
         }  # fmt: skip
@@ -42,11 +42,12 @@ def test_a_new_person_joins_a_group_and_can_claim_its_work(site, admin):
     response = post(admin, "/admin/org/people", {
         "new": "1", "key": "ma", "name": "马窗口", "department": "window", "superior": "wang",
         "groups": ["reception"], "email": "ma@example.gov.cn", "phone": "010-1234",
+        "locale": "en",
     })  # fmt: skip
     assert response.status_code == 303
     assert person(site, "ma") == {
         "name": "马窗口", "email": "ma@example.gov.cn", "phone": "010-1234",
-        "superior": "wang", "department": "window", "groups": ["reception"],
+        "superior": "wang", "department": "window", "groups": ["reception"], "locale": "en",
     }  # fmt: skip
     # The org snapshot is reloaded: the new member may claim the group's task right away.
     site.engine.execute(ClaimTask(site.receive, "ma"), actor="ma")
@@ -78,6 +79,7 @@ def test_editing_replaces_groups_and_moves_the_superior(site, admin):
         ({"key": "li", "name": "", "department": "window"}, "name", "必填"),
         ({"key": "li", "name": "李窗口", "email": "not-an-address"}, "email", "不是电子邮件地址"),
         ({"new": "1", "key": "bad key!", "name": "某人"}, "key", "不是有效编号"),
+        ({"key": "li", "name": "李窗口", "locale": "fr"}, "locale", "无效，可选"),
     ],
 )
 def test_bad_person_edits_are_refused_at_the_field(site, admin, data, field, message):
