@@ -273,24 +273,3 @@ __all__ = [
     "override_notes",
     "parse_day",
 ]
-
-
-class CalendarCache:
-    """Built calendars by name, valid while the ``org`` audit chain stands still."""
-
-    def __init__(self) -> None:
-        self._stamp: int | None = None
-        self._by_name: dict[str, WorkingCalendar] = {}
-        self._lock = threading.Lock()
-
-    def get(self, ctx: CommandContext, name: str) -> WorkingCalendar:
-        stamp = ctx.org().stamp
-        with self._lock:
-            if stamp != self._stamp:
-                self._stamp, self._by_name = stamp, {}
-            cached = self._by_name.get(name)
-        if cached is None:
-            cached = load_calendar(ctx.session, name)
-            with self._lock:
-                self._by_name[name] = cached
-        return cached

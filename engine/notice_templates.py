@@ -16,9 +16,7 @@ a notice inside a command costs no query of its own.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from string import Formatter
-from threading import Lock
 from typing import Any
 
 from sqlalchemy import select
@@ -215,29 +213,8 @@ def _row(session: Session, kind: str, locale: str) -> NoticeTemplate | None:
     ).first()
 
 
-# --- the cache ------------------------------------------------------------------------------
-
-
-class TemplateCache:
-    """The edited templates, as of one state of the ``org`` chain."""
-
-    def __init__(self) -> None:
-        self._stamp: int | None = None
-        self._edited: Mapping[Key, Wording] = {}
-        self._lock = Lock()
-
-    def edited(self, ctx: CommandContext) -> Mapping[Key, Wording]:
-        stamp = ctx.org().stamp
-        with self._lock:
-            if stamp == self._stamp:
-                return self._edited
-        edited = _load(ctx.session)
-        with self._lock:
-            self._stamp, self._edited = stamp, edited
-        return edited
-
-
-def _load(session: Session) -> dict[Key, Wording]:
+def load_edited(session: Session, _: None = None) -> dict[Key, Wording]:
+    """Every edited wording by (kind, locale) (cached: ``Services.notice_templates``)."""
     edited = {}
     for row in session.scalars(select(NoticeTemplate)):
         try:

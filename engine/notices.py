@@ -139,10 +139,10 @@ def render(
     ctx: CommandContext, kind: str, values: dict[str, Any], locale: str = DEFAULT_LOCALE
 ) -> Notice:
     """The notice ``kind`` in ``locale`` with ``values`` filled in, in the admin's wording
-    where there is one (read from memory: see :class:`~.notice_templates.TemplateCache`)."""
+    where there is one (read from memory: ``Services.notice_templates``)."""
     if locale not in TEMPLATES[kind]:
         locale = DEFAULT_LOCALE
-    edited = ctx.services.notice_templates.edited(ctx).get((kind, locale))
+    edited = ctx.services.notice_templates.get(ctx, None).get((kind, locale))
     subject, body = edited or TEMPLATES[kind][locale]
     return fill(subject, body, values)
 

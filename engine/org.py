@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from threading import Lock
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import yaml
 from sqlalchemy import func, select
@@ -76,10 +77,39 @@ class OrgSnapshot:
         return self.group_keys.get(key_or_name, key_or_name)
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
 # Built once: constructing a statement costs more than running this one.
 _ORG_STAMP = select(func.coalesce(func.max(AuditEvent.chain_seq), 0)).where(
     AuditEvent.chain_key == audit.chain_key_for(None)
 )
+
+
+class StampedCache(Generic[K, V]):
+    """Values read from the database per key, kept while the ``org`` audit chain stands
+    still: calendars, SLA standards and notice wordings change only through commands on
+    that chain, so its head (the org snapshot's stamp, read once per command anyway)
+    says when they are stale, in this process or after another one changed them."""
+
+    def __init__(self, load: Callable[[Session, K], V]) -> None:
+        self._load = load
+        self._stamp: int | None = None
+        self._values: dict[K, V] = {}
+        self._lock = Lock()
+
+    def get(self, ctx: CommandContext, key: K) -> V:
+        stamp = ctx.org().stamp
+        with self._lock:
+            if stamp != self._stamp:
+                self._stamp, self._values = stamp, {}
+            if key in self._values:
+                return self._values[key]
+        value = self._load(ctx.session, key)
+        with self._lock:
+            if stamp == self._stamp:
+                self._values[key] = value
+        return value
 
 
 class OrgCache:

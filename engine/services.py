@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from .calendars import CalendarCache
+from .calendars import load_calendar
 from .clock import Clock, SystemClock
-from .notice_templates import TemplateCache
-from .org import OrgCache
+from .notice_templates import load_edited
+from .org import OrgCache, StampedCache
 from .scripting import Sandbox, SandboxedScriptEngine
 from .serialization import WorkflowSerializer
-from .standards import StandardCache
+from .standards import load_active
 from .workflows import DefinitionCache, WorkflowCache
 
 
@@ -44,9 +44,10 @@ class Services:
         self.definitions = DefinitionCache(self.serializer)
         self.workflows = WorkflowCache(self.serializer, settings.workflow_cache_size)
         self.org = OrgCache()
-        self.standards = StandardCache()
-        self.calendars = CalendarCache()
-        self.notice_templates = TemplateCache()
+        # Read from memory while the org chain stands still (engine.org.StampedCache).
+        self.standards = StampedCache(load_active)
+        self.calendars = StampedCache(load_calendar)
+        self.notice_templates = StampedCache(load_edited)
 
     def close(self) -> None:
         if self._owns_sandbox:

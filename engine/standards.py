@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from threading import Lock
 from typing import Any
 
 from sqlalchemy import select
@@ -48,7 +47,7 @@ def in_force(
 ) -> InForce | None:
     """The standard that applies to a clock of ``step`` of this case starting ``at``
     (default: now; a recompute asks about the task's start)."""
-    standards = ctx.services.standards.active(ctx, process_key)
+    standards = ctx.services.standards.get(ctx, process_key)
     applicable = [s for s in standards if s.step == step]
     for standard in sorted(applicable, key=lambda s: (-s.priority, -s.id)):
         if standard.kind == "temporary" and _applies(ctx, standard, data, at or ctx.now):
@@ -88,28 +87,8 @@ def _as_sla(standard: SlaStandard) -> dict[str, Any]:
     }
 
 
-class StandardCache:
-    """Active standards per process, as of one state of the ``org`` chain."""
-
-    def __init__(self) -> None:
-        self._stamp: int | None = None
-        self._by_process: dict[str, list[SlaStandard]] = {}
-        self._lock = Lock()
-
-    def active(self, ctx: CommandContext, process_key: str) -> list[SlaStandard]:
-        stamp = ctx.org().stamp
-        with self._lock:
-            if stamp != self._stamp:
-                self._stamp, self._by_process = stamp, {}
-            cached = self._by_process.get(process_key)
-        if cached is None:
-            cached = _load(ctx.session, process_key)
-            with self._lock:
-                self._by_process[process_key] = cached
-        return cached
-
-
-def _load(session: Session, process_key: str) -> list[SlaStandard]:
+def load_active(session: Session, process_key: str) -> list[SlaStandard]:
+    """The active standards of ``process_key`` (cached per process: ``Services.standards``)."""
     rows = list(
         session.scalars(
             select(SlaStandard).where(
