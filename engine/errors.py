@@ -41,6 +41,11 @@ class ValidationError(CaseClockError):
     http_status = 422
 
 
+def at_field(field: str, message: str) -> ValidationError:
+    """A :class:`ValidationError` about one field, which pages show next to it."""
+    return ValidationError(message, details={"fields": {field: message}})
+
+
 class DeploymentError(ValidationError):
     """A diagram that cannot be deployed; ``details['problems']`` lists each one."""
 

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .errors import ValidationError
+from .errors import ValidationError, at_field
 from .executor import CommandContext
 from .notices import LOCALES, TEMPLATES, Notice, fill
 from .store.models import NoticeTemplate
@@ -68,10 +68,10 @@ def check_template(kind: str, locale: str) -> None:
     """Refuse a kind or locale there is no template for, naming the field."""
     if kind not in TEMPLATES:
         message = f"no notice kind {kind!r}; known: {', '.join(TEMPLATES)}"
-        raise ValidationError(message, details={"fields": {"kind": message}})
+        raise at_field("kind", message)
     if locale not in LOCALES:
         message = f"locale {locale!r}: one of {', '.join(LOCALES)}"
-        raise ValidationError(message, details={"fields": {"locale": message}})
+        raise at_field("locale", message)
 
 
 def check(kind: str, locale: str, subject: str, body: str) -> None:

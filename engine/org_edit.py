@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .errors import ValidationError
+from .errors import ValidationError, at_field
 from .executor import CommandContext
 from .notices import DEFAULT_LOCALE, parse_locale
 from .store import Department, Group, GroupMember, Person
@@ -26,23 +26,19 @@ KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _invalid(field: str, message: str) -> ValidationError:
-    return ValidationError(message, details={"fields": {field: message}})
-
-
 def _key(value: str, field: str = "key") -> str:
     value = value.strip()
     if not KEY.match(value):
-        raise _invalid(field, f"{value!r} is not a key: letters, digits, _ . - (at most 100)")
+        raise at_field(field, f"{value!r} is not a key: letters, digits, _ . - (at most 100)")
     return value
 
 
 def _name(value: str | None) -> str:
     value = (value or "").strip()
     if not value:
-        raise _invalid("name", "a name is required")
+        raise at_field("name", "a name is required")
     if len(value) > 100:
-        raise _invalid("name", "at most 100 characters")
+        raise at_field("name", "at most 100 characters")
     return value
 
 
@@ -51,7 +47,7 @@ def _by_key(session: Session, model: Any, key: str | None, field: str) -> Any:
         return None
     row = session.scalar(select(model).where(model.key == key))
     if row is None:
-        raise _invalid(field, f"unknown {model.__tablename__.replace('org_', '')} {key!r}")
+        raise at_field(field, f"unknown {model.__tablename__.replace('org_', '')} {key!r}")
     return row
 
 
@@ -80,14 +76,14 @@ class SavePerson:
         key, name = _key(self.key), _name(self.full_name)
         email = (self.email or "").strip() or None
         if email and not EMAIL.match(email):
-            raise _invalid("email", f"{email!r} is not an e-mail address")
+            raise at_field("email", f"{email!r} is not an e-mail address")
         phone = (self.phone or "").strip() or None
         if phone and len(phone) > 50:
-            raise _invalid("phone", "at most 50 characters")
+            raise at_field("phone", "at most 50 characters")
         try:
             locale = parse_locale(self.locale) if self.locale else DEFAULT_LOCALE
         except ValidationError as exc:
-            raise _invalid("locale", exc.message) from None
+            raise at_field("locale", exc.message) from None
         department = _by_key(s, Department, self.department, "department")
         superior = _by_key(s, Person, self.superior, "superior")
         groups = [_by_key(s, Group, g.strip(), "groups") for g in self.groups if g.strip()]
@@ -123,7 +119,7 @@ def _refuse_loop(session: Session, row: Any, above: Any, link: str, field: str,
     current = above
     while current is not None and current.id not in seen:
         if current.id == row.id:
-            raise _invalid(field, message)
+            raise at_field(field, message)
         seen.add(current.id)
         up = getattr(current, link)
         current = session.get(type(row), up) if up else None

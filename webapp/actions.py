@@ -16,7 +16,7 @@ from engine.app import CaseClock
 from engine.assistance import DEFAULT_LIMIT, AnswerAssist, RequestAssist
 from engine.clock_control import PauseClock, RequestExtension, ResumeClock
 from engine.comments import AddComment
-from engine.errors import NotFound, ValidationError
+from engine.errors import NotFound, ValidationError, at_field
 from engine.runtime import ClaimTask, CompleteTask, DelegateTask, ResolveTask, UnclaimTask
 
 from . import access, reads
@@ -36,7 +36,7 @@ def text_of(values: Mapping[str, Any], name: str) -> str:
 def _required(values: Mapping[str, Any], name: str, message: str) -> str:
     text = text_of(values, name)
     if not text:
-        raise ValidationError(message, details={"fields": {name: message}})
+        raise at_field(name, message)
     return text
 
 
@@ -52,7 +52,7 @@ def comment(
     try:
         command = AddComment(instance_id, user.key, text, task_id)
     except ValidationError as exc:
-        raise ValidationError(exc.message, details={"fields": {"text": exc.message}}) from None
+        raise at_field("text", exc.message) from None
     return app.execute(command, actor=user.key)
 
 
@@ -136,4 +136,4 @@ def run(
             raise
         # The task was found above, so the unknown one is the person or group named.
         field = "to" if action == "delegate" else "group"
-        raise ValidationError(exc.message, details={"fields": {field: exc.message}}) from None
+        raise at_field(field, exc.message) from None

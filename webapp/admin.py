@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from engine import absence as absence_commands
 from engine import accounts as account_commands
 from engine.calendars import DEFAULT_NAME, OverrideDay, RemoveOverride, parse_day
-from engine.errors import CaseClockError, Forbidden, ValidationError
+from engine.errors import CaseClockError, Forbidden, ValidationError, at_field
 from engine.incidents import FAILING_AFTER, DropDelivery, RetryDelivery, RetryTimer, SkipTimer
 from engine.notice_templates import (
     ResetNoticeTemplate,
@@ -42,27 +42,23 @@ ROLES = account_commands.ROLES
 MAX_UPLOAD = 512 * 1024
 
 
-def _invalid(field: str, message: str) -> ValidationError:
-    return ValidationError(message, details={"fields": {field: message}})
-
-
 def _text(field: str, limit: int = 100, required: bool = True) -> str:
     value = (request.form.get(field) or "").strip()
     if required and not value:
-        raise _invalid(field, gettext("必填。"))
+        raise at_field(field, gettext("必填。"))
     if len(value) > limit:
-        raise _invalid(field, gettext("最多 %(n)s 个字符。", n=limit))
+        raise at_field(field, gettext("最多 %(n)s 个字符。", n=limit))
     return value
 
 
 def _day(field: str) -> date:
     value = (request.form.get(field) or "").strip()
     if not value:
-        raise _invalid(field, gettext("必填。"))
+        raise at_field(field, gettext("必填。"))
     try:
         return parse_day(value)
     except ValidationError:
-        raise _invalid(field, gettext("日期格式应为 YYYY-MM-DD。")) from None
+        raise at_field(field, gettext("日期格式应为 YYYY-MM-DD。")) from None
 
 
 def _instant(field: str) -> datetime | None:
@@ -72,7 +68,7 @@ def _instant(field: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise _invalid(
+        raise at_field(
             field, gettext("日期时间格式应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM。")
         ) from None
     if parsed.tzinfo is None:
@@ -211,19 +207,19 @@ def upload() -> Any:
     def build() -> ImportOrg:
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            raise _invalid("file", gettext("请选择一个 YAML 或 CSV 文件。"))
+            raise at_field("file", gettext("请选择一个 YAML 或 CSV 文件。"))
         name = upload.filename
         if not name.lower().endswith((".yaml", ".yml", ".csv")):
-            raise _invalid("file", gettext("只接受 .yaml、.yml 或 .csv 文件。"))
+            raise at_field("file", gettext("只接受 .yaml、.yml 或 .csv 文件。"))
         content = upload.read(MAX_UPLOAD + 1)
         if len(content) > MAX_UPLOAD:
-            raise _invalid("file", gettext("文件过大（最多 512 KB）。"))
+            raise at_field("file", gettext("文件过大（最多 512 KB）。"))
         try:
             doc = parse_org_file(name, content)
         except UnicodeDecodeError:
-            raise _invalid("file", gettext("文件不是 UTF-8 编码。")) from None
+            raise at_field("file", gettext("文件不是 UTF-8 编码。")) from None
         except csv.Error as exc:
-            raise _invalid("file", f"{name}: {exc}") from None
+            raise at_field("file", f"{name}: {exc}") from None
         _check_shape(doc)
         return _Import(doc)
 
@@ -282,7 +278,7 @@ def save_group() -> Any:
 def _roles() -> list[str]:
     chosen = request.form.getlist("roles")
     if not chosen:
-        raise _invalid("roles", gettext("至少选择一个角色。"))
+        raise at_field("roles", gettext("至少选择一个角色。"))
     return chosen
 
 
@@ -315,7 +311,7 @@ def set_active(person: str) -> Any:
 
     def build() -> Any:
         if person == g.user.key and not active:
-            raise _invalid("active", gettext("不能停用自己的账号。"))
+            raise at_field("active", gettext("不能停用自己的账号。"))
         return account_commands.SetAccountActive(person, active)
 
     return _act(_org, f"active-{person}", build, done, "active", _org_back)
@@ -328,9 +324,9 @@ def declare_absence() -> Any:
         person, deputy = _text("person"), _text("deputy")
         starts, ends = _day("from"), _day("to")
         if ends < starts:
-            raise _invalid("to", gettext("结束日期早于开始日期。"))
+            raise at_field("to", gettext("结束日期早于开始日期。"))
         if person == deputy:
-            raise _invalid("deputy", gettext("代理人不能是本人。"))
+            raise at_field("deputy", gettext("代理人不能是本人。"))
         reason = _text("reason", 500, required=False)
         return absence_commands.DeclareAbsence(person, deputy, starts, ends, reason)
 
@@ -353,7 +349,7 @@ def reassign() -> Any:
         holder = _text("holder")
         to = _text("to", required=False) or None
         if to == holder:
-            raise _invalid("to", gettext("不能移交给本人。"))
+            raise at_field("to", gettext("不能移交给本人。"))
         return absence_commands.ReassignAll(holder, to)
 
     return _act(_org, "reassign", build, gettext("工作已移交。"), "to", _org_back)
@@ -382,7 +378,7 @@ def add_override() -> Any:
         day = _day("day")
         kind = request.form.get("kind") or ""
         if kind not in ("workday", "holiday"):
-            raise _invalid("kind", gettext("请选择工作日或休息日。"))
+            raise at_field("kind", gettext("请选择工作日或休息日。"))
         note = _text("note", 200, required=False)
         return OverrideDay(day, kind, note, calendar)
 
@@ -415,24 +411,24 @@ def set_standard() -> Any:
         process, step, limit = _text("process"), _text("step"), _text("limit")
         kind = request.form.get("kind") or "basic"
         if kind not in ("basic", "temporary"):
-            raise _invalid("kind", gettext("请选择基本标准或临时标准。"))
+            raise at_field("kind", gettext("请选择基本标准或临时标准。"))
         raw = (request.form.get("warnings") or "").replace("；", ";").replace(",", ";")
         warnings = [w.strip() for w in raw.split(";") if w.strip()]
         on_deadline = request.form.get("on_deadline") or "notify"
         if on_deadline not in DEADLINE_ACTIONS:
-            raise _invalid("on_deadline", gettext("请选择到期动作。"))
+            raise at_field("on_deadline", gettext("请选择到期动作。"))
         priority_text = (request.form.get("priority") or "0").strip()
         try:
             priority = int(priority_text)
         except ValueError:
-            raise _invalid("priority", gettext("应为整数。")) from None
+            raise at_field("priority", gettext("应为整数。")) from None
         valid_from, valid_to = _instant("valid_from"), _instant("valid_to")
         if kind == "basic" and (valid_from or valid_to or request.form.get("condition")):
-            raise _invalid("kind", gettext("有效期或条件只用于临时标准。"))
+            raise at_field("kind", gettext("有效期或条件只用于临时标准。"))
         if kind == "temporary" and not (valid_from or valid_to or request.form.get("condition")):
-            raise _invalid("valid_from", gettext("临时标准需要有效期或条件。"))
+            raise at_field("valid_from", gettext("临时标准需要有效期或条件。"))
         if valid_from and valid_to and valid_to <= valid_from:
-            raise _invalid("valid_to", gettext("结束早于开始。"))
+            raise at_field("valid_to", gettext("结束早于开始。"))
         try:
             return SetStandard(
                 process, step, limit, kind=kind, label=_text("label", 200, required=False),
@@ -448,7 +444,7 @@ def set_standard() -> Any:
             message = exc.message
             where = "condition" if "condition" in message.lower() or "expression" in message else (
                 "warnings" if "warning" in message.lower() else "limit")  # fmt: skip
-            raise _invalid(where, message) from None
+            raise at_field(where, message) from None
 
     return _act(_sla, "standard", build, gettext("时限标准已保存。"), "limit",
                 lambda: url_for("admin.sla"))  # fmt: skip

@@ -27,7 +27,7 @@ from engine.collection.importing import export_rows, parse_csv, to_csv
 from engine.collection.money import format_amount, from_minor, parse_amount
 from engine.collection.promises import RecordPromise
 from engine.collection.receivables import ImportReceivables, ImportReport, RecordPayment
-from engine.errors import Forbidden, NotFound, ValidationError
+from engine.errors import Forbidden, NotFound, ValidationError, at_field
 from engine.store.collection_tables import PRODUCTS
 
 from . import charts
@@ -67,23 +67,19 @@ def names() -> dict[str, Any]:
     return {"product_name": product_name}
 
 
-def _invalid(field: str, message: str) -> ValidationError:
-    return ValidationError(message, details={"fields": {field: message}})
-
-
 def _day(values: Mapping[str, Any], field: str, default: date | None = None) -> date:
     text = text_of(values, field)
     if not text:
         if default is None:
-            raise _invalid(field, gettext("必填。"))
+            raise at_field(field, gettext("必填。"))
         return default
     try:
         day = parse_day(text)
     except ValidationError:
-        raise _invalid(field, gettext("日期格式应为 YYYY-MM-DD。")) from None
+        raise at_field(field, gettext("日期格式应为 YYYY-MM-DD。")) from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         # Reports count days back from it: year 1 would overflow the date arithmetic.
-        raise _invalid(field, gettext("年份应在 %(a)s 到 %(b)s 之间。", a=FIRST_YEAR, b=LAST_YEAR))
+        raise at_field(field, gettext("年份应在 %(a)s 到 %(b)s 之间。", a=FIRST_YEAR, b=LAST_YEAR))
     return day
 
 
@@ -97,16 +93,16 @@ def aging_report(app: CaseClock, user: Principal, args: Mapping[str, Any]) -> ag
     as_of = _day(args, "as_of", today(app))
     by = text_of(args, "by") or None
     if by is not None and by not in GROUP_BY:
-        raise _invalid("by", gettext("按产品、部门或催收员分组。"))
+        raise at_field("by", gettext("按产品、部门或催收员分组。"))
     edges = aging.DEFAULT_EDGES
     if text_of(args, "buckets"):
         try:
             edges = aging.parse_edges(text_of(args, "buckets"))
             aging.buckets(edges)
         except ValidationError as exc:
-            raise _invalid("buckets", exc.message) from None
+            raise at_field("buckets", exc.message) from None
         if edges[-1] > MAX_EDGE:
-            raise _invalid("buckets", gettext("账龄分段最多 %(n)s 天。", n=MAX_EDGE))
+            raise at_field("buckets", gettext("账龄分段最多 %(n)s 天。", n=MAX_EDGE))
     return app.read(
         lambda s: aging.aging(
             s, as_of, by=by, edges=edges,  # type: ignore[arg-type]
@@ -121,7 +117,7 @@ def grade_report(app: CaseClock, user: Principal, args: Mapping[str, Any]) -> ri
     last = _day(args, "to", today(app))
     first = _day(args, "from", last - timedelta(days=30))
     if last < first:
-        raise _invalid("to", gettext("结束日期不能早于开始日期。"))
+        raise at_field("to", gettext("结束日期不能早于开始日期。"))
     return app.read(
         lambda s: risk.grade_summary(s, first, last, listing.scope_of(s, user).condition())
     )
@@ -186,27 +182,19 @@ def record(app: CaseClock, user: Principal, key: str, action: str,
     currency = app.read(lambda s: listing.visible_receivable(s, key, user).currency)
     amount = text_of(values, "amount")
     if not amount:
-        raise _invalid("amount", gettext("必填。"))
+        raise at_field("amount", gettext("必填。"))
     try:
         parse_amount(amount, currency)
     except ValidationError as exc:
-        raise _invalid("amount", exc.message) from None
+        raise at_field("amount", exc.message) from None
     reference = text_of(values, "reference") or None
     if reference is not None and len(reference) > 100:
-        raise _invalid("reference", gettext("最多 %(n)s 个字符。", n=100))
+        raise at_field("reference", gettext("最多 %(n)s 个字符。", n=100))
     if action == "payments":
         command: Any = RecordPayment(key, amount, _day(values, "on", today(app)), reference)
     else:
         command = RecordPromise(key, amount, _day(values, "on"))
-    try:
-        return app.execute(command, actor=user.key)
-    except ValidationError as exc:
-        if exc.details.get("fields"):
-            raise
-        # The engine's errors name no field: those about the day (a promise in the past,
-        # a payment out of date order) belong to "on", the rest to the amount.
-        day = any(word in exc.message for word in ("in the past", "date order"))
-        raise _invalid("on" if day else "amount", exc.message) from None
+    return app.execute(command, actor=user.key)
 
 
 def import_csv(app: CaseClock, user: Principal, text: str, source: str) -> ImportReport:
@@ -216,9 +204,9 @@ def import_csv(app: CaseClock, user: Principal, text: str, source: str) -> Impor
     try:
         rows = parse_csv(text)
     except ValidationError as exc:
-        raise _invalid("file", exc.message) from None
+        raise at_field("file", exc.message) from None
     if not rows:
-        raise _invalid("file", gettext("文件中没有数据行。"))
+        raise at_field("file", gettext("文件中没有数据行。"))
     return app.execute(ImportReceivables(rows, source), actor=user.key)
 
 
@@ -235,7 +223,7 @@ def decode(content: bytes) -> str:
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise _invalid("file", gettext("文件不是 UTF-8 编码。")) from None
+        raise at_field("file", gettext("文件不是 UTF-8 编码。")) from None
 
 
 def export_csv(app: CaseClock, user: Principal) -> str:
@@ -390,7 +378,7 @@ def import_upload() -> Any:
     upload = request.files.get("file")
     try:
         if upload is None or not upload.filename:
-            raise _invalid("file", gettext("请选择一个 CSV 文件。"))
+            raise at_field("file", gettext("请选择一个 CSV 文件。"))
         # The app's MAX_CONTENT_LENGTH (1 MB) bounds the upload: a larger one is a 413.
         report = import_csv(engine(), g.user, decode(upload.read()), upload.filename)
     except ValidationError as exc:

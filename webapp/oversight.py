@@ -14,7 +14,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from engine import accountability, queries
-from engine.errors import ValidationError
+from engine.errors import ValidationError, at_field
 from engine.store import Person, Task
 from engine.store.models import POOL_KINDS, Exemption, SlaExtension
 
@@ -118,7 +118,7 @@ def trend_query(args: Mapping[str, str], tz: tzinfo, now: datetime) -> TrendQuer
     for field, value, allowed in (("by", by, TREND_BY), ("period", period, TREND_PERIODS)):
         if value not in allowed:
             message = f"{field} must be one of {', '.join(allowed)}"
-            raise ValidationError(message, details={"fields": {field: message}})
+            raise at_field(field, message)
     today = now.astimezone(tz).date()
     last = args.get("to") or today.isoformat()
     earliest = _shift(_period_start(today, period), period, 1 - DEFAULT_PERIODS)
@@ -127,17 +127,17 @@ def trend_query(args: Mapping[str, str], tz: tzinfo, now: datetime) -> TrendQuer
         chosen = accountability.parse_period(first, last, tz)
     except ValidationError as exc:
         field = "from" if exc.message.startswith("--from") else "to"
-        raise ValidationError(exc.message, details={"fields": {field: exc.message}}) from None
+        raise at_field(field, exc.message) from None
     # Dates a database timestamp holds, with a period after the last one.
     for field, day in (("from", chosen.first), ("to", chosen.last)):
         if not 1900 <= day.year < 9999:
             message = f"--{field} {day} is out of range (1900–9998)"
-            raise ValidationError(message, details={"fields": {field: message}})
+            raise at_field(field, message)
     starts = [_period_start(chosen.first, period)]
     while starts[-1] <= chosen.last:
         if len(starts) > MAX_PERIODS:
             message = f"at most {MAX_PERIODS} {period}s: choose a shorter range or months"
-            raise ValidationError(message, details={"fields": {"from": message}})
+            raise at_field("from", message)
         starts.append(_shift(starts[-1], period, 1))
     return TrendQuery(starts, by, period)
 

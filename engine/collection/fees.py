@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from ..errors import ValidationError
+from ..errors import ValidationError, at_field
 from .money import context, format_amount, round_minor
 
 COMPONENTS = ("fees", "interest", "principal")
@@ -268,13 +268,11 @@ def allocate(
 ) -> list[Paid]:
     """Split a payment made on ``on`` into its parts, in the contract's order."""
     if amount_minor <= 0:
-        raise ValidationError("a payment must be a positive amount")
+        raise at_field("amount", "a payment must be a positive amount")
     if any(p.paid_on > on for p in paid):
         latest = max(p.paid_on for p in paid)
-        raise ValidationError(
-            f"a payment on {on} would change how the payment of {latest} was allocated; "
-            "record payments in date order"
-        )
+        raise at_field("on", f"a payment on {on} would change how the payment of {latest} "
+                       "was allocated; record payments in date order")  # fmt: skip
     # A principal instalment due today is payable today, before it is overdue.
     ordered = sorted(instalments, key=lambda i: (i.due_date, i.seq))
     due_now = [i for i in ordered if i.due_date <= on]
@@ -300,10 +298,8 @@ def allocate(
             left -= take
     if left:
         total = amount_minor - left
-        raise ValidationError(
-            f"payment of {format_amount(amount_minor, currency)} is more than the "
-            f"{format_amount(total, currency)} owed on {on}"
-        )
+        raise at_field("amount", f"payment of {format_amount(amount_minor, currency)} is "
+                       f"more than the {format_amount(total, currency)} owed on {on}")  # fmt: skip
     return _merge(parts)
 
 

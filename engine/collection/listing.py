@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from .. import queries
 from ..accounts import Principal
-from ..errors import Forbidden, NotFound, ValidationError
+from ..errors import Forbidden, NotFound, at_field
 from ..store import Department, Person
 from ..store.collection_tables import PRODUCTS, Customer, Payment, PaymentAllocation, Receivable
 from ..store.ladder_tables import CollectionCase, PromiseToPay
@@ -147,25 +147,21 @@ def parse_filter(args: Any) -> ReceivableFilter:
         if raw is None:
             return default
         if not raw.isdigit() or not 1 <= int(raw) <= top:
-            raise _invalid(name, f"{name} must be a whole number from 1 to {top}")
+            raise at_field(name, f"{name} must be a whole number from 1 to {top}")
         return int(raw)
 
     product, grade, overdue = text("product"), text("grade"), text("overdue")
     if product is not None and product not in PRODUCTS:
-        raise _invalid("product", f"product: one of {', '.join(PRODUCTS)}")
+        raise at_field("product", f"product: one of {', '.join(PRODUCTS)}")
     if grade is not None and grade not in GRADES:
-        raise _invalid("grade", f"grade: one of {', '.join(GRADES)}")
+        raise at_field("grade", f"grade: one of {', '.join(GRADES)}")
     if overdue not in (None, "yes", "no"):
-        raise _invalid("overdue", "overdue: yes or no")
+        raise at_field("overdue", "overdue: yes or no")
     return ReceivableFilter(
         product=product, department=text("department"), collector=text("collector"),
         grade=grade, overdue=None if overdue is None else overdue == "yes",
         page=number("page", 1, 1_000_000), per_page=number("per_page", PER_PAGE, MAX_PER_PAGE),
     )  # fmt: skip
-
-
-def _invalid(field: str, message: str) -> ValidationError:
-    return ValidationError(message, details={"fields": {field: message}})
 
 
 def receivable_page(

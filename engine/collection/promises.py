@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..errors import ValidationError
+from ..errors import at_field
 from ..executor import CommandContext
 from ..store.collection_tables import Payment, Receivable
 from ..store.ladder_tables import PromiseToPay
@@ -38,10 +38,10 @@ class RecordPromise:
         receivable = account.receivable
         amount = parse_amount(self.amount, receivable.currency)
         if amount <= 0:
-            raise ValidationError("a promise to pay needs a positive amount")
+            raise at_field("amount", "a promise to pay needs a positive amount")
         today = local_today(ctx)
         if self.on < today:
-            raise ValidationError(f"the promised day {self.on} is in the past")
+            raise at_field("on", f"the promised day {self.on} is in the past")
         promise = PromiseToPay(
             receivable_id=receivable.id, customer_id=receivable.customer_id,
             amount_minor=amount, promised_on=self.on, made_on=today, outcome="pending",
