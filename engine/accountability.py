@@ -54,7 +54,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from . import exports
-from .errors import NotFound, ValidationError
+from .errors import NotFound, at_field
 from .store import AuditEvent, Department, Group, Person, ProcessInstance, Task
 from .store.models import Definition, Exemption
 
@@ -118,18 +118,19 @@ class Period:
 
 
 def parse_period(date_from: str, date_to: str, zone: tzinfo) -> Period:
-    """``YYYY-MM-DD`` dates, ``from <= to``; anything else is a one-line ValidationError."""
-    first, last = _date(date_from, "--from"), _date(date_to, "--to")
+    """``YYYY-MM-DD`` dates, ``from <= to``; anything else is a one-line ValidationError
+    naming its field (``from`` or ``to``)."""
+    first, last = _date(date_from, "from"), _date(date_to, "to")
     if last < first:
-        raise ValidationError(f"--to {last} is before --from {first}")
+        raise at_field("to", f"--to {last} is before --from {first}")
     return Period(first, last, zone)
 
 
-def _date(text: str, option: str) -> date:
+def _date(text: str, field: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise ValidationError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from None
+        raise at_field(field, f"--{field} {text!r} is not a date (YYYY-MM-DD)") from None
 
 
 # --- reading the ledger -----------------------------------------------------------------

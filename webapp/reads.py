@@ -95,19 +95,6 @@ class InboxPage:
     after: str | None  # the ``after`` position of the next page, if there is one
 
 
-def inbox(
-    session: Session,
-    user: Principal,
-    org: OrgSnapshot,
-    tz: tzinfo,
-    now: datetime,
-    which: str = "all",
-    search: str = "",
-) -> list[dict[str, Any]]:
-    """The first page of :func:`inbox_page` (what the JSON API lists)."""
-    return inbox_page(session, user, org, tz, now, which, search).rows
-
-
 def inbox_page(
     session: Session,
     user: Principal,
