@@ -200,7 +200,7 @@ def aging(
     # which PostgreSQL runs serially. Joined to the receivables afterwards, the aggregate
     # was the inner side of a parallel hash join and every worker computed all of it.
     group_column: ColumnElement[Any] = GROUP_COLUMNS[by] if by else literal("")
-    per_receivable = _per_receivable(
+    per_receivable = balances(
         as_of,
         group_column.label("grp"),
         where=(
@@ -259,7 +259,7 @@ def _empty_group(name: str | None, bucket_list: list[Bucket]) -> AgingGroup:
     return AgingGroup(name, {b.label: AgingCell() for b in bucket_list})
 
 
-def _per_receivable(
+def balances(
     as_of: date, *columns: ColumnElement[Any], where: Sequence[ColumnElement[bool]] = ()
 ) -> Select[Any]:
     """Per receivable (those matching ``where``): outstanding principal, overdue

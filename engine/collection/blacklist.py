@@ -31,7 +31,7 @@ from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..executor import CommandContext
 from ..store.collection_tables import BlacklistLift, Customer, Receivable
 from ..store.ladder_tables import BlacklistProposal
-from .aging import _per_receivable
+from .aging import balances
 from .money import format_amount
 from .receivables import local_today
 from .remedies import COLLECTORS, SUPERVISORS, in_group
@@ -313,7 +313,7 @@ def defaulters(session: Session, as_of: date, min_days: int = 90) -> list[Defaul
     Computed in SQL like the aging report (payments after ``as_of`` are ignored)."""
     if min_days < 1:
         raise ValidationError("--min-days must be at least 1")
-    per = _per_receivable(as_of).subquery("per")
+    per = balances(as_of).subquery("per")
     query = (
         select(
             Customer.key, Customer.name, Customer.blacklisted, Receivable.currency,

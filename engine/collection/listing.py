@@ -7,7 +7,7 @@ departments under those), and those whose collector is below them. Anyone else s
 none. The web pages and the JSON API apply this one rule.
 
 The list is computed by the database with the aging report's per-receivable query
-(:func:`.aging._per_receivable`), so days past due mean the same in both and no
+(:func:`.aging.balances`), so days past due mean the same in both and no
 receivable is loaded into Python to be filtered or sorted.
 """
 
@@ -27,7 +27,7 @@ from ..errors import Forbidden, NotFound, at_field
 from ..store import Department, Person
 from ..store.collection_tables import PRODUCTS, Customer, Payment, PaymentAllocation, Receivable
 from ..store.ladder_tables import CollectionCase, PromiseToPay
-from .aging import _per_receivable
+from .aging import balances
 from .contact import notice_rows
 from .grading import GRADES
 from .money import format_amount
@@ -168,7 +168,7 @@ def receivable_page(
     session: Session, as_of: date, chosen: ReceivableFilter, scope: Scope
 ) -> dict[str, Any]:
     """One page of the receivables in ``scope``, most days past due first."""
-    per = _per_receivable(as_of).subquery("per")
+    per = balances(as_of).subquery("per")
     query = (
         select(
             Receivable.key, Receivable.product, Receivable.department_key,
