@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from engine import exports
 from engine.calendars import parse_day
 from engine.collection import aging as aging_report
 from engine.collection import blacklist, credit, ladder, remedies
@@ -26,8 +27,6 @@ from engine.collection.letters import recorded_letter
 from engine.collection.money import format_amount
 from engine.collection.promises import RecordPromise
 from engine.collection.receivables import ImportReceivables, RecordPayment, load_account, owed_dict
-from engine.collection.tabular import to_csv as rows_to_csv
-from engine.collection.tabular import write_xlsx
 from engine.errors import NotFound, ValidationError
 
 from . import app_of, emit, main
@@ -270,20 +269,15 @@ def aging(
     if fmt == "xlsx":
         if not out:
             raise ValidationError("--format xlsx needs --out FILE.xlsx")
-        write_xlsx(
-            out,
-            rows,
-            _AGING_COLUMNS,
-            title=f"aging {day}",
-            amounts=["outstanding", "overdue"],
-            rates=["overdue_rate", "default_rate"],
-        )
+        title = f"aging {day}"
+        Path(out).write_bytes(exports.to_xlsx({title: rows}, {title: _AGING_COLUMNS},
+                                              aging_report.XLSX_FORMATS))  # fmt: skip
         click.echo(f"aging as of {day} written to {out}")
         return
     if fmt == "json" or (fmt is None and ctx.obj.as_json):
         text = json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"
     elif fmt == "csv":
-        text = rows_to_csv(rows, _AGING_COLUMNS)
+        text = exports.rows_to_csv(rows, _AGING_COLUMNS)
     else:
         head = f"aging as of {day} ({result.currency}, over {default_days} days = default)\n"
         text = head + table(rows, _AGING_COLUMNS) + "\n"
@@ -652,7 +646,7 @@ def defaulters_(ctx: click.Context, as_of: str | None, min_days: int, fmt: str |
     columns = ["customer", "name", "days_past_due", "receivables", "outstanding", "currency",
                "blacklisted"]  # fmt: skip
     if fmt == "csv":
-        click.echo(rows_to_csv(rows, columns), nl=False)
+        click.echo(exports.rows_to_csv(rows, columns), nl=False)
         return
     if fmt == "json" or ctx.obj.as_json:
         click.echo(json.dumps({"as_of": day.isoformat(), "min_days": min_days,

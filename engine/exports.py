@@ -1,7 +1,9 @@
-"""Report tables as JSON, CSV (a section per table) and XLSX (a sheet per table).
+"""Report tables as JSON, CSV (a section per table, or one plain table) and XLSX (a
+sheet per table).
 
-Shared by every report (accountability, ledger, risk grades). User text that looks like a
-formula is kept as text in both CSV and XLSX (CSV injection).
+Shared by every report (accountability, ledger, risk grades, aging, defaulters). In the
+sectioned CSV and in XLSX, user text that looks like a formula is kept as text (CSV
+injection); the plain one-table CSV writes cells as they are.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 Tables = Mapping[str, Sequence[Mapping[str, Any]]]
@@ -40,6 +43,15 @@ def to_csv(tables: Tables, columns: Columns) -> str:
     return out.getvalue()
 
 
+def rows_to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """One table as a plain CSV: the header, then the rows."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
 def read_csv(text: str) -> dict[str, list[dict[str, str]]]:
     """The sections of :func:`to_csv` as ``{name: [row, ...]}`` (cells as text)."""
     tables: dict[str, list[dict[str, str]]] = {}
@@ -57,21 +69,36 @@ def read_csv(text: str) -> dict[str, list[dict[str, str]]]:
     return tables
 
 
-def to_xlsx(tables: Tables, columns: Columns) -> bytes:
-    """A workbook with one sheet per table, named after it, the header in row 1."""
+def to_xlsx(tables: Tables, columns: Columns, formats: Mapping[str, str] | None = None) -> bytes:
+    """A workbook with one sheet per table, named after it, the header in row 1.
+
+    ``formats`` gives columns a number format (``0.00`` for amounts, ``0.00%`` for
+    rates); their exact decimal text goes in as :class:`Decimal`, so a spreadsheet shows
+    and sums the same figures the CSV has.
+    """
     from openpyxl import Workbook  # only the exports need it
 
+    formats = formats or {}
     book = Workbook()
     book.remove(book.active)
     for name, rows in tables.items():
         sheet = book.create_sheet(name[:31])  # Excel's limit
         sheet.append(list(columns[name]))
         for row in rows:
-            sheet.append([row.get(c) for c in columns[name]])
+            sheet.append([_number(row.get(c)) if c in formats else row.get(c)
+                          for c in columns[name]])  # fmt: skip
             _as_text(sheet[sheet.max_row])
+        for index, column in enumerate(columns[name], start=1):
+            if column in formats:
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                    cell.number_format = formats[column]
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _number(value: Any) -> Any:
+    return Decimal(value) if isinstance(value, str) and value else value
 
 
 def _cell(value: Any) -> Any:

@@ -10,7 +10,6 @@ are shared with the JSON API (:mod:`webapp.api_collection`).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
@@ -21,7 +20,7 @@ from engine import exports
 from engine.accounts import Principal
 from engine.app import CaseClock
 from engine.calendars import parse_day
-from engine.collection import aging, listing, risk, tabular
+from engine.collection import aging, listing, risk
 from engine.collection.grading import GRADES
 from engine.collection.importing import export_rows, parse_csv, to_csv
 from engine.collection.money import format_amount, from_minor, parse_amount
@@ -129,13 +128,9 @@ def aging_export(report: aging.AgingReport, fmt: str) -> tuple[bytes | str, str]
     columns = list(rows[0])
     name = f"aging-{report.as_of}{'-' + report.by if report.by else ''}.{fmt}"
     if fmt == "csv":
-        return tabular.to_csv(rows, columns), name
-    out = io.BytesIO()
-    tabular.write_xlsx(
-        out, rows, columns, title=f"aging {report.as_of}",  # type: ignore[arg-type]
-        amounts=["outstanding", "overdue"], rates=["overdue_rate", "default_rate"],
-    )  # fmt: skip
-    return out.getvalue(), name
+        return exports.rows_to_csv(rows, columns), name
+    title = f"aging {report.as_of}"
+    return exports.to_xlsx({title: rows}, {title: columns}, aging.XLSX_FORMATS), name
 
 
 def grades_export(summary: risk.GradeSummary, fmt: str) -> tuple[bytes | str, str]:

@@ -57,6 +57,11 @@ class Bucket:
     high: int | None  # inclusive; None = no upper end
 
 
+# Number formats of the aging's XLSX export (engine.exports.to_xlsx).
+XLSX_FORMATS = {"outstanding": "0.00", "overdue": "0.00", "overdue_rate": "0.00%",
+                "default_rate": "0.00%"}  # fmt: skip
+
+
 def buckets(edges: Sequence[int] = DEFAULT_EDGES) -> list[Bucket]:
     """``(30, 60, 90)`` → current, 1-30, 31-60, 61-90, 90+."""
     if not edges or list(edges) != sorted(set(edges)) or edges[0] < 1:
