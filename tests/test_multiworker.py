@@ -57,7 +57,7 @@ from engine.runtime import StartInstance
 from engine.store import AuditEvent, OutboxMessage, Timer
 
 from .conftest import PG_URL
-from .shared_clock import SharedClock
+from .shared_clock import SharedClock, SharedFlag
 from .test_deploy import deploy_bytes
 from .test_sla import at, sla_process
 
@@ -254,7 +254,7 @@ def test_three_workers_one_killed_every_timer_fires_once_and_every_notice_arrive
     t1, t3 = cohorts["t1"], cohorts["t3"]
     clock = SharedClock(t1)
     ctx = mp.get_context("spawn")
-    stop = ctx.Event()
+    stop = SharedFlag(ctx)
     logs = [tmp_path / f"w{n}.log" for n in range(WORKERS)]
     procs = [
         ctx.Process(
