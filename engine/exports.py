@@ -1,9 +1,9 @@
 """Report tables as JSON, CSV (a section per table, or one plain table) and XLSX (a
 sheet per table).
 
-Shared by every report (accountability, ledger, risk grades, aging, defaulters). In the
-sectioned CSV and in XLSX, user text that looks like a formula is kept as text (CSV
-injection); the plain one-table CSV writes cells as they are.
+Shared by every report (accountability, ledger, risk grades, aging, defaulters). In
+every CSV and in XLSX, user text that looks like a formula is kept as text (CSV
+injection); a number written as text ("-12.50") stays a number.
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ def to_csv(tables: Tables, columns: Columns) -> str:
 def rows_to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     """One table as a plain CSV: the header, then the rows."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([_inert(row.get(c)) for c in columns] for row in rows)
     return out.getvalue()
 
 
@@ -102,15 +102,27 @@ def _number(value: Any) -> Any:
 
 
 def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    # A reason typed by a user must not run as a formula when the CSV is opened in a
-    # spreadsheet (CSV injection): such text gets a leading apostrophe.
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    return _inert(value)
+
+
+def _inert(value: Any) -> Any:
+    """A cell a spreadsheet shows and never runs: text typed by a user (a reason, a
+    customer's name) that starts like a formula gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _numeric(value):
         return "'" + value
     return value
+
+
+def _numeric(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
 
 
 def _as_text(cells: Any) -> None:

@@ -177,3 +177,13 @@ def test_blacklist_credit_and_defaulters_from_the_shell(cli, tmp_path):
         "C-SH-1,客户SH-1,151,1,1000.00,CNY,True",
     ]
     assert cli("collection", "credit-changes").output.strip() == "-"
+
+
+def test_a_customer_name_that_looks_like_a_formula_reaches_the_csv_as_text(cli, tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text(csv_text(row("F-1", "1000.00", "2026-01-01",
+                                 customer_name="=cmd|' /C calc'!A0")), "utf-8")  # fmt: skip
+    cli("collection", "import", str(path))
+    csv_out = cli("collection", "defaulters", "--min-days", "90", "--as-of", "2026-06-01",
+                  "--format", "csv").output  # fmt: skip
+    assert csv_out.splitlines()[1] == ("C-F-1,'=cmd|' /C calc'!A0,151,1,1000.00,CNY,False")
