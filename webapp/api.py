@@ -130,7 +130,10 @@ def docs() -> Any:
     """The OpenAPI document as a page for people."""
     document = current_api.spec.to_dict()
     page = render_template(
-        "api_docs.html", document=document, operations=openapi.operations(document)
+        "api_docs.html",
+        document=document,
+        operations=openapi.operations(document),
+        code_spans=openapi.code_spans,
     )
     return Response(page, mimetype="text/html")
 

@@ -11,6 +11,7 @@ is its module's (``webapp.api_oversight`` -> ``oversight``; ``webapp.api`` itsel
 from __future__ import annotations
 
 import inspect
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,8 +19,10 @@ from http import HTTPStatus
 from importlib.metadata import metadata
 from typing import Any, TypeVar
 
+from apispec import BasePlugin
 from flask import Flask
 from flask_smorest import Api, Blueprint
+from markupsafe import Markup, escape
 from marshmallow import Schema
 
 from . import api_schemas
@@ -60,7 +63,7 @@ class DocumentedBlueprint(Blueprint):
             if options.get("tags") is None:
                 tag = module_tag(view_func)
                 module = sys.modules[view_func.__module__]
-                self.module_tags.setdefault(tag, _first_paragraph(module.__doc__ or ""))
+                self.module_tags.setdefault(tag, markdown(_first_paragraph(module.__doc__ or "")))
                 options["tags"] = [tag]
             if not inspect.getdoc(view_func):
                 name = (endpoint or view_func.__name__).replace("_", " ")
@@ -89,6 +92,49 @@ class DocumentedBlueprint(Blueprint):
         return decorate
 
 
+_ROLE = re.compile(r":[a-z]+:`(?:(?P<title>[^`<]+?)\s*<[^`>]+>|(?P<tilde>~?)(?P<target>[^`]+))`")
+
+
+def markdown(text: str) -> str:
+    """Docstring text (reST: ``code``, :func:`target`) as the CommonMark an OpenAPI
+    document's readers render: `code`; a cross-reference as its title, or its target in
+    code (only the last name when written with ``~``)."""
+
+    def reference(match: re.Match[str]) -> str:
+        if match.group("title"):
+            return match.group("title")
+        target = match.group("target")
+        return f"`{target.rpartition('.')[2] if match.group('tilde') else target}`"
+
+    return _ROLE.sub(reference, text).replace("``", "`")
+
+
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def code_spans(text: str) -> Markup:
+    """The Markdown of :func:`markdown` for the ``/api/docs`` page: `code` in ``<code>``,
+    everything else escaped."""
+    parts = _CODE_SPAN.split(text)  # odd items are the spans' contents
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part) if odd else escape(part)
+        for odd, part in ((i % 2 == 1, p) for i, p in enumerate(parts))
+    )
+
+
+class MarkdownDocstrings(BasePlugin):
+    """Writes each operation's summary and description (taken from the view's docstring)
+    in Markdown: see :func:`markdown`."""
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict | None = None, **kwargs: Any
+    ) -> None:
+        for operation in (operations or {}).values():
+            for key in ("summary", "description"):
+                if isinstance(operation, dict) and key in operation:
+                    operation[key] = markdown(operation[key])
+
+
 class CaseClockApi(Api):
     """Documents :class:`~webapp.api_schemas.Error` as the body of every error, and leaves
     answering errors to ``webapp._register_errors``: flask-smorest's own handler would
@@ -111,6 +157,7 @@ def init(app: Flask, bp: DocumentedBlueprint) -> Api:
             "openapi_version": OPENAPI_VERSION,
             "info": {"description": f"{package['Summary']}.\n\n{ABOUT}"},
             "security": [{BEARER: []}],
+            "extra_plugins": [MarkdownDocstrings()],
         },
     )
     api.spec.components.security_scheme(

@@ -100,6 +100,13 @@ def test_every_operation_is_described_and_needs_the_token_unless_open(site: Site
         assert op["summary"].strip(), (path, method)
         assert op["tags"] and set(op["tags"]) <= tags, (path, method)
     assert {key for key, op in operations(doc).items() if op.get("security") == []} == OPEN
+    # Descriptions are Markdown, as OpenAPI readers render them: no reST left over.
+    texts = [op.get(k, "") for op in operations(doc).values() for k in ("summary", "description")]
+    texts += [t.get("description", "") for t in doc["tags"]]
+    leftovers = [t for t in texts if "``" in t or re.search(r":[a-z]+:`", t)]
+    assert not leftovers, leftovers
+    mark = operations(doc)[("/api/notifications/read", "post")]
+    assert "`ids`" in mark["summary"] + mark.get("description", "")
     # What the document says is what the API does: no token, no answer (but a JSON 401).
     for path, method in operations(doc):
         response = client.open(_example_path(path, doc), method=method.upper())
@@ -211,6 +218,7 @@ def test_the_docs_page_lists_every_operation_in_both_languages(site: Site) -> No
     assert "接口文档" in page and "TaskDetail" in page and "InboxRow[]" in page
     assert "CompleteBody | DelegateBody" in page  # the bodies an action takes
     assert "filter (query, all|mine|group)" in page
+    assert "those listed in <code>ids</code>" in page  # Markdown code, not backticks
     assert "<script" not in page and " style=" not in page  # the CSP allows neither
     client.get("/lang/en")
     english = client.get("/api/docs").get_data(as_text=True)
