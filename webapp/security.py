@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine import accounts
 from engine.app import CaseClock
@@ -94,12 +95,30 @@ def login_throttle() -> accounts.Throttle:
 
 
 def client_address() -> str:
-    """The address failed logins are counted for. Behind a reverse proxy, wrap the app in
-    werkzeug's ProxyFix so that this is the client's, not the proxy's."""
+    """The address failed logins are counted for: the client's, also behind reverse
+    proxies when ``TRUSTED_PROXIES`` says how many there are (see :func:`trust_proxies`)."""
     return request.remote_addr or "unknown"
 
 
+def trust_proxies(app: Flask, config: Mapping[str, Any], environ: Mapping[str, str]) -> None:
+    """Behind ``TRUSTED_PROXIES`` (``CASECLOCK_TRUSTED_PROXIES``) reverse proxies, take the
+    client's address, scheme and host from the ``X-Forwarded-*`` headers they add.
+
+    Only that many hops are believed, counted from the nearest: a client that sends its own
+    ``X-Forwarded-For`` cannot pass for another address. 0 (the default) ignores the
+    headers, as a server that clients reach directly must."""
+    raw = config.get("TRUSTED_PROXIES", environ.get("CASECLOCK_TRUSTED_PROXIES", 0))
+    if not str(raw).strip().isdigit():
+        raise ValueError(
+            f"TRUSTED_PROXIES (CASECLOCK_TRUSTED_PROXIES) must be a whole number, not {raw!r}"
+        )
+    hops = int(raw)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+
 def init(app: Flask) -> None:
+    trust_proxies(app, app.config, os.environ)
     app.extensions["caseclock_login_throttle"] = throttle_from(app.config, os.environ)
     app.before_request(load_user)
     app.after_request(security_headers)

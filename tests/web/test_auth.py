@@ -261,6 +261,35 @@ def test_an_address_cools_down_and_the_count_is_shared_by_every_worker(site, tmp
     assert [e.payload["scope"] for e in lockouts(site)] == ["address"]
 
 
+def test_behind_a_proxy_each_client_address_counts_and_a_forged_header_does_not(site, tmp_path):
+    def app(**config):
+        return create_app(
+            {"TESTING": True, "SECRET_KEY": "test-secret", "LOGIN_MAX_FAILURES_PER_ADDRESS": 2,
+             "INSTANCE_PATH": str(tmp_path / "i"), **config}, engine=site.engine,
+        ).test_client()  # fmt: skip
+
+    def via_proxy(client, user, forwarded):  # every request reaches us from the proxy
+        return client.post(
+            "/login", data={"user": user, "password": "x", "csrf_token": csrf(client)},
+            environ_base={"REMOTE_ADDR": "10.9.9.9"},
+            headers={"X-Forwarded-For": forwarded},
+        )  # fmt: skip
+
+    proxied = app(TRUSTED_PROXIES=1)
+    assert via_proxy(proxied, "li", "203.0.113.5").status_code == 401
+    assert via_proxy(proxied, "chen", "203.0.113.5").status_code == 429  # one client, two names
+    # Another client behind the same proxy is not locked out with the first; a client that
+    # forges the header is judged by the hop the proxy saw (the last one), not its claim.
+    assert via_proxy(proxied, "yang", "198.51.100.7").status_code == 401
+    assert via_proxy(proxied, "wang", "203.0.113.5, 198.51.100.7").status_code == 429
+
+    direct = app()  # no proxy configured: the header is ignored, the peer address counts
+    assert via_proxy(direct, "zhao", "192.0.2.1").status_code == 401
+    assert via_proxy(direct, "sun", "192.0.2.2").status_code == 429
+    with pytest.raises(ValueError, match="TRUSTED_PROXIES"):
+        app(TRUSTED_PROXIES="two")
+
+
 def test_the_token_api_is_unaffected(site):
     token = site.token("li")
     client = site.client()
