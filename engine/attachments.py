@@ -21,6 +21,7 @@ import hashlib
 import io
 import os
 import re
+import secrets
 import tempfile
 import unicodedata
 import zipfile
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Session
 from . import audit, queries
 from .app import CaseClock
 from .errors import Conflict, Forbidden, NotFound, ValidationError
-from .executor import CommandContext
+from .executor import CommandContext, Reader
 from .org import OrgSnapshot
 from .runtime import lock_instance
 from .store import Task
@@ -216,8 +217,31 @@ class AttachmentStore:
     def discard(self, staged: Path) -> None:
         staged.unlink(missing_ok=True)
 
-    def remove(self, sha256: str) -> None:
-        self.path(sha256).unlink(missing_ok=True)
+    def sweep(self, digests: set[str], read: Reader) -> None:
+        """Remove the content of those ``digests`` that no attachment in place uses.
+
+        Safe against an upload of the same content at the same moment: each file is first
+        moved aside, then the rows are read, and a file in use again is moved back. An
+        upload commits its row before it moves its own copy in, so either this read sees
+        the row, or the upload's copy arrives after the file has gone.
+        """
+        aside: dict[str, Path] = {}
+        for digest in digests:
+            target = self.path(digest)
+            parked = target.with_name(f"{target.name}.removing-{secrets.token_hex(4)}")
+            try:
+                os.rename(target, parked)
+            except FileNotFoundError:
+                continue
+            aside[digest] = parked
+        if not aside:
+            return
+        gone = read(lambda session: unused(session, set(aside)))
+        for digest, parked in aside.items():
+            if digest in gone:
+                parked.unlink()
+            else:
+                os.replace(parked, self.path(digest))
 
     def read(self, attachment: Attachment) -> Path:
         path = self.path(attachment.sha256)
@@ -345,8 +369,7 @@ def attach(app: CaseClock, store: AttachmentStore, command: AddAttachment,
 
 def detach(app: CaseClock, store: AttachmentStore, attachment_id: int, user: str) -> Attachment:
     row = app.execute(DeleteAttachment(attachment_id, user), actor=user)
-    for digest in app.read(lambda s: unused(s, {row.sha256})):
-        store.remove(digest)
+    store.sweep({row.sha256}, app.read)
     return row
 
 

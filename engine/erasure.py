@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, update
 
 from . import audit
-from .attachments import AttachmentStore, unused
+from .attachments import AttachmentStore
 from .errors import Conflict, NotFound
 from .executor import CommandContext
 from .runtime import lock_instance
@@ -94,8 +94,7 @@ class EraseCase:
         erased = ctx.session.execute(
             update(Attachment).where(mine).values(filename=ERASED)
         ).rowcount
-        for digest in unused(ctx.session, digests):
-            self.store.remove(digest)
+        ctx.after_commit(lambda read: self.store.sweep(digests, read))
         return erased
 
 

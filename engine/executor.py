@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,6 +37,12 @@ class Command(Protocol[T_co]):
     def __call__(self, ctx: CommandContext) -> T_co: ...
 
 
+# What runs once a command has committed: given the executor's ``read``, it may look at
+# the committed state in a transaction of its own.
+Reader = Callable[[Callable[[Session], Any]], Any]
+AfterCommit = Callable[[Reader], None]
+
+
 @dataclass
 class CommandContext:
     """What a command may use: its session, the time it runs at, who runs it."""
@@ -50,6 +56,12 @@ class CommandContext:
     touched: set[int] = field(default_factory=set)
     _org: OrgSnapshot | None = None
     _calendars: dict[str, WorkingCalendar] = field(default_factory=dict)
+    _after_commit: list[AfterCommit] = field(default_factory=list)
+
+    def after_commit(self, action: AfterCommit) -> None:
+        """Run ``action`` only once this command has committed (never if it rolls back):
+        for effects outside the database, such as removing a stored file."""
+        self._after_commit.append(action)
 
     def org(self) -> OrgSnapshot:
         """The organisation as of this transaction (one cheap query, then cached)."""
@@ -142,12 +154,22 @@ class CommandExecutor:
         finally:
             session.close()
         log.debug("command %s by %s done", name, actor)
+        self._run_after_commit(ctx)
         return result
 
     def read(self, query: Callable[[Session], T]) -> T:
         """Run a read-only function in its own short transaction."""
         with self._sessions() as session, session.begin():
             return query(session)
+
+    def _run_after_commit(self, ctx: CommandContext) -> None:
+        """The command has committed, so its caller gets its result whatever happens here:
+        a failing action is logged, and the state it left is one its module tolerates."""
+        for action in ctx._after_commit:
+            try:
+                action(self.read)
+            except Exception:
+                log.exception("after %s committed: %r failed", ctx.command_name, action)
 
     def _evict(self, ctx: CommandContext) -> None:
         for instance_id in ctx.touched:

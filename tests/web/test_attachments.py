@@ -16,10 +16,16 @@ from flask.testing import FlaskClient
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from engine.attachments import AddAttachment, AttachmentStore, attach, check_file
+from engine.attachments import (
+    AddAttachment,
+    AttachmentStore,
+    DeleteAttachment,
+    attach,
+    check_file,
+)
 from engine.audit_verify import verify
 from engine.erasure import EraseCase
-from engine.errors import Forbidden
+from engine.errors import Conflict, Forbidden
 from engine.runtime import ClaimTask
 from engine.store import AuditEvent
 from engine.store.models import Attachment
@@ -268,6 +274,63 @@ def test_shared_content_stays_until_its_last_attachment_goes(site):
     again = api.delete(f"/api/attachments/{first.get_json()['id']}", headers=headers)
     assert again.status_code == 404  # deleted: no longer there to delete
     api.delete(f"/api/attachments/{second.get_json()['id']}", headers=headers)
+    assert stored_files(site) == []
+
+
+def test_an_upload_of_the_same_content_while_the_last_copy_is_removed_keeps_its_file(site):
+    """The race of a delete and an upload of identical bytes: the upload commits its row
+    just after the sweep has looked at the file, and before it reads the rows."""
+    store = store_of(site)
+    checked = check_file("a.pdf", PDF)
+    first = attach(site.engine, store, AddAttachment(site.case, "chen", checked), PDF)
+    site.engine.execute(DeleteAttachment(first.id, "chen"), actor="chen")
+    uploads = []
+
+    def read_after_an_upload(query):
+        uploads.append(attach(site.engine, store, AddAttachment(site.case, "li", checked), PDF))
+        return site.engine.read(query)
+
+    store.sweep({first.sha256}, read_after_an_upload)
+    [second] = uploads
+    assert stored_files(site) == [store.path(second.sha256)]
+    assert store.read(second).read_bytes() == PDF
+
+    # The other order: the rows are read (none in place), then the upload commits and
+    # moves its copy in before the sweep removes what it found unused.
+    site.engine.execute(DeleteAttachment(second.id, "li"), actor="li")
+
+    def upload_after_the_read(query):
+        found = site.engine.read(query)
+        uploads.append(attach(site.engine, store, AddAttachment(site.case, "li", checked), PDF))
+        return found
+
+    store.sweep({second.sha256}, upload_after_the_read)
+    third = uploads[-1]
+    assert store.read(third).read_bytes() == PDF
+
+    # With no upload in between, the sweep removes the file and leaves nothing aside.
+    site.engine.execute(DeleteAttachment(third.id, "li"), actor="li")
+    store.sweep({third.sha256}, site.engine.read)
+    assert stored_files(site) == [] and not any(store.root.rglob("*.removing-*"))
+
+
+def test_an_erasure_that_fails_keeps_the_files(site):
+    """Files go only after the erasure has committed (they cannot come back)."""
+    api, headers = site.client(), bearer(site, "li")
+    upload(api, f"/api/instances/{site.case}/attachments", "张三身份证.pdf", PDF, **headers)
+    work(site.engine, site.case, "Task_receive", "li",
+         {"applicant_name": "张三", "matter": "许可", "documents_complete": True})  # fmt: skip
+    work(site.engine, site.case, "Task_review", "yang", {"review_opinion": "reject"})
+    erase = EraseCase(site.case, store_of(site))
+
+    def erase_then_fail(ctx):
+        erase(ctx)
+        raise Conflict("the database went away")
+
+    with pytest.raises(Conflict):
+        site.engine.execute(erase_then_fail, actor="zhao")
+    assert len(stored_files(site)) == 1 and rows(site)[0].filename == "张三身份证.pdf"
+    site.engine.execute(erase, actor="zhao")
     assert stored_files(site) == []
 
 
