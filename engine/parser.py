@@ -2,7 +2,8 @@
 
 Timer events become :mod:`engine.timer_events` classes (clock-aware, ISO-text-aware);
 message events become SpiffWorkflow's base message definition, whose payload is merged
-into the case data (the Camunda flavour nests it under a generated variable).
+into the case data (the Camunda flavour nests it under a generated variable); boundary
+events become :mod:`engine.boundary_events` specs (non-interrupting messages re-arm).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
 )
 from SpiffWorkflow.bpmn.parser.util import first, one
 from SpiffWorkflow.bpmn.specs.defaults import (
-    BoundaryEvent,
     EndEvent,
     IntermediateCatchEvent,
     IntermediateThrowEvent,
@@ -36,6 +36,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaStartEventParser,
 )
 
+from .boundary_events import RearmingBoundaryEvent
 from .timer_events import TIMER_CLASSES
 from .timer_text import TimerKind
 
@@ -116,5 +117,5 @@ class CaseClockParser(CamundaParser):
         full_tag("endEvent"): (EndEventParser, EndEvent),
         full_tag("intermediateCatchEvent"): (IntermediateCatchEventParser, IntermediateCatchEvent),
         full_tag("intermediateThrowEvent"): (IntermediateThrowEventParser, IntermediateThrowEvent),
-        full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
+        full_tag("boundaryEvent"): (BoundaryEventParser, RearmingBoundaryEvent),
     }

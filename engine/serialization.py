@@ -21,12 +21,14 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import (
     TimerConditionalEventDefinitionConverter,
 )
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import (
     MessageEventDefinition as CamundaMessageEventDefinition,
 )
 
+from .boundary_events import RearmingBoundaryEvent, RearmingBoundaryEventConverter
 from .timer_events import TIMER_CLASSES
 
 
@@ -58,6 +60,9 @@ def _config() -> dict[type, type]:
     config[MessageEventDefinition] = MessageEventDefinitionConverter
     for cls in TIMER_CLASSES.values():
         config[cls] = TimerConditionalEventDefinitionConverter
+    # Same typename as the class it replaces: specs stored before restore as ours.
+    config.pop(BoundaryEvent)
+    config[RearmingBoundaryEvent] = RearmingBoundaryEventConverter
     config[BpmnWorkflow] = _StateOnlyWorkflowConverter
     return config
 

@@ -8,6 +8,7 @@ waiting timers with their due times, message subscriptions, case data, audit his
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,11 +17,15 @@ from sqlalchemy import select
 
 from engine import queries
 from engine.app import CaseClock
+from engine.boundary_events import RearmingBoundaryEvent
 from engine.clock import FrozenClock
 from engine.definitions import DeployDiagrams
 from engine.errors import Conflict, DeploymentError, Forbidden, NotFound, ValidationError
 from engine.runtime import ClaimTask, CompleteTask, CorrelateMessage, StartInstance
-from engine.store import Timer
+from engine.scripting import Sandbox
+from engine.serialization import WorkflowSerializer
+from engine.services import Settings
+from engine.store import Definition, Timer
 from timers.worker import Worker
 
 from .conftest import DIAGRAMS, SHANGHAI, deploy
@@ -324,21 +329,120 @@ def test_messages_boundary_and_catch_by_business_key(org_app: CaseClock) -> None
     assert view(org_app, other)["state"] == "running"
 
 
-@pytest.mark.xfail(
-    reason="SpiffWorkflow 3.2 fires a non-interrupting boundary event once and does not re-arm "
-    "it while the activity stays active; CaseClock inherits that (BPMN/Camunda re-arm it)",
-    strict=True,
-)
+BOUNDARY_CHANGED = {"element_id": "Boundary_order_changed", "message": "order_changed"}
+
+
+def review_tasks(app: CaseClock, instance_id: int) -> list[int]:
+    return [
+        t["id"]
+        for t in view(app, instance_id)["open_tasks"]
+        if t["element_id"] == "Task_review_change"
+    ]
+
+
 def test_non_interrupting_message_boundary_fires_again(org_app: CaseClock) -> None:
     deploy(org_app, DIAGRAMS / "messages.bpmn")
     [iid] = org_app.execute(CorrelateMessage("order_placed", "ORD-1"), actor="shop")
+    for fired in (1, 2, 3):
+        assert org_app.execute(CorrelateMessage("order_changed", "ORD-1"), actor="shop") == [iid]
+        result = view(org_app, iid)
+        names = sorted(t["element_id"] for t in result["open_tasks"])
+        assert names == ["Task_pack"] + ["Task_review_change"] * fired
+        # Re-armed, listed once: not once per copy that already fired.
+        assert result["waiting_messages"] == [BOUNDARY_CHANGED], (
+            "Task_pack is still open, so its non-interrupting boundary still listens"
+        )
+    assert len(set(review_tasks(org_app, iid))) == 3
+
+
+def test_rearmed_boundary_leaves_with_its_activity(org_app: CaseClock) -> None:
+    deploy(org_app, DIAGRAMS / "messages.bpmn")
+    [iid] = org_app.execute(CorrelateMessage("order_placed", "ORD-1"), actor="shop")
+    for _ in range(2):
+        org_app.execute(CorrelateMessage("order_changed", "ORD-1"), actor="shop")
+
+    do(org_app, iid, "Task_pack")
+    before = view(org_app, iid)
+    assert before["waiting_messages"] == [
+        {"element_id": "Catch_order_paid", "message": "order_paid"}
+    ]
+    assert len(review_tasks(org_app, iid)) == 2
+    # As before re-arming: a message nobody waits for is refused and changes nothing.
+    with pytest.raises(NotFound):
+        org_app.execute(CorrelateMessage("order_changed", "ORD-1", {"x": 1}), actor="shop")
+    after = view(org_app, iid)
+    assert after["open_tasks"] == before["open_tasks"]
+    assert after["data"] == before["data"]
+    assert after["history"] == before["history"]
+
+    org_app.execute(
+        CorrelateMessage("order_paid", "ORD-1", {"quantity": 2, "price": 4}), actor="bank"
+    )
+    for task_id in review_tasks(org_app, iid):
+        claim_and_complete(org_app, task_id, "li")
+    result = view(org_app, iid)
+    assert result["state"] == "completed"
+    assert result["open_tasks"] == [] and result["waiting_messages"] == []
+    assert result["data"]["total"] == 8
+    commands = [h["command"] for h in result["history"]]
+    assert commands.count("message") == 3, "order_changed twice, order_paid; the refused one not"
+
+
+def test_rearmed_boundary_survives_a_restart(
+    org_app: CaseClock, database_url: str, clock: FrozenClock, sandbox: Sandbox
+) -> None:
+    deploy(org_app, DIAGRAMS / "messages.bpmn")
+    [iid] = org_app.execute(CorrelateMessage("order_placed", "ORD-1"), actor="shop")
     org_app.execute(CorrelateMessage("order_changed", "ORD-1"), actor="shop")
-    assert view(org_app, iid)["waiting_messages"] == [
-        {"element_id": "Boundary_order_changed", "message": "order_changed"}
-    ], "Task_pack is still open, so its non-interrupting boundary still listens"
+
+    restarted = CaseClock(Settings(database_url=database_url), clock=clock, sandbox=sandbox)
+    try:
+        assert view(restarted, iid)["waiting_messages"] == [BOUNDARY_CHANGED]
+        assert restarted.execute(CorrelateMessage("order_changed", "ORD-1"), actor="shop") == [iid]
+        assert len(review_tasks(restarted, iid)) == 2
+        assert view(restarted, iid)["waiting_messages"] == [BOUNDARY_CHANGED]
+    finally:
+        restarted.close()
+    # And back on the first engine, whose cached workflow is now stale.
     org_app.execute(CorrelateMessage("order_changed", "ORD-1"), actor="shop")
-    names = [t["element_id"] for t in view(org_app, iid)["open_tasks"]]
-    assert sorted(names) == ["Task_pack", "Task_review_change", "Task_review_change"]
+    assert len(review_tasks(org_app, iid)) == 3
+
+
+def test_boundary_specs_keep_the_typename_stored_specs_use(org_app: CaseClock) -> None:
+    """Versions deployed before re-arming stored ``BoundaryEvent``; they load as re-arming."""
+    deploy(org_app, DIAGRAMS / "messages.bpmn")
+    serializer = WorkflowSerializer()
+    spec_json = org_app.read(
+        lambda s: s.scalars(select(Definition.spec_json).where(Definition.key == "messages")).one()
+    )
+    stored = json.loads(spec_json)["spec"]["task_specs"]["Boundary_order_changed"]
+    assert stored["typename"] == "BoundaryEvent"
+    spec, _ = serializer.spec_from_json(spec_json)
+    assert isinstance(spec.task_specs["Boundary_order_changed"], RearmingBoundaryEvent)
+
+
+def test_interrupting_message_boundary_still_cancels_its_activity(org_app: CaseClock) -> None:
+    deploy(org_app, DIAGRAMS / "message_boundaries.bpmn")
+    [iid] = org_app.execute(CorrelateMessage("claim_filed", "CL-1"), actor="portal")
+    assert sorted(m["message"] for m in view(org_app, iid)["waiting_messages"]) == [
+        "claim_withdrawn",
+        "note_added",
+    ]
+    for _ in range(2):
+        org_app.execute(CorrelateMessage("note_added", "CL-1"), actor="portal")
+    names = sorted(t["element_id"] for t in view(org_app, iid)["open_tasks"])
+    assert names == ["Task_assess", "Task_read_note", "Task_read_note"]
+
+    org_app.execute(CorrelateMessage("claim_withdrawn", "CL-1"), actor="portal")
+    result = view(org_app, iid)
+    assert [t["element_id"] for t in result["open_tasks"]] == ["Task_read_note"] * 2
+    assert result["waiting_messages"] == [], "the interrupting boundary disarmed the other"
+    for message in ("claim_withdrawn", "note_added"):
+        with pytest.raises(NotFound):
+            org_app.execute(CorrelateMessage(message, "CL-1"), actor="portal")
+    for task in result["open_tasks"]:
+        claim_and_complete(org_app, task["id"], "li")
+    assert view(org_app, iid)["state"] == "completed"
 
 
 # --- escalation --------------------------------------------------------------------------------
