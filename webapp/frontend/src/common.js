@@ -89,3 +89,18 @@ export function guardUnsaved(isDirty) {
     }
   });
 }
+
+// The page's validate and deploy buttons: each posts what `save()` gives (the diagram's
+// XML) under the file name `file()`; `deployed(body)` runs once a deploy is accepted.
+export function wireActions(root, labels, { save, file, showProblems, deployed }) {
+  const run = async (url, action) => {
+    const body = await submit(url, await save(), file(), labels, showProblems);
+    if (body && action === 'deploy') {
+      deployed(body);
+    }
+  };
+  document.getElementById('designer-validate')
+    .addEventListener('click', () => run(root.dataset.validate, 'validate'));
+  document.getElementById('designer-deploy')
+    .addEventListener('click', () => run(root.dataset.deploy, 'deploy'));
+}

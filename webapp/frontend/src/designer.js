@@ -6,7 +6,7 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js
 import camundaModdle from 'camunda-bpmn-moddle/resources/camunda.json';
 import caseclockModdle from './caseclock.json';
 import SlaPropertiesProvider from './sla-provider.js';
-import { clearProblemList, fetchSource, guardUnsaved, listProblems, say, submit } from './common.js';
+import { clearProblemList, fetchSource, guardUnsaved, listProblems, say, wireActions } from './common.js';
 
 const SlaModule = {
   __init__: ['caseclockSlaProvider'],
@@ -66,14 +66,6 @@ function showProblems(problems) {
   });
 }
 
-async function run(url, action) {
-  const { xml } = await modeler.saveXML({ format: true });
-  const body = await submit(url, xml, fileName, labels, showProblems);
-  if (body && action === 'deploy') {
-    document.getElementById('designer-version').textContent = body.version_label || '';
-    dirty = false;
-  }
-}
 
 async function load() {
   const body = await fetchSource(root.dataset.source);
@@ -90,9 +82,14 @@ async function load() {
   root.dataset.ready = 'true';
 }
 
-document.getElementById('designer-validate')
-  .addEventListener('click', () => run(root.dataset.validate, 'validate'));
-document.getElementById('designer-deploy')
-  .addEventListener('click', () => run(root.dataset.deploy, 'deploy'));
+wireActions(root, labels, {
+  save: async () => (await modeler.saveXML({ format: true })).xml,
+  file: () => fileName,
+  showProblems,
+  deployed: (body) => {
+    document.getElementById('designer-version').textContent = body.version_label || '';
+    dirty = false;
+  }
+});
 
 load().catch((error) => say(`${labels.failed}: ${error.message}`, 'error'));

@@ -1,7 +1,7 @@
 // The DMN designer page: dmn-js opened on the decision table, validate and deploy.
 // Same page contract as designer.js: data- attributes on #designer, no inline script.
 import DmnModeler from 'dmn-js/lib/Modeler';
-import { clearProblemList, fetchSource, guardUnsaved, listProblems, say, submit } from './common.js';
+import { clearProblemList, fetchSource, guardUnsaved, listProblems, say, wireActions } from './common.js';
 
 const root = document.getElementById('designer');
 const labels = JSON.parse(root.dataset.labels);
@@ -26,14 +26,6 @@ function showProblems(problems) {
   });
 }
 
-async function run(url, action) {
-  const { xml } = await modeler.saveXML({ format: true });
-  const body = await submit(url, xml, fileName, labels, showProblems);
-  if (body && action === 'deploy') {
-    dirty = false;
-  }
-}
-
 async function load() {
   const body = await fetchSource(root.dataset.source);
   fileName = body.file;
@@ -51,9 +43,11 @@ async function load() {
   root.dataset.ready = 'true';
 }
 
-document.getElementById('designer-validate')
-  .addEventListener('click', () => run(root.dataset.validate, 'validate'));
-document.getElementById('designer-deploy')
-  .addEventListener('click', () => run(root.dataset.deploy, 'deploy'));
+wireActions(root, labels, {
+  save: async () => (await modeler.saveXML({ format: true })).xml,
+  file: () => fileName,
+  showProblems,
+  deployed: () => { dirty = false; }
+});
 
 load().catch((error) => say(`${labels.failed}: ${error.message}`, 'error'));
