@@ -1,4 +1,6 @@
-"""``caseclock notices``: list, reword and reset the notice templates (engine.notice_templates)."""
+"""``caseclock notices``: list, reword and reset the notice templates (engine.notice_templates):
+staff notices (subject and body) and debtor notices (``debtor.<kind>.subject``: a subject;
+``debtor.part.<part>``: a part's heading and text)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,13 @@ from typing import Any, TextIO
 
 import click
 
-from engine.notice_templates import ResetNoticeTemplate, SetNoticeTemplate, preview, templates
+from engine.notice_templates import (
+    ResetNoticeTemplate,
+    SetNoticeTemplate,
+    fields,
+    preview,
+    templates,
+)
 
 from . import app_of, emit, main
 from .output import table
@@ -17,15 +25,17 @@ _USER = click.option("--user", default="cli", show_default=True, help="Who chang
 
 @main.group("notices")
 def notices_group() -> None:
-    """Notice templates: the wording of SLA, chase, 协办 and applicant notices."""
+    """Notice templates: the wording of SLA, chase, 协办, applicant and debtor notices."""
 
 
 @notices_group.command("templates")
+@click.option("--audience", type=click.Choice(["staff", "debtor"]),
+              help="Only the notices to staff, or only those to debtors.")  # fmt: skip
 @click.pass_context
-def list_templates(ctx: click.Context) -> None:
+def list_templates(ctx: click.Context, audience: str | None) -> None:
     """Every kind in every locale, with the wording in use and who edited it."""
     app = app_of(ctx)
-    rows = app.read(templates)
+    rows = [row for row in app.read(templates) if audience in (None, row["audience"])]
     shown = [{**row, "edited": _edited(row, app.services.timezone)} for row in rows]
     emit(ctx, rows, table(shown, ["kind", "locale", "edited", "subject"]))
 
@@ -40,9 +50,11 @@ def _edited(row: dict[str, Any], zone: tzinfo) -> str:
 @notices_group.command("set")
 @click.argument("kind")
 @click.argument("locale")
-@click.option("--subject", required=True, help="One line; placeholders such as {task}.")
-@click.option("--body-file", type=click.File(encoding="utf-8"), required=True,
-              help="The body's text (`-` reads standard input).")  # fmt: skip
+@click.option("--subject", "--heading", "subject", default="",
+              help="One line; placeholders such as {task}. A debtor part's heading.")  # fmt: skip
+@click.option("--body-file", "--text-file", "body_file", type=click.File(encoding="utf-8"),
+              help="The body's text (`-` reads standard input); a debtor part's text. "
+                   "A debtor notice's subject has none.")  # fmt: skip
 @_USER
 @click.pass_context
 def set_template(
@@ -50,17 +62,21 @@ def set_template(
     kind: str,
     locale: str,
     subject: str,
-    body_file: TextIO,
+    body_file: TextIO | None,
     user: str,
 ) -> None:
-    """Reword notices of KIND in LOCALE (zh-CN or en); prints them filled with sample values."""
-    body = body_file.read()
+    """Reword notices of KIND in LOCALE (zh-CN or en); prints them filled with sample values.
+
+    A debtor part (``debtor.part.reminder``) takes ``--heading`` and ``--text-file``.
+    """
+    body = body_file.read() if body_file else ""
     command = SetNoticeTemplate(kind, locale, subject, body)
     app_of(ctx).execute(command, actor=user)
     sample = preview(kind, locale, command.subject, command.body)
-    emit(ctx, {"kind": kind, "locale": locale, "subject": command.subject, "body": command.body,
+    saved = dict(zip(fields(kind), (command.subject, command.body), strict=True))
+    emit(ctx, {"kind": kind, "locale": locale, **{k: v for k, v in saved.items() if k},
                "by": user}, f"saved {kind} ({locale}); with sample values:\n\n"
-                            f"{sample.subject}\n\n{sample.body}")  # fmt: skip
+                            f"{sample.subject}\n\n{sample.body}".rstrip())  # fmt: skip
 
 
 @notices_group.command("reset")

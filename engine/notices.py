@@ -9,6 +9,7 @@ shipped defaults: an admin may reword any of them (:mod:`engine.notice_templates
 from __future__ import annotations
 
 from dataclasses import dataclass
+from string import Formatter
 from typing import TYPE_CHECKING, Any
 
 from . import outbox
@@ -127,6 +128,14 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
 }
+
+
+def placeholder_names(*texts: str) -> tuple[str, ...]:
+    """The placeholders ``texts`` name, each once, in order (ValueError: unbalanced braces)."""
+    seen: dict[str, None] = {}
+    for text in texts:
+        seen.update((name, None) for _, name, _, _ in Formatter().parse(text) if name)
+    return tuple(seen)
 
 
 @dataclass(frozen=True)

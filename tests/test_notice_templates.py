@@ -15,6 +15,7 @@ from engine import notices
 from engine.app import CaseClock
 from engine.errors import ValidationError
 from engine.notice_templates import (
+    KINDS,
     SAMPLES,
     ResetNoticeTemplate,
     SetNoticeTemplate,
@@ -150,7 +151,7 @@ def test_unknown_kind_or_locale_is_named(app):
     with pytest.raises(ValidationError) as refused:
         SetNoticeTemplate("nonsense", "zh-CN", "x", "y")
     assert refused.value.details["fields"] == {
-        "kind": f"no notice kind 'nonsense'; known: {', '.join(notices.TEMPLATES)}"
+        "kind": f"no notice kind 'nonsense'; known: {', '.join(KINDS)}"
     }
     with pytest.raises(ValidationError) as refused:
         ResetNoticeTemplate("urge", "fr")

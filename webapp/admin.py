@@ -24,6 +24,7 @@ from engine.notice_templates import (
     ResetNoticeTemplate,
     SetNoticeTemplate,
     check_template,
+    fields,
     preview,
 )
 from engine.notices import Notice
@@ -540,9 +541,14 @@ def _template_form(kind: str, locale: str) -> str:
 @bp.post("/notices/<kind>/<locale>")
 @login_required("admin")
 def set_template(kind: str, locale: str) -> Any:
-    """Save the template, or with ``action=preview`` show it filled with sample values."""
+    """Save the template, or with ``action=preview`` show it filled with sample values.
+
+    The form's fields are named as :func:`engine.notice_templates.fields` says: subject
+    and body, a debtor notice's subject alone, or a debtor part's heading and text."""
     form = _template_form(kind, locale)
-    subject, body = request.form.get("subject") or "", request.form.get("body") or ""
+    first, second = fields(kind)
+    subject = request.form.get(first) or ""
+    body = (request.form.get(second) or "") if second else ""
     if request.form.get("action") == "preview":
         try:
             shown = preview(kind, locale, subject, body)
@@ -552,7 +558,7 @@ def set_template(kind: str, locale: str) -> Any:
             return _notices(errors, exc.http_status, form)
         return _notices(failed=form, previewed=shown)
     return _act(_notices, form, lambda: SetNoticeTemplate(kind, locale, subject, body),
-                gettext("通知模板已保存。"), "body",
+                gettext("通知模板已保存。"), second or first,
                 lambda: url_for("admin.notices", _anchor=form))  # fmt: skip
 
 
@@ -561,5 +567,5 @@ def set_template(kind: str, locale: str) -> Any:
 def reset_template(kind: str, locale: str) -> Any:
     form = _template_form(kind, locale)
     return _act(_notices, form, lambda: ResetNoticeTemplate(kind, locale),
-                gettext("已恢复默认模板。"), "body",
+                gettext("已恢复默认模板。"), fields(kind)[1] or fields(kind)[0],
                 lambda: url_for("admin.notices", _anchor=form))  # fmt: skip

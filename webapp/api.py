@@ -308,6 +308,12 @@ def mark_read() -> Any:
     return jsonify({"marked": marked})
 
 
-# The board, ledger, attachment, collection and trend endpoints register on this
-# blueprint (own modules).
-from . import api_attachments, api_collection, api_oversight, api_trends  # noqa: E402, F401
+# The board, ledger, attachment, collection, notice-template and trend endpoints register
+# on this blueprint (own modules).
+from . import (  # noqa: E402, F401
+    api_attachments,
+    api_collection,
+    api_notices,
+    api_oversight,
+    api_trends,
+)

@@ -242,6 +242,14 @@ ENTRIES: list[tuple[str, str]] = [
         r"unknown placeholder (?P<field>\{.*\}); this notice provides: (?P<names>.+)",
         "未知字段 {field}；此类通知可用：{names}。",
     ),
+    (
+        r"must keep (?P<names>\{.*\}): a debtor notice has to state (it|them)",
+        "必须保留字段 {names}：致债务人的通知必须写明。",
+    ),
+    (
+        r"a debtor notice's subject has no body; leave it empty",
+        "债务人通知的标题没有正文，请留空。",
+    ),
 ]
 
 _KINDS = {"person": "人员", "department": "部门", "group": "用户组",

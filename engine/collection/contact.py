@@ -29,7 +29,7 @@ from ..executor import CommandContext
 from ..store import OutboxMessage
 from ..store.collection_tables import Customer, Receivable
 from ..store.ladder_tables import CollectionNotice
-from .notices import DebtorNotice
+from .notices import DebtorNotice, recorded_values
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def send_debtor_notice(
     row = CollectionNotice(
         receivable_id=receivable.id, customer_id=customer.id, level=level, kind=notice.kind,
         channel=channel, locale=notice.locale, days_overdue=days_overdue, created_at=ctx.now,
-        filled_with=values,
+        filled_with=recorded_values(notice, values),
     )  # fmt: skip
     contact = own_contact(customer, channel)
     if contact is None:

@@ -165,7 +165,8 @@ class CaseDay:
             "days_overdue": days_overdue, "as_of": self.as_of.isoformat(),
             "penalty": format_amount(account.accrual(self.as_of).total_minor, receivable.currency),
         }  # fmt: skip
-        notice = notices.render(notices.kind_for(from_due), values, account.customer.locale)
+        kind, locale = notices.kind_for(from_due), account.customer.locale
+        notice = notices.render(kind, values, locale, notices.edited(ctx))
         contact.send_debtor_notice(
             ctx, receivable, account.customer, level["level"], level["channel"], notice, values,
             days_overdue,

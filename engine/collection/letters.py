@@ -1,8 +1,9 @@
 """Formal notice letters (催收函) as PDF, rendered with reportlab.
 
-The letter is the recorded notice — the same template and the same values that were
-written to the outbox (``collection_notice.filled_with``) — so it can be printed again at
-any time and says exactly what the debtor was sent.
+The letter is the recorded notice — the same template, in the wording an admin had
+given it then, and the same values that were written to the outbox
+(``collection_notice.filled_with`` keeps both) — so it can be printed again at any time
+and says exactly what the debtor was sent, whatever the wording is today.
 
 Chinese needs a CJK font. The installed WenQuanYi Micro Hei (``fonts-wqy-microhei``)
 is embedded as a subset with its Unicode map, so the text can be extracted and
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 from ..errors import NotFound
 from ..store.collection_tables import Receivable
 from ..store.ladder_tables import CollectionNotice
-from .notices import DebtorNotice, render
+from .notices import DebtorNotice, rerender
 
 WQY = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 _font: str | None = None
@@ -76,5 +77,5 @@ def recorded_letter(session: Session, receivable: str, level: str, tz: tzinfo) -
     ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"no notice recorded for {receivable!r} at level {level!r}")
-    notice = render(row.kind, row.filled_with, row.locale)
+    notice = rerender(row.kind, row.filled_with, row.locale)
     return render_pdf(notice, row.created_at.astimezone(tz).date())

@@ -12,14 +12,24 @@ the debt to a third party (where it goes is :mod:`.contact`'s business).
 
 One more kind is not about lateness: ``remedy`` confirms an approved deferral or
 instalment plan with its new due dates and amounts (:mod:`.remedy_notices`).
+
+The wording here is the shipped default. An admin may reword each kind's subject and
+each part's heading and text per locale (:mod:`engine.notice_templates`, kinds
+``debtor.<kind>.subject`` and ``debtor.part.<part>``); :func:`render` is given those
+edits (from memory: :func:`edited`) and records which it used, so that a letter printed
+later says what was sent (:func:`recorded_values`, :func:`rerender`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..notices import DEFAULT_LOCALE
+from ..notices import DEFAULT_LOCALE, LOCALES, MAX_RENDERED_SUBJECT, placeholder_names
+
+if TYPE_CHECKING:
+    from ..executor import CommandContext
 
 REMINDER, CONSEQUENCES, REPAY, REMEDIES, LEGAL, CREDIT = (
     "reminder", "consequences", "repay", "remedies", "legal", "credit",
@@ -121,6 +131,58 @@ SCHEDULE_LINE = {"zh-CN": "{n}. {due_date} 应还 {amount} {currency}",
 SCHEDULE_GLUE = {"zh-CN": "；", "en": "; "}
 
 
+# The values each kind is filled with (daily.CaseDay, remedy_notices.confirm_schedule):
+# an admin's wording may name these and nothing else.
+_LATENESS = ("debtor_name", "receivable", "amount", "currency", "due_date", "days_overdue",
+             "as_of", "penalty")  # fmt: skip
+PROVIDES: dict[str, tuple[str, ...]] = {
+    "courtesy": _LATENESS, "reminder": _LATENESS, "formal": _LATENESS, "final": _LATENESS,
+    "remedy": ("debtor_name", "receivable", "remedy", "approved_on", "schedule", "currency",
+               "carried"),
+}  # fmt: skip
+
+# (item, locale) -> (subject or heading, "" or text): the admin's edits (notice_template rows).
+Edited = Mapping[tuple[str, str], tuple[str, str]]
+# In a notice record's ``filled_with``: the edited wording the notice used, by item.
+WORDING = "_wording"
+
+
+class Item(NamedTuple):
+    """One debtor wording an admin may edit: a kind's subject, or a part's heading and text."""
+
+    part: bool
+    provides: tuple[str, ...]  # the placeholders it may name
+    required: tuple[str, ...]  # those it must keep: the facts its shipped wording states
+    shipped: dict[str, tuple[str, str]]  # locale -> (subject or heading, "" or text)
+
+
+def subject_item(kind: str) -> str:
+    return f"debtor.{kind}.subject"
+
+
+def part_item(part: str) -> str:
+    return f"debtor.part.{part}"
+
+
+def _items() -> dict[str, Item]:
+    items = {}
+    for kind, provides in PROVIDES.items():
+        shipped = {lang: (SUBJECTS[lang][kind], "") for lang in LOCALES}
+        required = placeholder_names(*(subject for subject, _ in shipped.values()))
+        items[subject_item(kind)] = Item(False, provides, required, shipped)
+    for part in dict.fromkeys(p for parts in PARTS.values() for p in parts):
+        # A part shared by kinds may name only what every one of them provides.
+        carriers = [PROVIDES[kind] for kind, parts in PARTS.items() if part in parts]
+        provides = tuple(n for n in carriers[0] if all(n in c for c in carriers))
+        shipped = {lang: SECTIONS[lang][part] for lang in LOCALES}
+        required = placeholder_names(*(h + t for h, t in shipped.values()))
+        items[part_item(part)] = Item(True, provides, required, shipped)
+    return items
+
+
+ITEMS: dict[str, Item] = _items()
+
+
 def kind_for(days_from_due: int) -> str:
     """The wording for a notice sent ``days_from_due`` days after the due date."""
     if days_from_due <= 0:
@@ -136,22 +198,57 @@ class DebtorNotice:
     locale: str
     subject: str
     sections: tuple[tuple[str, str], ...]
+    # The admin's wording it used, by item: [subject or heading, text].
+    wording: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def body(self) -> str:
         return "\n\n".join(f"{heading}\n{text}" for heading, text in self.sections)
 
 
-def render(kind: str, values: dict[str, Any], locale: str = DEFAULT_LOCALE) -> DebtorNotice:
-    """Fill the template; a missing value raises KeyError (a debtor notice with a blank
-    amount is worse than none)."""
+def edited(ctx: CommandContext) -> Edited:
+    """The admin's wording, read from memory while the org chain stands still
+    (``Services.notice_templates``): no query per notice."""
+    return ctx.services.notice_templates.get(ctx, None)
+
+
+def render(
+    kind: str, values: dict[str, Any], locale: str = DEFAULT_LOCALE, wording: Edited | None = None
+) -> DebtorNotice:
+    """Fill the template, in the admin's ``wording`` where it has an edit; a missing value
+    raises KeyError (a debtor notice with a blank amount is worse than none)."""
     lang = locale if locale in SECTIONS else DEFAULT_LOCALE
+    own = wording or {}
+    used: dict[str, list[str]] = {}
+
+    def pick(item: str, shipped: tuple[str, str]) -> tuple[str, str]:
+        text = own.get((item, lang))
+        if text is None:
+            return shipped
+        used[item] = list(text)
+        return text
+
     fields = _worded(values, lang)
+    subject = pick(subject_item(kind), (SUBJECTS[lang][kind], ""))[0]
     sections = tuple(
-        (heading, text.format_map(fields))
-        for heading, text in (SECTIONS[lang][part] for part in PARTS[kind])
+        (heading.format_map(fields), text.format_map(fields))
+        for heading, text in (pick(part_item(part), SECTIONS[lang][part]) for part in PARTS[kind])
     )
-    return DebtorNotice(kind, lang, SUBJECTS[lang][kind].format_map(fields), sections)
+    filled = subject.format_map(fields)[:MAX_RENDERED_SUBJECT]
+    return DebtorNotice(kind, lang, filled, sections, used)
+
+
+def recorded_values(notice: DebtorNotice, values: dict[str, Any]) -> dict[str, Any]:
+    """What a notice record keeps: the values, and the admin's wording if it used any."""
+    return {**values, WORDING: notice.wording} if notice.wording else dict(values)
+
+
+def rerender(kind: str, filled_with: dict[str, Any], locale: str) -> DebtorNotice:
+    """The recorded notice again, in the wording it was sent in (a later edit or reset
+    does not change a letter already sent)."""
+    used = filled_with.get(WORDING) or {}
+    wording = {(item, locale): (text[0], text[1]) for item, text in used.items()}
+    return render(kind, filled_with, locale, wording)
 
 
 def _worded(values: dict[str, Any], lang: str) -> dict[str, Any]:

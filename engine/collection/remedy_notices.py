@@ -79,7 +79,7 @@ def confirm_schedule(
         "approved_on": approved_on.isoformat(), "schedule": schedule, "currency": money,
         "carried": format_amount(receivable.carried_fees_minor, money),
     }  # fmt: skip
-    notice = notices.render("remedy", values, customer.locale)
+    notice = notices.render("remedy", values, customer.locale, notices.edited(ctx))
     return contact.send_debtor_notice(
         ctx, receivable, customer, level_of(remedy), CHANNEL, notice, values,
         account.days_past_due(approved_on),
