@@ -121,7 +121,7 @@ class CreateAccount:
         ctx.session.flush()
         audit.append(ctx, "create_account", payload={
             "person": self.person_key, "roles": self.roles, "password_set": self.hash is not None,
-        })  # fmt: skip
+        }, chain=audit.ACCESS)  # fmt: skip
         return account
 
 
@@ -136,7 +136,7 @@ class SetPassword:
         account = _account(ctx.session, self.person_key)
         account.password_hash = _hasher.hash(self.password)
         account.password_changed_at = ctx.now
-        audit.append(ctx, "set_password", payload={"person": self.person_key})
+        audit.append(ctx, "set_password", payload={"person": self.person_key}, chain=audit.ACCESS)
 
 
 class SetRoles:
@@ -153,7 +153,7 @@ class SetRoles:
         account.roles = [AccountRole(role=r) for r in self.roles]
         audit.append(ctx, "set_roles", payload={
             "person": self.person_key, "before": before, "after": self.roles,
-        })  # fmt: skip
+        }, chain=audit.ACCESS)  # fmt: skip
 
 
 class SetAccountActive:
@@ -173,8 +173,8 @@ class SetAccountActive:
                 )
             ):
                 token.revoked_at = ctx.now
-        audit.append(ctx, "set_account_active",
-                     payload={"person": self.person_key, "active": self.active})  # fmt: skip
+        payload = {"person": self.person_key, "active": self.active}
+        audit.append(ctx, "set_account_active", payload=payload, chain=audit.ACCESS)
 
 
 def token_hash(token: str) -> str:
@@ -202,7 +202,7 @@ class IssueToken:
         ctx.session.flush()
         audit.append(ctx, "issue_token", payload={
             "person": self.person_key, "token_id": row.id, "name": self.label,
-        })  # fmt: skip
+        }, chain=audit.ACCESS)  # fmt: skip
         return token
 
 
@@ -308,7 +308,7 @@ class RecordLoginFailure:
                 audit.append(ctx, "login_locked", payload={
                     "scope": scope, "person": self.person_key if scope == "account" else None,
                     "failures": counted, "until": started.isoformat(),
-                }, private={"address": self.address})  # fmt: skip
+                }, private={"address": self.address}, chain=audit.ACCESS)  # fmt: skip
         return started
 
 

@@ -2,7 +2,15 @@
 
 Each instance has its own chain (``instance:<id>``) whose head (sequence and hash) is
 kept on the instance row the command already locks, so chains never need a global
-lock and appending costs no query. Commands on no instance use the ``org`` chain.
+lock and appending costs no query. Commands on no instance use one of three chains:
+
+* ``org``: configuration (the org chart, calendars, SLA standards, notice wordings,
+  deployments, the collection ladder and credit rule). Its head stamps every cache of
+  configuration (:class:`engine.org.StampedCache`), so an event here makes every process
+  reload what it cached: only what changes configuration belongs here.
+* ``access``: accounts, tokens and login lock-outs.
+* ``collection``: the debtors' business (notices sent, payments, promises, remedies,
+  grades, blacklist and credit decisions), many a day, none of it configuration.
 ``hash`` covers the previous hash and every column, so an edited, inserted or deleted
 row breaks the chain at that point.
 
@@ -35,8 +43,11 @@ _INSERT = AuditEvent.__table__.insert()
 _INSERT_PRIVATE = AuditPrivate.__table__.insert()
 
 
-def chain_key_for(instance_id: int | None) -> str:
-    return f"instance:{instance_id}" if instance_id is not None else "org"
+ORG, ACCESS, COLLECTION = "org", "access", "collection"
+
+
+def chain_key_for(instance_id: int | None, chain: str = ORG) -> str:
+    return f"instance:{instance_id}" if instance_id is not None else chain
 
 
 def append(
@@ -47,19 +58,21 @@ def append(
     task_id: int | None = None,
     payload: dict[str, Any] | None = None,
     private: dict[str, Any] | None = None,
+    chain: str = ORG,
 ) -> str:
-    """Append to the instance's chain (its head is on the locked instance row) or to the
-    ``org`` chain (its head is read under a chain lock); return the event's hash.
+    """Append to the instance's chain (its head is on the locked instance row) or, for an
+    event on no instance, to ``chain`` (its head is read under a chain lock); return the
+    event's hash.
 
     Written with a Core INSERT on the session's connection: the row is never read back
     in the command, so the ORM (its bulk-insert path and the autoflush it triggers) would
     only add cost. The instance's new head goes out with the command's flush.
     """
-    chain_key = chain_key_for(instance.id if instance is not None else None)
+    chain_key = chain_key_for(instance.id if instance is not None else None, chain)
     if instance is not None:
         seq, prev_hash = instance.audit_seq + 1, instance.audit_hash
     else:
-        seq, prev_hash = _org_head(ctx, chain_key)
+        seq, prev_hash = _chain_head(ctx, chain_key)
     payload = dict(payload or {})
     salt = secrets.token_hex(16) if private else None
     if salt is not None:
@@ -94,7 +107,7 @@ def private_digest(salt: str, private: dict[str, Any] | None) -> str:
     return hashlib.sha256((salt + body).encode()).hexdigest()
 
 
-def _org_head(ctx: CommandContext, chain_key: str) -> tuple[int, str]:
+def _chain_head(ctx: CommandContext, chain_key: str) -> tuple[int, str]:
     _lock_chain(ctx, chain_key)
     head = ctx.session.execute(
         select(AuditEvent.chain_seq, AuditEvent.hash)

@@ -82,7 +82,7 @@ V = TypeVar("V")
 
 # Built once: constructing a statement costs more than running this one.
 _ORG_STAMP = select(func.coalesce(func.max(AuditEvent.chain_seq), 0)).where(
-    AuditEvent.chain_key == audit.chain_key_for(None)
+    AuditEvent.chain_key == audit.ORG
 )
 
 

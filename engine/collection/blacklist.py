@@ -73,7 +73,7 @@ def propose(
         "id": row.id, "customer": customer.key, "source": source, "reason": row.reason,
         "receivable": receivable.key if receivable else None,
         "department": receivable.department_key if receivable else None,
-    })  # fmt: skip
+    }, chain=audit.COLLECTION)  # fmt: skip
     return row
 
 
@@ -157,7 +157,7 @@ class DecideBlacklist:
             customer.blacklist_reason = f"{row.reason} (#{row.id}, {ctx.actor})"[:300]
         audit.append(ctx, "collection.blacklist_decided", payload={
             "id": row.id, "customer": customer.key, "state": row.state, "note": row.note,
-        })  # fmt: skip
+        }, chain=audit.COLLECTION)  # fmt: skip
         return row
 
 
@@ -229,7 +229,7 @@ class RequestBlacklistLift:
         ctx.session.flush()
         audit.append(ctx, "collection.blacklist_lift_requested", payload={
             "id": row.id, "customer": customer.key, "reason": row.reason, "entry": row.entry,
-        })  # fmt: skip
+        }, chain=audit.COLLECTION)  # fmt: skip
         return row
 
 
@@ -259,7 +259,7 @@ class DecideBlacklistLift:
             customer.blacklisted, customer.blacklist_reason = False, None
         audit.append(ctx, "collection.blacklist_lift_decided", payload={
             "id": row.id, "customer": customer.key, "state": row.state, "note": row.note,
-        })  # fmt: skip
+        }, chain=audit.COLLECTION)  # fmt: skip
         return row
 
 

@@ -144,7 +144,7 @@ def send_debtor_notice(
         "sent_to": "own verified contact" if row.recipient else None,
         "send_at": row.send_at.isoformat() if row.send_at else None,
         "held": row.held_reason,
-    })  # fmt: skip
+    }, chain=audit.COLLECTION)  # fmt: skip
     return row
 
 

@@ -193,7 +193,7 @@ class ApplyCreditRule:
             reduction = Reduction(customer.key, old, new, customer.credit_currency, events)
             audit.append(ctx, "collection.credit_reduced", payload={
                 **reduction.to_dict(), "rule": current.to_dict(), "as_of": self.as_of.isoformat(),
-            })  # fmt: skip
+            }, chain=audit.COLLECTION)  # fmt: skip
             result.append(reduction)
         ctx.session.flush()
         return result
@@ -252,7 +252,7 @@ class RestoreCreditLimit:
         audit.append(ctx, "collection.credit_restored", payload={
             "customer": customer.key, "reduction": latest.id, "reason": row.reason,
             "old": format_amount(row.old_minor, money), "new": format_amount(row.new_minor, money),
-        })  # fmt: skip
+        }, chain=audit.COLLECTION)  # fmt: skip
         return row
 
 

@@ -29,6 +29,6 @@ class SetCustomerLocale:
             raise NotFound(f"no customer {self.customer!r}")
         old, customer.locale = customer.locale, locale
         ctx.session.flush()
-        audit.append(ctx, "collection.customer_locale",
-                     payload={"customer": customer.key, "old": old, "new": locale})  # fmt: skip
+        payload = {"customer": customer.key, "old": old, "new": locale}
+        audit.append(ctx, "collection.customer_locale", payload=payload, chain=audit.COLLECTION)
         return customer

@@ -52,7 +52,7 @@ class RecordPromise:
         audit.append(ctx, "collection.promise", payload={
             "id": promise.id, "receivable": receivable.key, "on": self.on.isoformat(),
             "amount": format_amount(amount, receivable.currency),
-        })  # fmt: skip
+        }, chain=audit.COLLECTION)  # fmt: skip
         return promise
 
 
@@ -97,7 +97,7 @@ class CheckPromises:
                 "promised": format_amount(promise.amount_minor, receivable.currency),
                 "paid": format_amount(paid, receivable.currency),
             }  # fmt: skip
-            audit.append(ctx, "collection.promise_checked", payload=payload)
+            audit.append(ctx, "collection.promise_checked", payload=payload, chain=audit.COLLECTION)
             if not kept:
                 count = broken_promises(ctx.session, receivable.customer_id)
                 case_events.promise_broken(ctx, receivable, {

@@ -228,6 +228,7 @@ class ImportReceivables:
                 "written": [r.key for r in report.rows if r.ok],
                 "failed": [{"line": r.line, "key": r.key, "error": r.error} for r in report.failed],
             },
+            chain=audit.COLLECTION,
         )
         return report
 
@@ -417,7 +418,7 @@ class RecordPayment:
         result = PaymentResult(
             payment.id, receivable.key, receivable.currency, on, amount, parts, after
         )
-        audit.append(ctx, "collection.payment", payload=result.to_dict())
+        audit.append(ctx, "collection.payment", payload=result.to_dict(), chain=audit.COLLECTION)
         case_events.payment_received(ctx, receivable, after)
         from .risk import regrade_after_payment  # risk grades from the books: import late
 

@@ -156,7 +156,7 @@ class RequestRemedy:
         audit.append(ctx, "collection.remedy_requested", payload={
             "id": row.id, "receivable": receivable.key, "kind": self.kind,
             "schedule": _describe(schedule, receivable.currency), "reason": row.reason,
-        })  # fmt: skip
+        }, chain=audit.COLLECTION)  # fmt: skip
         return row
 
 
@@ -197,7 +197,7 @@ class DecideRemedy:
         audit.append(ctx, "collection.remedy_decided", payload={
             "id": remedy.id, "receivable": receivable.key, "state": remedy.state,
             "requested_by": remedy.requested_by, "note": remedy.note,
-        })  # fmt: skip
+        }, chain=audit.COLLECTION)  # fmt: skip
         return remedy
 
 

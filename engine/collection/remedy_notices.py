@@ -58,7 +58,7 @@ def withdraw_held(ctx: CommandContext, receivable_id: int, remedy: Remedy) -> li
     if levels:
         audit.append(ctx, "collection.notices_withdrawn", payload={
             "remedy": remedy.id, "levels": levels, "reason": why,
-        })  # fmt: skip
+        }, chain=audit.COLLECTION)  # fmt: skip
     return levels
 
 

@@ -84,7 +84,7 @@ def regrade(
         "receivable": key, "from": old, "to": grade.grade, "on": event,
         "days_past_due": grade.days_past_due, "as_of": as_of.isoformat(),
         "dmn": grade.dmn_file, "warning_instance": change.warning_instance_id,
-    })  # fmt: skip
+    }, chain=audit.COLLECTION)  # fmt: skip
     return f"{old or '-'}→{grade.grade}"
 
 
@@ -235,5 +235,5 @@ class MonthlyGradeSummary:
             )  # fmt: skip
         audit.append(ctx, "collection.grade_summary", payload={
             **summary.to_dict(), "sent_to": len(emails),
-        })  # fmt: skip
+        }, chain=audit.COLLECTION)  # fmt: skip
         return summary
