@@ -293,7 +293,12 @@ class OfferedTask(TaskRow):
 
 
 class InboxRow(OfferedTask):
+    assignee_name = _maybe(fields.String, "the assignee's name")
     on_behalf_of_name = _maybe(fields.String, "the name of whom you stand in for")
+    group_names = fields.List(
+        fields.String(), required=True,
+        metadata={"description": "the candidate groups' names, in their order"},
+    )  # fmt: skip
 
 
 class FormOption(Open):

@@ -223,6 +223,10 @@ ENTRIES: list[tuple[str, str]] = [
     (r"how long, e\.g\. 2 working days", "延期多久，例如 2 working days（2 个工作日）。"),
     (r"give a reason for the extension", "请说明延期理由。"),
     (r"data must be an object of form fields", "数据应为表单字段的对象。"),
+    # SLA standards (engine.standards): the label of the standard a clock follows
+    (r"basic standard \(diagram\)", "基本标准（流程图）"),
+    (rf"basic standard #{_ID}: (?P<label>.*)", "基本标准 #{id}：{label}"),
+    (rf"temporary standard #{_ID}: (?P<label>.*)", "临时标准 #{id}：{label}"),
     # notice templates (engine.notice_templates)
     (r"must be a single line", "只能写一行。"),
     (

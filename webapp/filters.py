@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask
 
+from engine.calendar import CalendarError, parse_duration
+
 from . import engine_text
-from .i18n import gettext, lazy_gettext, ngettext
+from .i18n import current_locale, gettext, lazy_gettext, ngettext
 
 LIGHTS = {
     "green": lazy_gettext("正常"),
@@ -79,6 +82,37 @@ def worktime(seconds: int | None, day_seconds: int | None = None) -> str:
     return gettext("超时 %(t)s", t=text) if seconds < 0 else text
 
 
+# The state of an extension or exemption request.
+REQUEST_STATES = {
+    "pending": lazy_gettext("待审批"),
+    "approved": lazy_gettext("已批准"),
+    "refused": lazy_gettext("已驳回"),
+}
+
+# A duration's unit as a Chinese page writes it (engine.calendar's units).
+_UNITS_ZH = {
+    "working_days": "个工作日", "working_hours": "个工作小时", "working_minutes": "个工作分钟",
+    "days": "天", "hours": "小时", "minutes": "分钟",
+}  # fmt: skip
+
+
+def sla_text(text: str | None) -> str:
+    """A limit or an extension (``3 working days``) or the label of an SLA standard
+    (``basic standard (diagram)``), as the engine writes them, in the page's language."""
+    if not text:
+        return ""
+    return text if current_locale() == "en" else _sla_chinese(text)
+
+
+@lru_cache(maxsize=512)  # a page shows the same few limits many times
+def _sla_chinese(text: str) -> str:
+    try:
+        duration = parse_duration(text)
+    except CalendarError:
+        return engine_text.chinese(text) or text
+    return f"{duration.amount.normalize():f} {_UNITS_ZH[duration.unit]}"
+
+
 def when(iso: str | None) -> str:
     """Local ISO time as ``2026-03-02 09:00`` (the zone is the organisation's)."""
     return iso[:16].replace("T", " ") if iso else "–"
@@ -91,6 +125,8 @@ def init(app: Flask) -> None:
         light_name=lambda light: LIGHTS.get(light, light),
         command_name=lambda name: COMMANDS.get(name, name),
         engine_text=engine_text.localize,
+        sla_text=sla_text,
+        request_state=lambda state: REQUEST_STATES.get(state, state),
     )
 
     @app.context_processor

@@ -124,9 +124,12 @@ def inbox_page(
     calendars = Calendars(session)
     me = Acting(user, groups_of(org, user), stood_in_for(org, user, now.astimezone(tz).date()))
     rows = [_task_row(session, task, key, me, tz, now, calendars) for task, key in found]
-    names = person_names(session, {r["assignee"] for r in rows if r["on_behalf_of"]})
+    names = person_names(session, {r["assignee"] for r in rows})
+    groups = group_names(session, {g for r in rows for g in r["candidate_groups"]})
     for row in rows:
+        row["assignee_name"] = names.get(row["assignee"])
         row["on_behalf_of_name"] = names.get(row["on_behalf_of"])
+        row["group_names"] = [groups.get(g, g) for g in row["candidate_groups"]]
     return InboxPage(
         rows,
         window.before.token() if window.before else None,
@@ -307,6 +310,13 @@ def person_names(session: Session, keys: set[str | None]) -> dict[str, str]:
     return dict(
         session.execute(select(Person.key, Person.name).where(Person.key.in_(wanted))).all()
     )
+
+
+def group_names(session: Session, keys: set[str]) -> dict[str, str]:
+    """Group key -> name (a candidate group may also be written by its name)."""
+    if not keys:
+        return {}
+    return dict(session.execute(select(Group.key, Group.name).where(Group.key.in_(keys))).all())
 
 
 def allowed_actions(task: Task, me: Acting) -> list[str]:

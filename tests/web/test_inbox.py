@@ -54,7 +54,10 @@ def test_inbox_lists_my_groups_tasks_soonest_deadline_first(site, clock):
     # is 5 h today (11–12, 13:30–17:30) plus a 7-hour day; BJ-0003, received now, too.
     assert re.findall(r"剩余 ([^<]+)</span>", page) == ["1 个工作日 5 小时"] * 3
     assert "2026-03-03 17:30" in page
-    assert "1 working day" in page and "default" in page
+    assert "1 个工作日</dd>" in page and "default" in page
+    english = site.client("li")
+    english.get("/lang/en")
+    assert "1 working day</dd>" in english.get("/inbox").get_data(as_text=True)
     assert "截止时间 = 开始时间 + 时限" in page
     # yang (reviewers) has nothing: every task is offered to reception.
     assert "没有待办任务" in site.client("yang").get("/inbox").get_data(as_text=True)
@@ -149,7 +152,7 @@ def test_pause_resume_and_extension(site, clock):
                     {"amount": "2 working days", "reason": "材料复杂"})  # fmt: skip
     assert response.status_code == 303
     page = client.get(f"/tasks/{site.receive}").get_data(as_text=True)
-    assert "延期申请" in page and "2 working days" in page and "pending" in page
+    assert "延期申请" in page and "2 个工作日" in page and "待审批" in page
 
 
 def test_delegate(site):
@@ -392,7 +395,7 @@ def test_every_row_still_explains_its_deadline(site):
     rows = re.findall(r'<tr data-task="\d+">.*?</tr>', page, re.S)
     assert len(rows) == 2
     for row in rows:  # limit, standard, calendar, start, deadline, pauses, extensions
-        for label in ("<dt>时限</dt><dd>1 working day</dd>", "<dt>标准</dt>", "<dt>日历</dt>",
+        for label in ("<dt>时限</dt><dd>1 个工作日</dd>", "<dt>标准</dt>", "<dt>日历</dt>",
                       "<dt>开始</dt>", "<dt>截止</dt>", "<dt>暂停</dt><dd>无",
                       "<dt>延期</dt><dd>无", "截止时间 = 开始时间 + 时限"):  # fmt: skip
             assert label in row
@@ -412,7 +415,7 @@ def test_browser_next_page_and_its_explanations(site, live, page):
     page.get_by_test_id("page-next").click()
     expect(rows).to_have_count(5)
     rows.nth(4).locator("summary").click()  # why this deadline, on the second page too
-    expect(rows.nth(4).locator(".explain")).to_contain_text("1 working day")
+    expect(rows.nth(4).locator(".explain")).to_contain_text("1 个工作日")
     expect(rows.nth(4).locator(".hint")).to_be_visible()
     page.get_by_test_id("page-prev").click()
     expect(rows).to_have_count(50)
