@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from engine.calendar import (
     DEFAULT_PERIODS,
     DEFAULT_TIMEZONE,
+    INDEX_YEARS,
     WorkingCalendar,
     describe_working_time,
     parse_duration,
@@ -154,8 +155,10 @@ def show(ctx: click.Context, year: int | None, calendar_name: str) -> None:
                                             override_notes(s, calendar_name)))  # fmt: skip
     if year is None:
         year = calendar.to_local(app.clock.now()).year
-    if not 1 <= year <= 9999:
-        raise ValidationError(f"--year must be between 1 and 9999, not {year}")
+    if year not in INDEX_YEARS:
+        raise ValidationError(
+            f"--year must be between {INDEX_YEARS.start} and {INDEX_YEARS.stop - 1}, not {year}"
+        )
     rows = [
         {"day": n.day.isoformat(), "weekday": n.day.strftime("%a"), "kind": n.kind,
          "source": n.source, "name": notes.get(n.day, "") if n.source == "override" else n.name}

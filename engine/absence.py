@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .errors import Conflict, NotFound, ValidationError
+from .errors import Conflict, NotFound, ValidationError, at_field
 from .executor import CommandContext
 from .runtime import hand_over, lock_instance
 from .store import Task
@@ -44,6 +44,12 @@ class DeclareAbsence:
         if overlapping is not None:
             raise Conflict(f"{self.person} is already away {overlapping.starts_on} – "
                            f"{overlapping.ends_on} (absence {overlapping.id})")  # fmt: skip
+        cycle = _deputy_cycle(ctx.session, self.person, self.deputy,
+                              self.starts_on, self.ends_on)  # fmt: skip
+        if cycle:
+            chain = " → ".join([self.person, *cycle])
+            raise at_field("deputy", f"{self.deputy} cannot stand in for {self.person}: "
+                           f"their deputies would go round in a circle ({chain})")  # fmt: skip
         absence = Absence(person_key=self.person, deputy_key=self.deputy,
                           starts_on=self.starts_on, ends_on=self.ends_on, reason=self.reason,
                           declared_by=ctx.actor, declared_at=ctx.now)  # fmt: skip
@@ -55,6 +61,28 @@ class DeclareAbsence:
             "from": self.starts_on.isoformat(), "to": self.ends_on.isoformat(),
         }, private={"reason": self.reason})  # fmt: skip
         return absence
+
+
+def _deputy_cycle(session: Session, person: str, deputy: str, first: date, last: date,
+                  seen: frozenset[str] = frozenset()) -> list[str]:  # fmt: skip
+    """The chain of deputies from ``deputy`` back to ``person`` on some day of
+    ``first..last``, or []: with a circle, work meant for either would have nobody
+    present to go to. Each step keeps only the days every absence so far shares."""
+    if deputy == person:
+        return [deputy]
+    if deputy in seen:  # a circle not through ``person`` (older data): not this one
+        return []
+    away = session.scalars(select(Absence).where(
+        Absence.person_key == deputy, Absence.cancelled_at.is_(None),
+        Absence.starts_on <= last, Absence.ends_on >= first,
+    )).all()  # fmt: skip
+    for absence in away:
+        rest = _deputy_cycle(session, person, absence.deputy_key,
+                             max(first, absence.starts_on), min(last, absence.ends_on),
+                             seen | {deputy})  # fmt: skip
+        if rest:
+            return [deputy, *rest]
+    return []
 
 
 class CancelAbsence:

@@ -54,7 +54,8 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from . import exports
-from .errors import NotFound, at_field
+from .calendar import FIRST_YEAR, LAST_YEAR
+from .errors import NotFound, ValidationError, at_field
 from .store import AuditEvent, Department, Group, Person, ProcessInstance, Task
 from .store.models import Definition, Exemption
 
@@ -118,9 +119,18 @@ class Period:
 
 
 def parse_period(date_from: str, date_to: str, zone: tzinfo) -> Period:
-    """``YYYY-MM-DD`` dates, ``from <= to``; anything else is a one-line ValidationError
-    naming its field (``from`` or ``to``)."""
+    """``YYYY-MM-DD`` dates in 1900-2999, ``from <= to``; anything else is a one-line
+    ValidationError naming its field (``from`` or ``to``, both if both are out of range)."""
     first, last = _date(date_from, "from"), _date(date_to, "to")
+    # Both ends are checked, so a page marks every field that is out of range at once.
+    far = {
+        field: f"--{field} {day}: the year must be {FIRST_YEAR}-{LAST_YEAR}"
+        for field, day in (("from", first), ("to", last))
+        if not FIRST_YEAR <= day.year <= LAST_YEAR
+    }
+    if far:
+        # The period's end is the next midnight: 9999-12-31 would overflow it.
+        raise ValidationError("; ".join(far.values()), details={"fields": far})
     if last < first:
         raise at_field("to", f"--to {last} is before --from {first}")
     return Period(first, last, zone)

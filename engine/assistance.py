@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from . import audit, chase, ledger, notices, sla
-from .errors import Forbidden, NotFound, ValidationError
+from .calendar import CalendarError, parse_duration
+from .errors import Forbidden, NotFound, ValidationError, at_field
 from .executor import CommandContext
 from .runtime import acts_for, lock_task
 from .store import Group, Person, ProcessInstance, Task, TaskCandidateGroup
@@ -29,6 +30,10 @@ class RequestAssist:
                  limit: str = DEFAULT_LIMIT) -> None:  # fmt: skip
         if not question.strip():
             raise ValidationError("say what input you need from the other department")
+        try:
+            parse_duration(limit, positive=True)
+        except CalendarError as exc:
+            raise at_field("limit", f"协办 limit: {exc}") from None
         self.task_id, self.user, self.group = task_id, user, group
         self.question, self.limit = question.strip(), limit
 

@@ -45,6 +45,12 @@ DEFAULT_PERIODS: tuple[tuple[str, str], ...] = (("09:00", "12:00"), ("13:30", "1
 WEEKEND = frozenset({5, 6})  # Saturday, Sunday (date.weekday())
 
 _US_PER_MINUTE = 60_000_000
+# Dates people type (report periods, import rows, windows) lie in these years; earlier
+# or later ones are typos that would overflow date arithmetic further on.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+# The working-day index covers those years plus the longest duration either side
+# (10 years, see _MAXIMA); building a year beyond would only end in an error later.
+INDEX_YEARS = range(FIRST_YEAR - 11, LAST_YEAR + 12)
 _PeriodSpec = tuple[str | time, str | time] | str
 
 
@@ -295,12 +301,12 @@ class WorkingCalendar:
             if n > 0:
                 k = bisect_right(ordinals, ordinal) + n - 1
                 if k >= len(ordinals):
-                    high += 1
+                    high += _years_for(k - len(ordinals) + 1)
                     continue
             else:
                 k = bisect_left(ordinals, ordinal) + n
                 if k < 0:
-                    low -= 1
+                    low -= _years_for(-k)
                     continue
             return self._at(date.fromordinal(ordinals[k]), self._bounds[-1][1])
 
@@ -333,13 +339,13 @@ class WorkingCalendar:
             ordinals = self._index(low, high)
             target = self._position(ordinals, local) + delta
             if target < 0:
-                low -= 1
+                low -= _years_for(-target // self._day)
                 continue
             k, rest = divmod(target, self._day)
             if delta > 0 and rest == 0:  # earliest instant: the end of the day before
                 k, rest = k - 1, self._day
             if k >= len(ordinals):
-                high += 1
+                high += _years_for(k - len(ordinals) + 1)
                 continue
             return self._at(date.fromordinal(ordinals[k]), self._clock_time(rest, delta > 0))
 
@@ -416,18 +422,23 @@ class WorkingCalendar:
         years = self._years
         if years and years.start <= low and high < years.stop:
             return self._ordinals
-        if low < 1 or high > 9999:
-            raise CalendarError("working-time arithmetic beyond the years 1-9999")
+        if low < INDEX_YEARS.start or high >= INDEX_YEARS.stop:
+            # Checked before building anything: a year far out costs nothing to refuse.
+            year = low if low < INDEX_YEARS.start else high
+            raise CalendarError(
+                f"working-time arithmetic reaches the year {year}: the calendar covers "
+                f"{INDEX_YEARS.start}-{INDEX_YEARS.stop - 1}"
+            )
         with self._lock:
             years, ordinals = self._years, self._ordinals
             if not years:
                 years, ordinals = range(low, low + 1), self._year_ordinals(low)
-            while low < years.start:
-                years = range(years.start - 1, years.stop)
-                ordinals = self._year_ordinals(years.start) + ordinals
-            while high >= years.stop:
-                ordinals = ordinals + self._year_ordinals(years.stop)
-                years = range(years.start, years.stop + 1)
+            # New years are collected first and joined once: one copy per call, not per year.
+            before = [d for y in range(low, years.start) for d in self._year_ordinals(y)]
+            after = [d for y in range(years.stop, high + 1) for d in self._year_ordinals(y)]
+            if before or after:
+                ordinals = before + ordinals + after
+            years = range(min(low, years.start), max(high + 1, years.stop))
             # Publish the list before the range: a reader that sees the new range
             # then always finds the years in it.
             self._ordinals = ordinals
@@ -504,6 +515,12 @@ def describe_working_time(amount: timedelta, day_length: timedelta) -> str:
     return f"minus {text}" if total < 0 else text
 
 
+def _years_for(days: int) -> int:
+    """Years to load for ``days`` more working days: never more than needed (a year has
+    at most 366), so an index range check refuses only what is really out of range."""
+    return max(1, days // 366)
+
+
 def _time_of_day(local: datetime) -> int:
     seconds = local.hour * 3600 + local.minute * 60 + local.second
     return seconds * 1_000_000 + local.microsecond
@@ -575,6 +592,14 @@ _UNIT_WORDS: dict[str, Unit] = {
     "小时": "hours", "钟头": "hours", "分钟": "minutes",
 }  # fmt: skip
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*个?\s*(\S.*)")
+# The longest duration anyone may write: 10 years' worth in each unit (leap days
+# included; 260 working days a year; a working hour bound as for 8-hour days). Beyond
+# it a limit is a typo, and walking there would hold the database for minutes.
+_MAXIMA: dict[Unit, int] = {
+    "working_days": 2_600, "working_hours": 20_800, "working_minutes": 1_248_000,
+    "days": 3_653, "hours": 87_672, "minutes": 5_260_320,
+}  # fmt: skip
+_MAX_TEXT = 100  # the stored column's width
 _EXAMPLES = "'3 working days', '16 working hours', '90 working minutes', '2 days', '3个工作日'"
 
 
@@ -606,13 +631,17 @@ class Duration:
         return calendar.add_elapsed_time(start, delta)
 
 
-def parse_duration(text: str) -> Duration:
+def parse_duration(text: str, *, positive: bool = False) -> Duration:
     """``"3 working days"``, ``"16 working hours"``, ``"2 days"``, ``"3个工作日"``, ...
 
     Full-width digits and spaces are accepted (NFKC). Whole numbers only for days,
-    since half a working day has no single meaning; write hours instead.
+    since half a working day has no single meaning; write hours instead. At most 10
+    years' worth (:data:`_MAXIMA`); ``positive`` also refuses zero, for amounts where
+    nothing makes no sense (an extension, a 协办 limit).
     """
     raw = text if isinstance(text, str) else str(text)
+    if len(raw) > _MAX_TEXT:
+        raise CalendarError(f"a duration has at most {_MAX_TEXT} characters, e.g. {_EXAMPLES}")
     cleaned = unicodedata.normalize("NFKC", raw).strip().lower()
     match = _DURATION.fullmatch(cleaned)
     if not match:
@@ -636,4 +665,10 @@ def parse_duration(text: str) -> Duration:
             f"{_LABELS[unit]}s must be a whole number in {raw!r}: write hours instead, "
             "e.g. '10.5 working hours'"
         )
+    if amount > _MAXIMA[unit]:
+        raise CalendarError(
+            f"duration {raw!r} is too long: at most {_MAXIMA[unit]:,} {_LABELS[unit]}s (10 years)"
+        )
+    if positive and amount == 0:
+        raise CalendarError(f"duration {raw!r} is zero: give a time longer than nothing")
     return Duration(amount, unit)

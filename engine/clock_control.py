@@ -17,7 +17,7 @@ from sqlalchemy import select
 from . import approvals, audit, chase, sla, standards
 from .calendar import CalendarError, WorkingCalendar
 from .calendar import parse_duration as parse_calendar_duration
-from .errors import Conflict, Forbidden, ValidationError
+from .errors import Conflict, Forbidden, ValidationError, at_field
 from .executor import CommandContext, RollBack
 from .runtime import definition_of, load_workflow, lock_instance, lock_task
 from .store import ProcessInstance, Task, Timer
@@ -121,9 +121,9 @@ class RequestExtension:
 
     def __init__(self, task_id: int, user: str, amount: str, reason: str) -> None:
         try:
-            parse_calendar_duration(amount)
+            parse_calendar_duration(amount, positive=True)
         except CalendarError as exc:
-            raise ValidationError(f"extension: {exc}") from None
+            raise at_field("amount", f"extension: {exc}") from None
         if not reason.strip():
             raise ValidationError("an extension needs a reason")
         self.task_id, self.user, self.amount, self.reason = task_id, user, amount, reason.strip()

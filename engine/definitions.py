@@ -57,6 +57,7 @@ FLOW_NODES = {
 # SpiffWorkflow names its own internal task specs so; an element with such an id would
 # be silently replaced by them.
 RESERVED_IDS = {"Start", "End", "Root"}
+MAX_ID = 100  # the width of the key and element id columns
 _JUEL_NAME = re.compile(r"^\s*\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\s*$")
 
 
@@ -114,6 +115,8 @@ def check_bpmn(tree: etree._ElementTree, name: str) -> list[Problem]:
     if not any(p.get("isExecutable", "true").lower() == "true" for p in processes):
         problems.append(Problem(name, None, 'no executable process (isExecutable="true")'))
     for process in processes:
+        if not (process.get("id") or "").strip():
+            problems.append(Problem(name, None, "a bpmn:process needs an id (its process key)"))
         problems += _check_process(process, name) + _check_sla(process, name)
     return problems
 
@@ -124,8 +127,14 @@ def _check_process(process: etree._Element, name: str) -> list[Problem]:
     ids = {el.get("id") for el in process.iter() if el.get("id")}
     for el in process.iter():
         local = _local(el.tag)
-        element_id = el.get("id") or _owner_id(el)
-        if el.get("id") in RESERVED_IDS and local in FLOW_NODES:
+        own_id: str = el.get("id") or ""
+        element_id = own_id or _owner_id(el)
+        if len(own_id) > MAX_ID:
+            # Ids are stored as process keys and task and timer element ids.
+            problems.append(Problem(name, f"{own_id[:40]}…",
+                                    f"the id is {len(own_id):,} characters long; "
+                                    f"at most {MAX_ID} are allowed"))  # fmt: skip
+        elif el.get("id") in RESERVED_IDS and local in FLOW_NODES:
             problems.append(
                 Problem(name, element_id, f"the id {element_id!r} is reserved; rename the element")
             )

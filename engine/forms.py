@@ -90,7 +90,8 @@ def _convert(field: dict[str, Any], raw: Any) -> Any:
         if str(raw) not in options:
             raise ValueError(f"{raw!r} is not one of {', '.join(options)}")
         return str(raw)
-    if not isinstance(raw, str | int | float):
+    # bool is an int to Python: true would be stored as the text "True".
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise ValueError("must be text")
     return str(raw)
 

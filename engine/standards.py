@@ -20,15 +20,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, sla
-from .calendar import CalendarError
+from . import audit, calendars, definitions, sla
+from .calendar import FIRST_YEAR, LAST_YEAR, CalendarError
 from .calendar import parse_duration as parse_calendar_duration
-from .errors import NotFound, ScriptError, ValidationError
+from .errors import NotFound, ScriptError, ValidationError, at_field
 from .executor import CommandContext
 from .scripting import validate_expression
 from .store.models import SlaStandard
 
 CASE = "*"
+PRIORITY_LIMIT = 1_000_000  # far more levels than anyone ranks; fits any INTEGER column
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,13 @@ class SetStandard:
             raise ValidationError("a temporary standard needs a date window or a condition")
         if valid_from and valid_to and valid_to <= valid_from:
             raise ValidationError("the window ends before it starts")
+        for field, instant in (("valid_from", valid_from), ("valid_to", valid_to)):
+            if instant is not None and not FIRST_YEAR <= instant.year <= LAST_YEAR:
+                raise at_field(field, f"{field} {instant.date()}: the year must be "
+                               f"{FIRST_YEAR}-{LAST_YEAR}")  # fmt: skip
+        if not -PRIORITY_LIMIT <= priority <= PRIORITY_LIMIT:
+            raise at_field("priority", f"priority {priority}: use a whole number from "
+                           f"-{PRIORITY_LIMIT} to {PRIORITY_LIMIT}")  # fmt: skip
         self.values = {
             "process_key": process_key, "step": step, "kind": kind,
             "label": label or f"{kind} {limit}", "limit": limit,
@@ -143,6 +151,7 @@ class SetStandard:
         _check(self.values)
 
     def __call__(self, ctx: CommandContext) -> SlaStandard:
+        _check_names(ctx.session, self.values)
         if self.values["kind"] == "basic":
             for old in ctx.session.scalars(
                 select(SlaStandard).where(
@@ -190,6 +199,24 @@ def _check(values: dict[str, Any]) -> None:
                               f"{', '.join(sla.DEADLINE_ACTIONS)}")  # fmt: skip
     if values["condition"]:
         validate_expression(values["condition"])
+
+
+def _check_names(session: Session, values: dict[str, Any]) -> None:
+    """The calendar must exist: a clock cannot start in an unknown one. A deployed process
+    must have the step (a typo would never apply); a process not deployed yet is accepted,
+    so that standards can be prepared before a deploy (the collection ladder does so)."""
+    calendar = values["calendar"]
+    if calendar is not None and calendar not in calendars.calendar_names(session):
+        known = ", ".join(calendars.calendar_names(session))
+        raise at_field("calendar", f"no calendar {calendar!r}; known calendars: {known}")
+    latest = definitions.latest_or_none(session, values["process_key"])
+    if latest is None or values["step"] == CASE:
+        return
+    steps = latest.meta.get("user_tasks", {})
+    if values["step"] not in steps:
+        raise at_field("step", f"process {values['process_key']!r} has no user task "
+                       f"{values['step']!r}; its user tasks: {', '.join(steps) or 'none'}, "
+                       f"or {CASE} for the whole case")  # fmt: skip
 
 
 def standards(session: Session, process_key: str | None = None) -> list[dict[str, Any]]:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Literal
 
+from .calendar import FIRST_YEAR, LAST_YEAR
+
 TimerKind = Literal["date", "duration", "cycle"]
 TextForm = Literal["iso", "calendar", "variable", "expression"]
 
@@ -32,10 +34,15 @@ _DURATION = re.compile(
 _CYCLE = re.compile(r"^R(\d*)/(.+)$")
 _VARIABLE = re.compile(r"^\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}$")
 _CRON = re.compile(r"^\S+(\s+\S+){4,6}$")
+MAX_DAYS = 3653  # 10 years, leap days included: the bound of every written duration
 
 
 class TimerTextError(ValueError):
     """Timer text that can never work; the message says why."""
+
+
+class TimerTextRange(TimerTextError):
+    """Well-formed ISO 8601 text beyond what CaseClock schedules (a year, a length)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,8 @@ def _is_iso(kind: TimerKind, text: str) -> bool:
         if kind == "date":
             return parse_datetime(text, timezone.utc) is not None
         return parse_cycle(text, datetime.now(timezone.utc), timezone.utc) is not None
+    except TimerTextRange:
+        raise  # ISO it is, but out of range: say so rather than "not valid"
     except TimerTextError:
         return False
 
@@ -126,11 +135,24 @@ class Duration:
 
 
 def parse_duration(text: str) -> Duration:
+    """An ISO duration of at most 10 years (as :func:`engine.calendar.parse_duration`)."""
     match = _DURATION.match(text.strip().upper())
     if not match:
         raise TimerTextError(f"not a valid ISO 8601 duration: {text!r}")
     parts = [float(g.replace(",", ".")) if g else 0.0 for g in match.groups()]
-    return Duration(*parts)
+    duration = Duration(*parts)
+    if _days(duration) > MAX_DAYS:
+        raise TimerTextRange(f"duration {text!r} is too long: at most 10 years (P10Y)")
+    return duration
+
+
+def _days(duration: Duration) -> float:
+    """Days on average (a Gregorian year, a twelfth of it): P10Y is within the bound."""
+    return (
+        duration.years * 365.2425 + duration.months * 30.436875 + duration.weeks * 7
+        + duration.days
+        + (duration.hours + (duration.minutes + duration.seconds / 60) / 60) / 24
+    )  # fmt: skip
 
 
 def parse_datetime(text: str, tz: tzinfo) -> datetime:
@@ -143,6 +165,8 @@ def parse_datetime(text: str, tz: tzinfo) -> datetime:
             value = datetime.combine(date.fromisoformat(raw), time())
         except ValueError:
             raise TimerTextError(f"not a valid ISO 8601 date-time: {text!r}") from None
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise TimerTextRange(f"date-time {text!r}: the year must be {FIRST_YEAR}-{LAST_YEAR}")
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     return value.astimezone(timezone.utc)
@@ -176,7 +200,12 @@ def parse_cycle(text: str, now: datetime, tz: tzinfo) -> Cycle:
 
 def _before(end: datetime, interval: Duration, count: int) -> datetime:
     span = interval.after(end) - end
-    return end - span * max(count, 1)
+    try:
+        return end - span * max(count, 1)
+    except OverflowError:
+        raise TimerTextRange(
+            f"{count} repetitions of {span} before {end} start before the year 1"
+        ) from None
 
 
 def _add_months(start: datetime, months: int) -> datetime:

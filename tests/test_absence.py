@@ -85,9 +85,14 @@ def test_deputies_chain_and_loops_stop(org_app):
     assert snapshot.stand_in("yang", date(2026, 3, 2)) == "liu"  # huang is away too
     assert snapshot.stand_in("yang", date(2026, 3, 4)) == "huang"
     assert snapshot.stand_in("yang", date(2026, 3, 9)) is None
-    away(org_app, "liu", "yang", "2026-03-02", "2026-03-02")
+    # A circle of deputies is refused when declared: on 2 March nobody would be left.
+    with pytest.raises(ValidationError, match=r"circle \(liu → yang → huang → liu\)"):
+        away(org_app, "liu", "yang", "2026-03-02", "2026-03-02")
+    # On 4 March huang is back, so liu may hand over to yang then: no circle that day.
+    away(org_app, "liu", "yang", "2026-03-04", "2026-03-04")
     snapshot = org_app.read(org_app.services.org.snapshot)
-    assert snapshot.stand_in("yang", date(2026, 3, 2)) is None  # nobody left at work
+    assert snapshot.stand_in("liu", date(2026, 3, 2)) is None
+    assert snapshot.stand_in("liu", date(2026, 3, 4)) == "huang"  # yang is away: huang
 
 
 def test_bad_absences_are_refused(org_app):

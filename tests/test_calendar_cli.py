@@ -130,7 +130,7 @@ def test_define_a_calendar_and_use_it(cli):
             "error: working periods 09:00-12:00 and 11:00-13:00 overlap",
         ),
         (("calendar", "define", "x", "--timezone", "Mars/Base"), "error: unknown time zone"),
-        (("calendar", "show", "--year", "0"), "error: --year must be between 1 and 9999"),
+        (("calendar", "show", "--year", "0"), "error: --year must be between 1889 and 3010"),
     ],
 )
 def test_errors_are_one_clear_line_and_non_zero(cli, args, message):

@@ -223,6 +223,26 @@ ENTRIES: list[tuple[str, str]] = [
     (r"how long, e\.g\. 2 working days", "延期多久，例如 2 working days（2 个工作日）。"),
     (r"give a reason for the extension", "请说明延期理由。"),
     (r"data must be an object of form fields", "数据应为表单字段的对象。"),
+    # durations and periods (engine.calendar, engine.accountability, engine.absence)
+    (
+        r"(?:extension|协办 limit): duration (?P<raw>'[^']*') is too long: at most "
+        r"(?P<n>[\d,]+) (?P<unit>[\w ]+) \(10 years\)",
+        "时长 {raw} 过长：最多 {n} {unit}（10 年）。",
+    ),
+    (
+        r"(?:extension|协办 limit): duration (?P<raw>'[^']*') is zero: give a time longer "
+        r"than nothing",
+        "时长 {raw} 为零，请填写大于零的时长。",
+    ),
+    (
+        r"--(?:from|to) (?P<day>[\d-]+): the year must be 1900-2999",
+        "日期 {day} 的年份应在 1900 到 2999 之间。",
+    ),
+    (
+        rf"{_WHO} cannot stand in for (?P<other>[\w.\-]+): their deputies would go round in "
+        r"a circle \((?P<chain>.+)\)",
+        "{who} 不能代理 {other}：代理人会形成循环（{chain}）。",
+    ),
     # SLA standards (engine.standards): the label of the standard a clock follows
     (r"basic standard \(diagram\)", "基本标准（流程图）"),
     (rf"basic standard #{_ID}: (?P<label>.*)", "基本标准 #{id}：{label}"),
