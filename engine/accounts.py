@@ -150,10 +150,36 @@ class SetRoles:
     def __call__(self, ctx: CommandContext) -> None:
         account = _account(ctx.session, self.person_key)
         before = sorted(r.role for r in account.roles)
+        if "admin" in before and "admin" not in self.roles:
+            _keep_an_admin(ctx, account, "roles")
         account.roles = [AccountRole(role=r) for r in self.roles]
         audit.append(ctx, "set_roles", payload={
             "person": self.person_key, "before": before, "after": self.roles,
         }, chain=audit.ACCESS)  # fmt: skip
+
+
+def _keep_an_admin(ctx: CommandContext, account: Account, field: str) -> None:
+    """Refuse (409) to take the admin role from the last active admin: nobody could then
+    manage accounts from the web. The other admins' rows are locked (PostgreSQL) so two
+    admins demoting each other at once cannot both pass."""
+    others = ctx.session.scalars(
+        select(Account.id)
+        .join(AccountRole, AccountRole.account_id == Account.id)
+        .join(Person, Person.key == Account.person_key)
+        .where(
+            AccountRole.role == "admin",
+            Account.active.is_(True),
+            Person.active.is_(True),
+            Account.id != account.id,
+        )
+        .with_for_update(of=Account)
+    ).all()
+    if not others:
+        raise Conflict(
+            f"{account.person_key!r} is the last active admin: grant another account the "
+            "admin role first",
+            details={"fields": {field: "the last active admin cannot lose the admin role"}},
+        )
 
 
 class SetAccountActive:
@@ -164,6 +190,8 @@ class SetAccountActive:
 
     def __call__(self, ctx: CommandContext) -> None:
         account = _account(ctx.session, self.person_key)
+        if not self.active and account.active and any(r.role == "admin" for r in account.roles):
+            _keep_an_admin(ctx, account, "active")
         account.active = self.active
         if not self.active:
             # A disabled account's machine clients stop working at once too.

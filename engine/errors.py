@@ -59,6 +59,15 @@ class Conflict(CaseClockError):
     http_status = 409
 
 
+class Busy(CaseClockError):
+    """A read the database could not answer now (locked, or a serialisation failure):
+    nothing is wrong with the request, so it is a 503 the caller may retry."""
+
+    code = "busy"
+    http_status = 503
+    retry_after = 5  # seconds: only a hint, the read has already waited the busy timeout
+
+
 class Forbidden(CaseClockError):
     code = "forbidden"
     http_status = 403

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .errors import CaseClockError, Conflict
+from .errors import Busy, CaseClockError, Conflict
 from .store.row_writes import write_changed_rows
 
 if TYPE_CHECKING:
@@ -112,6 +112,13 @@ class CommandContext:
         return self._calendars[key]
 
 
+def _busy(exc: OperationalError) -> bool:
+    """SQLite's lock outlasting the busy timeout, PostgreSQL's serialisation failure or
+    lock timeout: a transient refusal, not a broken database."""
+    text = str(exc)
+    return any(s in text for s in ("database is locked", "could not serialize", "lock timeout"))
+
+
 class RollBack(Exception):
     """Raised by a command to discard its changes and still return ``result`` (dry runs)."""
 
@@ -145,7 +152,7 @@ class CommandExecutor:
             raise Conflict(f"{name}: a concurrent change won; try again") from exc
         except OperationalError as exc:
             self._evict(ctx)
-            if "could not serialize" in str(exc) or "database is locked" in str(exc):
+            if _busy(exc):
                 raise Conflict(f"{name}: the database is busy; try again") from exc
             raise
         except BaseException:
@@ -158,9 +165,15 @@ class CommandExecutor:
         return result
 
     def read(self, query: Callable[[Session], T]) -> T:
-        """Run a read-only function in its own short transaction."""
-        with self._sessions() as session, session.begin():
-            return query(session)
+        """Run a read-only function in its own short transaction; a database too busy to
+        answer (another writer holds the lock past the busy timeout) is :class:`Busy`."""
+        try:
+            with self._sessions() as session, session.begin():
+                return query(session)
+        except OperationalError as exc:
+            if _busy(exc):
+                raise Busy("the database is busy; try again in a moment") from exc
+            raise
 
     def _run_after_commit(self, ctx: CommandContext) -> None:
         """The command has committed, so its caller gets its result whatever happens here:

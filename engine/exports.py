@@ -48,7 +48,7 @@ def rows_to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> st
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows([_inert(row.get(c)) for c in columns] for row in rows)
+    writer.writerows([inert(row.get(c)) for c in columns] for row in rows)
     return out.getvalue()
 
 
@@ -104,10 +104,10 @@ def _number(value: Any) -> Any:
 def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return _inert(value)
+    return inert(value)
 
 
-def _inert(value: Any) -> Any:
+def inert(value: Any) -> Any:
     """A cell a spreadsheet shows and never runs: text typed by a user (a reason, a
     customer's name) that starts like a formula gets a leading apostrophe."""
     if value is None:

@@ -19,9 +19,9 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from engine.app import CaseClock, settings_from_env
-from engine.errors import CaseClockError
+from engine.errors import Busy, CaseClockError
 
-from . import filters, i18n, openapi, security
+from . import converters, filters, i18n, openapi, security
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ def create_app(
         engine.init_schema()
     app.extensions["caseclock"] = engine
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    converters.install(app)  # before any blueprint adds a rule with <int:…>
 
     i18n.init(app)
     filters.init(app)
@@ -110,9 +111,19 @@ def _page_error(status: int, code: str, message: str) -> Any:
     return render_template("error.html", status=status, code=code, message=message), status
 
 
+def _busy(exc: Busy) -> Any:
+    """A 503 with Retry-After: the request was fine, the database could not answer now."""
+    if wants_page():
+        page, status = _page_error(503, exc.code, i18n.gettext("系统繁忙，请稍后重试。"))
+        return page, status, {"Retry-After": str(exc.retry_after)}
+    return jsonify(exc.to_dict()), 503, {"Retry-After": str(exc.retry_after)}
+
+
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(CaseClockError)
     def engine_error(exc: CaseClockError) -> Any:
+        if isinstance(exc, Busy):
+            return _busy(exc)
         if wants_page():
             return _page_error(exc.http_status, exc.code, exc.message)
         return jsonify(exc.to_dict()), exc.http_status

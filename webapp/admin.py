@@ -20,6 +20,7 @@ from engine import accounts as account_commands
 from engine.calendars import DEFAULT_NAME, OverrideDay, RemoveOverride, parse_day
 from engine.errors import CaseClockError, Forbidden, ValidationError, at_field
 from engine.incidents import FAILING_AFTER, DropDelivery, RetryDelivery, RetryTimer, SkipTimer
+from engine.inputs import whole_number
 from engine.notice_templates import (
     ResetNoticeTemplate,
     SetNoticeTemplate,
@@ -33,7 +34,7 @@ from engine.org_edit import SaveDepartment, SaveGroup, SavePerson
 from engine.sla import DEADLINE_ACTIONS
 from engine.standards import RetireStandard, SetStandard
 
-from . import admin_views
+from . import admin_views, converters
 from .i18n import gettext
 from .security import engine, login_required
 
@@ -101,17 +102,20 @@ def _calendars(
     year: int | None = None
     raw_year = (request.args.get("year") or "").strip()
     if raw_year:
-        if raw_year.isdigit() and 1900 <= int(raw_year) <= 2100:
-            year = int(raw_year)
-        else:
+        year = _year(raw_year)
+        if year is None:
             errors["view.year"] = gettext("年份应在 1900 到 2100 之间。")
             status = 422
-    if year is None and failed and (request.form.get("day") or "")[:4].isdigit():
-        day_year = int(request.form["day"][:4])
-        year = day_year if 1900 <= day_year <= 2100 else None
+    if year is None and failed:
+        year = _year((request.form.get("day") or "")[:4])
     app = engine()
     view = app.read(lambda s: admin_views.calendars(s, name, year, app.clock.now()))
     return _page("calendars", errors, status, failed, cal=view)
+
+
+def _year(text: str) -> int | None:
+    """A calendar year the page shows, from what was typed (None if it is not one)."""
+    return whole_number(text, 1900, 2100)
 
 
 def _sla(errors: dict[str, str] | None = None, status: int = 200, failed: str | None = None) -> Any:
@@ -360,9 +364,9 @@ def reassign() -> Any:
 
 
 def _calendar_back() -> str:
-    day = (request.form.get("day") or "")[:4]
+    year = _year((request.form.get("day") or "")[:4])
     return url_for("admin.calendars", calendar=request.form.get("calendar") or DEFAULT_NAME,
-                   year=day if day.isdigit() else None)  # fmt: skip
+                   year=year)  # fmt: skip
 
 
 @bp.get("/calendars")
@@ -418,11 +422,12 @@ def set_standard() -> Any:
         on_deadline = request.form.get("on_deadline") or "notify"
         if on_deadline not in DEADLINE_ACTIONS:
             raise at_field("on_deadline", gettext("请选择到期动作。"))
-        priority_text = (request.form.get("priority") or "0").strip()
-        try:
-            priority = int(priority_text)
-        except ValueError:
-            raise at_field("priority", gettext("应为整数。")) from None
+        # The column is a plain Integer: 32 bits on PostgreSQL.
+        low, high = -converters.INT32, converters.INT32
+        priority = whole_number(request.form.get("priority") or "0", low, high)
+        if priority is None:
+            message = gettext("应为 %(low)s 到 %(high)s 之间的整数。", low=low, high=high)
+            raise at_field("priority", message)
         valid_from, valid_to = _instant("valid_from"), _instant("valid_to")
         if kind == "basic" and (valid_from or valid_to or request.form.get("condition")):
             raise at_field("kind", gettext("有效期或条件只用于临时标准。"))

@@ -20,9 +20,9 @@ from sqlalchemy import text
 
 from engine import accounts, queries
 from engine.app import CaseClock
-from engine.errors import CaseClockError, Forbidden, ValidationError
+from engine.errors import CaseClockError, Forbidden, ValidationError, at_field
 
-from . import access, actions, api_schemas, openapi, reads
+from . import access, actions, api_schemas, converters, openapi, reads
 
 bp = openapi.DocumentedBlueprint("api", __name__, description="CaseClock's JSON API")
 
@@ -70,7 +70,7 @@ def need(*roles: str) -> None:
 
 
 def body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    data = converters.json_body()
     if data is None and request.content_length:
         raise ValidationError("the body must be a JSON object")
     if data is not None and not isinstance(data, dict):
@@ -222,6 +222,9 @@ def inbox() -> Any:
     app = engine()
     search = request.args.get("q", "")[:100]
     after, before = request.args.get("after"), request.args.get("before")
+    for name, token in (("after", after), ("before", before)):
+        if token:
+            _position(name, token)
     page = app.read(
         lambda s: reads.inbox_page(
             s, g.user, app.services.org.snapshot(s), app.services.timezone,
@@ -238,6 +241,14 @@ def inbox() -> Any:
     if links:
         response.headers["Link"] = ", ".join(links)
     return response
+
+
+def _position(name: str, token: str) -> None:
+    """A bad paging token is a 422 at its query parameter, as the document promises."""
+    try:
+        reads.Position.parse(token)
+    except ValidationError as exc:
+        raise at_field(name, exc.message) from None
 
 
 @bp.get("/api/tasks/<int:task_id>")
@@ -298,13 +309,8 @@ def notifications() -> Any:
 def mark_read() -> Any:
     """Mark notices read: those listed in ``ids``, or all of yours."""
     ids = body().get("ids")
-    if ids is not None and (
-        not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
-                                             for i in ids)
-    ):  # fmt: skip
-        raise ValidationError("ids must be a list of notification ids",
-                              details={"fields": {"ids": "a list of integers"}})  # fmt: skip
-    marked = engine().execute(accounts.MarkNoticesRead(g.user.key, ids), actor=g.user.key)
+    chosen = None if ids is None else converters.ids(ids, "ids")
+    marked = engine().execute(accounts.MarkNoticesRead(g.user.key, chosen), actor=g.user.key)
     return jsonify({"marked": marked})
 
 

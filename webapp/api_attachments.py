@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from engine.attachments import detach
 from engine.errors import ValidationError
+from engine.inputs import whole_number
 
-from . import access, reads
+from . import access, api_schemas, reads
 from .api import bp, engine, need
 from .attachments import UPLOADERS, allow_upload_body, receive, send, store, visible
 
@@ -23,7 +24,21 @@ def _readable(session: Session, instance_id: int) -> None:
     access.visible_case(session, instance_id, g.user, org, access.today(app))
 
 
+def _task_number(raw: str) -> int | None:
+    """The optional ``task_id`` field: an id (``"²"``, a digit to ``str.isdigit`` but not to
+    ``int``, or a number larger than any id, is a 422 at the field, not a 500)."""
+    if not raw.strip():
+        return None
+    task_id = whole_number(raw)
+    if task_id is None:
+        raise ValidationError("task_id must be a task number",
+                              details={"fields": {"task_id": "a task number"}})  # fmt: skip
+    return task_id
+
+
 @bp.get("/api/instances/<int:instance_id>/attachments")
+@bp.response(200, api_schemas.Attachment(many=True))
+@bp.fails(403, 404)
 def attachments(instance_id: int) -> Any:
     """A case's attachments (those not deleted), oldest first."""
     tz = engine().services.timezone
@@ -36,26 +51,30 @@ def attachments(instance_id: int) -> Any:
 
 
 @bp.post("/api/instances/<int:instance_id>/attachments")
+@bp.takes(api_schemas.AttachmentUpload, required=True, media="multipart/form-data")
+@bp.response(201, api_schemas.Attachment)
+@bp.fails(403, 404, 413, 422)
 def add_attachment(instance_id: int) -> Any:
     """Upload a file to a case (multipart ``file``, optional ``task_id``)."""
     need(*UPLOADERS)
     allow_upload_body()  # before anything reads the body
     engine().read(lambda s: _readable(s, instance_id))
-    raw = request.form.get("task_id", "").strip()
-    if raw and not raw.isdigit():
-        raise ValidationError("task_id must be a task number",
-                              details={"fields": {"task_id": "a task number"}})  # fmt: skip
-    row = receive(g.user, instance_id, int(raw) if raw else None)
+    row = receive(g.user, instance_id, _task_number(request.form.get("task_id", "")))
     return jsonify(reads.attachment_view(row, engine().services.timezone, g.user.name)), 201
 
 
 @bp.get("/api/attachments/<int:attachment_id>")
+@bp.response(200, {"type": "string", "format": "binary"}, content_type="*/*",
+             description="the file, with the media type it was stored with")  # fmt: skip
+@bp.fails(403, 404)
 def attachment(attachment_id: int) -> Any:
     """Download an attachment (always as a download, never shown inline)."""
     return send(visible(attachment_id, g.user))
 
 
 @bp.delete("/api/attachments/<int:attachment_id>")
+@bp.response(200, api_schemas.Attachment)
+@bp.fails(403, 404, 409)
 def delete_attachment(attachment_id: int) -> Any:
     """Delete an attachment you added (the audit trail keeps the record)."""
     need(*UPLOADERS)

@@ -10,6 +10,7 @@ from flask import g, jsonify
 
 from engine.errors import at_field
 from engine.notice_templates import (
+    KINDS,
     ResetNoticeTemplate,
     SetNoticeTemplate,
     check_template,
@@ -17,12 +18,18 @@ from engine.notice_templates import (
     preview,
     tidy,
 )
+from engine.notices import LOCALES
 
-from . import admin_views
+from . import admin_views, api_schemas, openapi
 from .api import body, bp, engine, need
+
+_WHICH = [openapi.path_choice("kind", KINDS), openapi.path_choice("locale", LOCALES)]
+_WORDING = (api_schemas.StaffWording, api_schemas.DebtorSubject, api_schemas.DebtorPart)
 
 
 @bp.get("/api/notice-templates")
+@bp.response(200, api_schemas.NoticeTemplate(many=True))
+@bp.fails(403)
 def notice_templates() -> Any:
     """Every kind of notice in every locale: the wording in use, the shipped one, the
     placeholders it may use and must keep, who edited it.
@@ -36,7 +43,10 @@ def notice_templates() -> Any:
     return jsonify(app.read(lambda s: admin_views.notices(s, app.services.timezone))["templates"])
 
 
-@bp.put("/api/notice-templates/<kind>/<locale>")
+@bp.put("/api/notice-templates/<kind>/<locale>", parameters=_WHICH)
+@bp.takes(*_WORDING, required=True)
+@bp.response(200, api_schemas.TemplateSaved)
+@bp.fails(403, 422)
 def notice_template_set(kind: str, locale: str) -> Any:
     """Reword notices of `kind` in `locale`: `{"subject", "body"}`, `{"subject"}` or
     `{"heading", "text"}` as `fields` says; answers the saved wording and a preview with
@@ -47,7 +57,10 @@ def notice_template_set(kind: str, locale: str) -> Any:
     return jsonify(_answer(kind, locale, subject, text))
 
 
-@bp.post("/api/notice-templates/<kind>/<locale>/preview")
+@bp.post("/api/notice-templates/<kind>/<locale>/preview", parameters=_WHICH)
+@bp.takes(*_WORDING, required=True)
+@bp.response(200, api_schemas.TemplateSaved)
+@bp.fails(403, 422)
 def notice_template_preview(kind: str, locale: str) -> Any:
     """The wording filled with sample values, checked as a save would be; stores nothing."""
     need("admin")
@@ -55,7 +68,9 @@ def notice_template_preview(kind: str, locale: str) -> Any:
     return jsonify(_answer(kind, locale, subject, text))
 
 
-@bp.delete("/api/notice-templates/<kind>/<locale>")
+@bp.delete("/api/notice-templates/<kind>/<locale>", parameters=_WHICH)
+@bp.response(200, api_schemas.TemplateReset)
+@bp.fails(403, 422)
 def notice_template_reset(kind: str, locale: str) -> Any:
     """Back to the shipped wording; `reset` is false when it was not edited."""
     need("admin")

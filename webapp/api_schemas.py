@@ -11,20 +11,32 @@ CaseClock's 422 naming the field, as documented by :class:`Error`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from marshmallow import INCLUDE, Schema, fields
-from marshmallow.validate import OneOf
+from marshmallow.validate import Length, OneOf, Range, Regexp
 
 from engine.accountability import COLUMNS, REPORT_TABLES
+from engine.collection.aging import GroupBy
+from engine.collection.grading import GRADES
+from engine.collection.listing import MAX_PER_PAGE
+from engine.collection.risk import UNGRADED
+from engine.inputs import MAX_ID
+from engine.store.collection_tables import PRODUCTS
 
 from .actions import ACTIONS
 from .ledger_view import EXEMPTION
+from .oversight import TREND_BY, TREND_PERIODS
 from .reads import FILTERS
 
 
 def _text(about: str, **options: Any) -> fields.String:
     return fields.String(metadata={"description": about}, **options)
+
+
+def _said(about: str) -> fields.String:
+    """Text the server requires: it trims it and refuses what is left blank."""
+    return _text(about, required=True, validate=[Length(min=1), Regexp(r"\S")])
 
 
 def _when(about: str, **options: Any) -> fields.DateTime:
@@ -72,46 +84,49 @@ class CompleteBody(Open):
 class DelegateBody(Open):
     """``delegate``: who works on it (you stay the owner)."""
 
-    to = _text("a person's key", required=True)
+    to = _said("a person's key")
 
 
 class PauseBody(Open):
     """``pause`` (补正): why the SLA clock stops."""
 
-    reason = _text("e.g. waiting for documents", required=True)
+    reason = _said("e.g. waiting for documents")
 
 
 class ExtendBody(Open):
     """``extend``: a request for your superior."""
 
-    amount = _text("how long, e.g. ``2 working days``", required=True)
-    reason = _text("why", required=True)
+    amount = _said("how long, e.g. ``2 working days``")
+    reason = _said("why")
 
 
 class AssistBody(Open):
     """``assist`` (协办): a question to another department's group."""
 
-    group = _text("the group asked", required=True)
-    question = _text("what input you need", required=True)
+    group = _said("the group asked")
+    question = _said("what input you need")
     limit = _text("defaults to ``2 working days``")
 
 
 class AnswerBody(Open):
     """``answer``: the reply to a claimed 协办 request."""
 
-    answer = _text("the answer", required=True)
+    answer = _said("the answer")
 
 
 class CommentBody(Open):
     """A comment on the case (``comment`` on a task or chase: on its case, tied to it)."""
 
-    text = _text("the comment", required=True)
+    text = _said("the comment")
 
 
 class MarkReadBody(Open):
     """Which notices to mark read; without ``ids``, all of yours."""
 
-    ids = fields.List(fields.Integer(), metadata={"description": "notification ids"})
+    ids = fields.List(
+        fields.Integer(validate=Range(min=1, max=MAX_ID)),
+        metadata={"description": "notification ids"},
+    )
 
 
 class UrgeBody(Open):
@@ -129,7 +144,7 @@ class NoteBody(Open):
 class ReassignBody(Open):
     """``reassign``: the late task goes to someone below you."""
 
-    to = _text("a person's key", required=True)
+    to = _said("a person's key")
 
 
 # --- query strings -----------------------------------------------------------------------
@@ -161,6 +176,40 @@ class LedgerQuery(ReportQuery):
     person = _text("responsible or on behalf of")
     step = _text("element id or step name")
     exemption = fields.String(validate=OneOf([e for e in EXEMPTION if e]))
+
+
+class AgingQuery(Open):
+    as_of = fields.Date(metadata={"description": "default: today (years 1900–2999)"})
+    by = fields.String(validate=OneOf(get_args(GroupBy)), metadata={"description": "no groups"})
+    buckets = _text("bucket edges in days past due, e.g. ``30,60,90`` (the default)")
+
+
+class GradesQuery(Open):
+    from_ = fields.Date(data_key="from", metadata={"description": "default: 30 days before to"})
+    to = fields.Date(metadata={"description": "default: today"})
+
+
+class ReceivablesQuery(Open):
+    product = fields.String(validate=OneOf(PRODUCTS))
+    department = _text("a department's key")
+    collector = _text("a person's key")
+    grade = fields.String(validate=OneOf(GRADES))
+    overdue = fields.String(validate=OneOf(("yes", "no")), metadata={"description": "past due"})
+    page = fields.Integer(
+        validate=Range(min=1, max=1_000_000), metadata={"description": "default 1"}
+    )
+    per_page = fields.Integer(validate=Range(min=1, max=MAX_PER_PAGE))
+
+
+class ReceivableQuery(Open):
+    fees = fields.String(validate=OneOf(("daily",)), metadata={"description": "the penalty by day"})
+
+
+class TrendsQuery(Open):
+    from_ = fields.Date(data_key="from", metadata={"description": "default: 12 periods back"})
+    to = fields.Date(metadata={"description": "default: today"})
+    by = fields.String(validate=OneOf(TREND_BY), metadata={"description": "default person"})
+    period = fields.String(validate=OneOf(TREND_PERIODS), metadata={"description": "default week"})
 
 
 # --- who, what -----------------------------------------------------------------------------
@@ -577,3 +626,407 @@ Report = Open.from_dict(
     | {name: _table(name) for name in REPORT_TABLES},
     name="Report",
 )  # fmt: skip
+
+
+# --- attachments -----------------------------------------------------------------------------
+
+
+class AttachmentUpload(Open):
+    """A file for a case (multipart)."""
+
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    task_id = fields.Integer(
+        validate=Range(min=1, max=MAX_ID), metadata={"description": "the task it belongs to"}
+    )
+
+
+# --- debt collection -------------------------------------------------------------------------
+
+_AMOUNT = "an amount in the currency's minor units, as text (``1234.50``)"
+
+
+def _amount(about: str = _AMOUNT) -> fields.String:
+    return _text(about, required=True)
+
+
+def _day(about: str, **options: Any) -> fields.Date:
+    return fields.Date(metadata={"description": about}, **options)
+
+
+class AgingCell(Open):
+    count = fields.Integer(required=True)
+    outstanding = _amount()
+    overdue = _amount()
+
+
+class AgingGroup(Open):
+    group = _maybe(fields.String, "the product, department or collector (null: all of them)")
+    count = fields.Integer(required=True)
+    outstanding = _amount()
+    overdue_rate = _text("a decimal fraction, as text", required=True)
+    default_rate = _text("a decimal fraction, as text", required=True)
+    buckets = fields.Dict(
+        keys=fields.String(), values=fields.Nested(AgingCell), required=True,
+        metadata={"description": "by bucket label"},
+    )  # fmt: skip
+
+
+class AgingReport(Open):
+    as_of = _day("the day aged", required=True)
+    currency = fields.String(required=True)
+    by = fields.String(required=True, allow_none=True, validate=OneOf(get_args(GroupBy)))
+    default_days = fields.Integer(required=True, metadata={"description": "past due = default"})
+    buckets = fields.List(fields.String(), required=True, metadata={"description": "labels"})
+    groups = fields.List(fields.Nested(AgingGroup), required=True)
+    total = fields.Nested(AgingGroup, required=True, allow_none=True)
+
+
+class GradeCount(Open):
+    grade = fields.String(required=True, validate=OneOf(GRADES))
+    from_ = fields.Integer(data_key="from", required=True)
+    to = fields.Integer(required=True)
+
+
+# A row of the migration matrix: the grade on ``from``, and how many moved to each grade.
+GradeMigration = Open.from_dict(
+    {"from": fields.String(required=True, validate=OneOf((UNGRADED, *GRADES)))}
+    | {grade: fields.Integer(required=True) for grade in GRADES},
+    name="GradeMigration",
+)
+
+
+class GradeReport(Open):
+    report = fields.String(required=True, validate=OneOf(("grades",)))
+    from_ = _day("the first day", data_key="from", required=True)
+    to = _day("the last day", required=True)
+    distribution = fields.List(fields.Nested(GradeCount), required=True)
+    migration = fields.List(fields.Nested(GradeMigration), required=True)
+
+
+class ReceivableRow(Open):
+    key = fields.String(required=True)
+    customer = _text("the customer's name", required=True)
+    blacklisted = fields.Boolean(required=True)
+    product = fields.String(required=True)
+    department = _maybe(fields.String, "a department's key")
+    collector = _maybe(fields.String, "a person's key")
+    currency = fields.String(required=True)
+    outstanding = _amount()
+    overdue = _amount()
+    days_past_due = fields.Integer(required=True)
+    grade = _maybe(fields.String, "the risk grade")
+    case = _maybe(fields.Integer, "the collection case's process instance")
+
+
+class ReceivablePage(Open):
+    as_of = _day("today", required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    pages = fields.Integer(required=True)
+    filter = fields.Dict(
+        keys=fields.String(), values=fields.String(), required=True,
+        metadata={"description": "the filter applied, as query arguments"},
+    )  # fmt: skip
+    rows = fields.List(fields.Nested(ReceivableRow), required=True)
+
+
+class Customer(Open):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    phone = _maybe(fields.String, "")
+    email = _maybe(fields.String, "")
+    address = _maybe(fields.String, "")
+    contact_verified_on = fields.Date(required=True, allow_none=True)
+    blacklisted = fields.Boolean(required=True)
+    blacklist_reason = _maybe(fields.String, "")
+    credit_limit = _maybe(fields.String, _AMOUNT)
+    credit_currency = fields.String(required=True)
+    broken_promises = fields.Integer(required=True)
+
+
+class Terms(Open):
+    grace_days = fields.Integer(required=True)
+    penalty_rate = _text("a decimal, as text", required=True)
+    day_count = fields.String(required=True)
+    rounding = fields.String(required=True)
+    cap = _maybe(fields.String, "the penalty's cap")
+    allocation_order = fields.List(fields.String(), required=True)
+    carried_fees = _amount()
+
+
+class Instalment(Open):
+    seq = fields.Integer(required=True)
+    due_date = fields.Date(required=True)
+    principal = _amount()
+    interest = _amount()
+    principal_paid = _amount()
+    interest_paid = _amount()
+
+
+class Owed(Open):
+    as_of = fields.Date(required=True)
+    fees = _amount()
+    interest = _amount()
+    principal_due = _amount()
+    principal_outstanding = _amount()
+    total_due = _amount()
+    payoff = _amount()
+
+
+class FeeDay(Open):
+    day = fields.Date(required=True)
+    base = _amount()
+    amount = _amount()
+    total = _amount()
+    capped = fields.Boolean(required=True)
+
+
+class Fees(Open):
+    accrued = _amount()
+    capped_on = fields.Date(required=True, allow_none=True)
+    days = fields.List(
+        fields.Nested(FeeDay), required=True, metadata={"description": "with ``?fees=daily``"}
+    )
+
+
+class Allocation(Open):
+    component = fields.String(required=True, validate=OneOf(("fees", "interest", "principal")))
+    amount = _amount()
+
+
+class PaymentRow(Open):
+    id = fields.Integer(required=True)
+    paid_on = fields.Date(required=True)
+    amount = _amount()
+    reference = _maybe(fields.String, "")
+    recorded_by = fields.String(required=True)
+    allocation = fields.List(fields.Nested(Allocation), required=True)
+
+
+class Promise(Open):
+    id = fields.Integer(required=True)
+    amount = _amount()
+    promised_on = fields.Date(required=True)
+    made_on = fields.Date(required=True)
+    outcome = fields.String(required=True, validate=OneOf(("pending", "kept", "broken")))
+    recorded_by = fields.String(required=True)
+
+
+class CollectionNotice(Open):
+    level = fields.String(required=True)
+    kind = fields.String(required=True)
+    channel = fields.String(required=True)
+    days_overdue = fields.Integer(required=True)
+    send_at = _when("when it may leave", required=True, allow_none=True)
+    held = _text("why it was held (empty: it was not)", required=True)
+
+
+class RemedyRow(Open):
+    id = fields.Integer(required=True)
+    receivable = fields.String(required=True)
+    kind = fields.String(required=True, validate=OneOf(("deferral", "instalments")))
+    state = fields.String(required=True, validate=OneOf(("requested", "approved", "refused")))
+    schedule = _text("the plan, in words", required=True)
+    requested_by = fields.String(required=True)
+    decided_by = _text("empty until decided", required=True)
+    reason = fields.String(required=True)
+
+
+class CollectionCase(Open):
+    instance_id = fields.Integer(required=True)
+    state = fields.String(required=True, validate=OneOf(("open", "settled")))
+    grade = _maybe(fields.String, "the risk grade")
+    graded_on = fields.Date(required=True, allow_none=True)
+    due_date = fields.Date(required=True)
+
+
+class ReceivableDetail(Open):
+    """A receivable with its customer, terms, schedule, what is owed and what happened."""
+
+    key = fields.String(required=True)
+    as_of = _day("today", required=True)
+    currency = fields.String(required=True)
+    product = fields.String(required=True)
+    department = _maybe(fields.String, "a department's key")
+    collector = _maybe(fields.String, "a person's key")
+    guarantee = fields.String(required=True)
+    principal = _amount()
+    due_date = fields.Date(required=True)
+    opened_on = fields.Date(required=True, allow_none=True)
+    days_past_due = fields.Integer(required=True)
+    customer = fields.Nested(Customer, required=True)
+    terms = fields.Nested(Terms, required=True)
+    schedule = fields.List(fields.Nested(Instalment), required=True)
+    owed = fields.Nested(Owed, required=True)
+    fees = fields.Nested(Fees, required=True)
+    payments = fields.List(fields.Nested(PaymentRow), required=True)
+    promises = fields.List(fields.Nested(Promise), required=True)
+    notices = fields.List(fields.Nested(CollectionNotice), required=True)
+    remedies = fields.List(fields.Nested(RemedyRow), required=True)
+    case = fields.Nested(CollectionCase, required=True, allow_none=True)
+
+
+class PaymentBody(Open):
+    """``payments``: money received (applied in the contract's order)."""
+
+    amount = _said("e.g. ``1200.00``")
+    on = _day("the day paid (default today)")
+    reference = fields.String(validate=Length(max=100), metadata={"description": "e.g. a slip"})
+
+
+class PromiseBody(Open):
+    """``promises``: a promise to pay an amount by a day."""
+
+    amount = _said("e.g. ``1200.00``")
+    on = _day("the day promised", required=True)
+
+
+class PaidPart(Open):
+    component = fields.String(required=True, validate=OneOf(("fees", "interest", "principal")))
+    instalment = _maybe(fields.Integer, "the instalment (null for fees)")
+    amount = _amount()
+
+
+class PaymentRecorded(Open):
+    payment_id = fields.Integer(required=True)
+    receivable = fields.String(required=True)
+    paid_on = fields.Date(required=True)
+    amount = _amount()
+    currency = fields.String(required=True)
+    allocation = fields.List(fields.Nested(PaidPart), required=True)
+    owed_after = fields.Nested(Owed, required=True)
+
+
+class PromiseRecorded(Open):
+    id = fields.Integer(required=True)
+    receivable = fields.String(required=True)
+    on = _day("the day promised", required=True)
+    outcome = fields.String(required=True, validate=OneOf(("pending", "kept", "broken")))
+
+
+class ImportRow(Open):
+    line = fields.Integer(required=True)
+    key = _maybe(fields.String, "the row's receivable key")
+    ok = fields.Boolean(required=True)
+    error = _maybe(fields.String, "why it was refused")
+
+
+class Imported(Open):
+    written = fields.Integer(required=True)
+    failed = fields.Integer(required=True)
+    rows = fields.List(fields.Nested(ImportRow), required=True)
+
+
+class ImportRefused(Error, Imported):
+    """Some rows refused (``invalid_rows``; the good ones are written all the same):
+    ``details.rows`` lists the bad ones. A bad file is a plain error naming ``file``."""
+
+    written = fields.Integer()
+    failed = fields.Integer()
+    rows = fields.List(fields.Nested(ImportRow))
+
+
+class ImportUpload(Open):
+    """The CSV as a multipart ``file``."""
+
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+# --- notice templates ------------------------------------------------------------------------
+
+
+class NoticeTemplate(Open):
+    kind = fields.String(required=True)
+    locale = fields.String(required=True)
+    audience = fields.String(required=True, validate=OneOf(("staff", "debtor")))
+    fields_ = fields.List(
+        fields.String(), data_key="fields", required=True,
+        metadata={"description": "the names of its texts: subject, body, heading, text"},
+    )  # fmt: skip
+    placeholders = fields.List(fields.String(), required=True)
+    required_ = fields.List(
+        fields.String(), data_key="required", required=True,
+        metadata={"description": "placeholders it must keep"},
+    )  # fmt: skip
+    subject = fields.String(required=True)
+    body = fields.String(required=True)
+    default_subject = fields.String(required=True)
+    default_body = fields.String(required=True)
+    edited = fields.Boolean(required=True)
+    updated_by = _maybe(fields.String, "who edited it")
+    updated_at = _when("when edited", required=True, allow_none=True)
+
+
+class StaffWording(Open):
+    """A staff notice: a subject and a body."""
+
+    subject = _said("one line")
+    body = _said("the text")
+
+
+class DebtorSubject(Open):
+    """A debtor notice's subject (it has no body)."""
+
+    subject = _said("one line")
+
+
+class DebtorPart(Open):
+    """A part of debtor notices: a heading and a text."""
+
+    heading = _said("one line")
+    text = _said("the text")
+
+
+class Filled(Open):
+    """The wording with sample values, under the same names."""
+
+    subject = fields.String()
+    body = fields.String()
+    heading = fields.String()
+    text = fields.String()
+
+
+class TemplateSaved(Open):
+    """The wording as stored, by the names the kind uses, and a preview."""
+
+    kind = fields.String(required=True)
+    locale = fields.String(required=True)
+    subject = fields.String()
+    body = fields.String()
+    heading = fields.String()
+    text = fields.String()
+    preview = fields.Nested(Filled, required=True)
+
+
+class TemplateReset(Open):
+    kind = fields.String(required=True)
+    locale = fields.String(required=True)
+    reset = fields.Boolean(required=True, metadata={"description": "false: it was not edited"})
+
+
+# --- on-time trends --------------------------------------------------------------------------
+
+
+class TrendPeriod(Open):
+    start = fields.Date(required=True)
+    end = fields.Date(required=True, metadata={"description": "the last day in it"})
+
+
+class TrendLine(Open):
+    key = _text("a person's key or a step's name", required=True)
+    label = fields.String(required=True)
+    points = fields.List(
+        fields.Nested(OnTime, allow_none=True), required=True,
+        metadata={"description": "one per period; null: nothing closed then"},
+    )  # fmt: skip
+    total = fields.Nested(OnTime, required=True)
+
+
+class Trends(Open):
+    from_ = _day("the first day", data_key="from", required=True)
+    to = _day("the last day", required=True)
+    by = fields.String(required=True, validate=OneOf(TREND_BY))
+    period = fields.String(required=True, validate=OneOf(TREND_PERIODS))
+    periods = fields.List(fields.Nested(TrendPeriod), required=True)
+    series = fields.List(fields.Nested(TrendLine), required=True)

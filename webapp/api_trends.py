@@ -7,11 +7,14 @@ from typing import Any
 
 from flask import g, jsonify, request
 
-from . import oversight
+from . import api_schemas, oversight
 from .api import bp, engine, need
 
 
 @bp.get("/api/board/trends")
+@bp.query(api_schemas.TrendsQuery)
+@bp.response(200, api_schemas.Trends)
+@bp.fails(403, 422)
 def trends() -> Any:
     """The on-time rate of the people below me per week or month, by person or by step.
 

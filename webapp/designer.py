@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Blueprint, g, jsonify, render_template, request, url_for
+from flask import Blueprint, g, jsonify, render_template, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from engine.errors import CaseClockError, DeploymentError, NotFound, ValidationE
 from engine.executor import CommandContext, RollBack
 from engine.store import Deployment, DeploymentResource
 
+from . import converters
 from .i18n import gettext
 from .security import engine, login_required
 
@@ -170,7 +171,7 @@ def deploy() -> Any:
 
 
 def _posted_files() -> list[tuple[str, bytes]]:
-    body = request.get_json(silent=True)
+    body = converters.json_body()
     if not isinstance(body, dict) or not isinstance(body.get("xml"), str) or not body["xml"]:
         raise ValidationError('send JSON {"xml": "<bpmn:definitions …>", "file": "name.bpmn"}')
     name = str(body.get("file") or "").rsplit("/", 1)[-1]

@@ -157,7 +157,10 @@ ENTRIES: list[tuple[str, str]] = [
     # receivables (engine.collection)
     (r"a promise to pay needs a positive amount", "承诺还款金额必须大于零。"),
     (r"the promised day (?P<day>[\d-]+) is in the past", "承诺还款日 {day} 已过。"),
-    (r"amount (?P<raw>.+) is not a number", "金额 {raw} 不是数字。"),
+    (
+        r"amount (?P<raw>.+) is not a plain decimal: write e\.g\. 1234\.50 or 1,234\.50",
+        "金额 {raw} 不是普通的十进制数：请写成 1234.50 或 1,234.50 这样的形式。",
+    ),
     (r"amount (?P<raw>.+) is not a finite number", "金额 {raw} 不是有限数。"),
     (
         r"amount (?P<value>\S+) has more than (?P<n>\d+) decimals for (?P<currency>\w+)",
@@ -242,6 +245,11 @@ ENTRIES: list[tuple[str, str]] = [
         rf"{_WHO} cannot stand in for (?P<other>[\w.\-]+): their deputies would go round in "
         r"a circle \((?P<chain>.+)\)",
         "{who} 不能代理 {other}：代理人会形成循环（{chain}）。",
+    ),
+    (
+        r"'(?P<who>[\w.\-]+)' is the last active admin: grant another account the admin role "
+        r"first",
+        "{who} 是最后一个启用的管理员账号：请先授予其他账号管理员角色。",
     ),
     # SLA standards (engine.standards): the label of the standard a clock follows
     (r"basic standard \(diagram\)", "基本标准（流程图）"),

@@ -74,12 +74,14 @@ class DocumentedBlueprint(Blueprint):
         """Documents the query arguments, which the view reads itself."""
         return self.doc(parameters=[{"in": "query", "schema": schema}])
 
-    def takes(self, *schemas: type[Schema], required: bool = False) -> Callable[[F], F]:
-        """Documents the JSON body, one of ``schemas``, which the view reads itself
-        (``webapp.api.body``: a bad one is CaseClock's 422, not a schema error)."""
+    def takes(
+        self, *schemas: type[Schema], required: bool = False, media: str = "application/json"
+    ) -> Callable[[F], F]:
+        """Documents the body (JSON unless ``media`` says otherwise), one of ``schemas``,
+        which the view reads itself (``webapp.api.body``: a bad one is CaseClock's 422, not
+        a schema error)."""
         schema = schemas[0] if len(schemas) == 1 else {"anyOf": list(schemas)}
-        content = {"application/json": {"schema": schema}}
-        return self.doc(requestBody={"required": required, "content": content})
+        return self.doc(requestBody={"required": required, "content": {media: {"schema": schema}}})
 
     def fails(self, *statuses: int) -> Callable[[F], F]:
         """Documents the errors an operation answers on purpose (each an ``Error``)."""

@@ -17,6 +17,7 @@ from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -77,7 +78,7 @@ def throttle_from(config: Mapping[str, Any], environ: Mapping[str, str]) -> acco
     values = {}
     for key, (variable, default) in THROTTLE_SETTINGS.items():
         raw = config.get(key, environ.get(variable, default))
-        value = int(raw) if str(raw).strip().isdigit() else 0
+        value = int(raw) if str(raw).strip().isdecimal() else 0
         if value < 1:
             raise ValueError(f"{key} ({variable}) must be a positive whole number, not {raw!r}")
         values[key] = value
@@ -108,7 +109,7 @@ def trust_proxies(app: Flask, config: Mapping[str, Any], environ: Mapping[str, s
     ``X-Forwarded-For`` cannot pass for another address. 0 (the default) ignores the
     headers, as a server that clients reach directly must."""
     raw = config.get("TRUSTED_PROXIES", environ.get("CASECLOCK_TRUSTED_PROXIES", 0))
-    if not str(raw).strip().isdigit():
+    if not str(raw).strip().isdecimal():
         raise ValueError(
             f"TRUSTED_PROXIES (CASECLOCK_TRUSTED_PROXIES) must be a whole number, not {raw!r}"
         )
@@ -183,10 +184,20 @@ def login_required(*roles: str) -> Callable[[F], F]:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only local paths: a login link must not redirect to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Only a local path: a login link must not redirect to another site.
+
+    Browsers drop tabs and newlines from URLs and read ``\\`` as ``/``, so ``/<TAB>/x``
+    and ``/\\x`` mean ``//x``, another host; a newline would also break the Location
+    header. So: no control characters, whitespace or backslash at all, then no scheme or
+    host and a path starting with a single ``/``."""
+    if not target or "\\" in target or any(c.isspace() or not c.isprintable() for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    if parts.path.startswith("//"):
+        return None
+    return target
 
 
 def security_headers(response: Any) -> Any:

@@ -12,6 +12,10 @@ runs it by hand. Every step is idempotent, so running it twice on a day changes 
    blacklist once (:mod:`.blacklist`).
 4. Apply the credit-limit rule for repeated lateness (:mod:`.credit`).
 
+Each step for one receivable (and each of the other steps) runs on its own: a failure of
+any kind is logged, listed in the day's report and recorded as a ``collection.day_failed``
+audit event, and the job goes on with the others.
+
 The notice of a level is sent on the level's day even when the collector's task of an
 earlier level is still open: what the debtor is told follows the calendar, what staff
 do follows the diagram. Levels passed over (a case started late) are not sent: only
@@ -27,9 +31,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from .. import audit
 from ..app import CaseClock
 from ..errors import CaseClockError
 from ..executor import CommandContext
+from ..inputs import check_day
 from ..store import ProcessInstance
 from ..store.ladder_tables import CollectionCase, CollectionNotice
 from . import contact, ladder, notices
@@ -43,6 +49,7 @@ from .receivables import Account, load_account
 from .risk import regrade
 
 RESTRICTION = "restriction"  # the ladder level that proposes a blacklisting
+MAX_ERROR = 500  # characters of an error kept in the audit event
 
 log = logging.getLogger(__name__)
 
@@ -64,18 +71,20 @@ class DayReport:
 
 
 def run_collection_day(app: CaseClock, as_of: date | None = None) -> DayReport:
-    day = as_of or app.clock.now().astimezone(app.services.timezone).date()
+    day = check_day(as_of or app.clock.now().astimezone(app.services.timezone).date(), "as_of")
     report = DayReport(day)
     for key in app.read(lambda s: candidates(s, day)):
         start = StartCollectionCase(key, day)
-        if _attempt(report, key, lambda c=start: app.execute(c, actor="collection")):
+        if _attempt(app, report, key, lambda c=start: app.execute(c, actor="collection")):
             report.started.append(key)
-    checked = app.execute(CheckPromises(day), actor="collection")
-    report.kept, report.broken = checked.kept, checked.broken
+    checked = _attempt(app, report, "promises",
+                       lambda: app.execute(CheckPromises(day), actor="collection"))  # fmt: skip
+    if checked is not None:
+        report.kept, report.broken = checked.kept, checked.broken
     keys = app.read(lambda s: list(s.scalars(_OPEN_CASES)))
     for key in keys:
-        _attempt(report, key, lambda k=key: _case_day(app, report, k, day))
-    reduced = _attempt(report, "credit rule",
+        _attempt(app, report, key, lambda k=key: _case_day(app, report, k, day))
+    reduced = _attempt(app, report, "credit rule",
                        lambda: app.execute(ApplyCreditRule(day), actor="collection"))  # fmt: skip
     for item in reduced or []:
         report.credit_reduced.append(
@@ -92,13 +101,39 @@ _OPEN_CASES = (
 )
 
 
-def _attempt(report: DayReport, key: str, step: Any) -> Any:
+def _attempt(app: CaseClock, report: DayReport, key: str, step: Any) -> Any:
+    """``step()``, or None when it fails: whatever the failure (a refused command, a bad
+    row the arithmetic overflows on, a database error), it is recorded and the job goes
+    on with the other receivables."""
     try:
         return step()
     except CaseClockError as exc:
         log.warning("collection job: %s: %s", key, exc.message)
-        report.failed.append(f"{key}: {exc.message}")
-        return None
+        message = exc.message
+    except Exception as exc:  # one bad receivable must not stop the daily run
+        log.exception("collection job: %s failed", key)
+        message = f"{type(exc).__name__}: {exc}"
+    report.failed.append(f"{key}: {message}")
+    try:
+        app.execute(RecordDayFailure(report.as_of, key, message), actor="collection")
+    except Exception:  # the failure is logged above; the run goes on all the same
+        log.exception("collection job: could not record the failure of %s", key)
+    return None
+
+
+class RecordDayFailure:
+    """A step of the daily job that failed for one receivable (or a whole step, such as
+    the credit rule), as an audit event on the collection chain."""
+
+    name = "collection_day_failed"
+
+    def __init__(self, as_of: date, key: str, error: str) -> None:
+        self.as_of, self.key, self.error = as_of, key, error[:MAX_ERROR]
+
+    def __call__(self, ctx: CommandContext) -> None:
+        audit.append(ctx, "collection.day_failed", payload={
+            "as_of": self.as_of.isoformat(), "key": self.key, "error": self.error,
+        }, chain=audit.COLLECTION)  # fmt: skip
 
 
 def _case_day(app: CaseClock, report: DayReport, key: str, day: date) -> None:

@@ -178,7 +178,10 @@ def accrue(
 ) -> Accrual:
     """Penalty accrued as known on ``as_of`` (by the end of that day, or of the day before).
 
-    ``daily`` keeps the per-day breakdown (only days with a base are listed).
+    ``daily`` keeps the per-day breakdown (only days with a base are listed). Without it
+    the days are taken a span at a time (:func:`_spans`): the base only changes on a due
+    date, the end of a grace period or a payment, so a receivable decades overdue costs
+    a few steps, not one per day.
     """
     last_day = as_of - timedelta(days=1) if through_previous_day else as_of
     rate = terms.daily_rate()
@@ -187,38 +190,119 @@ def accrue(
     carried = terms.carried_minor
     if not bearing or rate == 0:
         return Accrual(as_of, carried, None)
-    ctx = context()
-    exact_total = Decimal(carried)
-    total = carried
-    capped_on: date | None = None
-    days: list[FeeDay] = []
-    day = min(i.due_date for i in bearing) + timedelta(days=1)
+    run = _Running(terms, Decimal(carried), carried)
+    first = min(i.due_date for i in bearing) + timedelta(days=1)
     if terms.carried_through is not None:
-        day = max(day, terms.carried_through + timedelta(days=1))
-    while day <= last_day:
-        base = 0
-        for inst in bearing:
-            if day > inst.due_date:
-                grace_end = inst.due_date + timedelta(days=terms.grace_days)
-                # Money paid within the grace period counts as paid on the due date.
-                counted_until = max(day, grace_end)
-                base += inst.principal_minor - _principal_paid(paid, inst.seq, counted_until)
-        if base <= 0 and day > max(i.due_date for i in bearing) and _all_paid(bearing, paid, day):
+        first = max(first, terms.carried_through + timedelta(days=1))
+    last_due = max(i.due_date for i in bearing)
+    for start, end in _spans(first, last_day, bearing, paid, terms.grace_days):
+        base = _base(bearing, paid, start, terms.grace_days)
+        if base <= 0 and start > last_due and _all_paid(bearing, paid, start):
             break  # settled: nothing accrues any more
-        exact = ctx.multiply(Decimal(base), rate)
-        exact_total = ctx.add(exact_total, exact)
-        rounded = int(round_minor(exact_total, terms.rounding))
-        is_capped = terms.cap_minor is not None and rounded >= terms.cap_minor
-        new_total = min(rounded, terms.cap_minor) if terms.cap_minor is not None else rounded
-        if is_capped and capped_on is None:
-            capped_on = day
-        if daily and base > 0:
-            days.append(FeeDay(day, base, exact, new_total - total, new_total, is_capped))
-        total = new_total
-        if is_capped and not daily:
-            break  # nothing more can be charged
-        day += timedelta(days=1)
-    return Accrual(as_of, total, capped_on, days)
+        exact = context().multiply(Decimal(base), rate)
+        if daily:
+            run.each_day(start, end, base, exact)
+        elif run.span(start, end, exact):
+            break  # capped: nothing more can be charged
+    return Accrual(as_of, run.total, run.capped_on, run.days)
+
+
+def _spans(
+    first: date, last: date, bearing: Sequence[Instalment], paid: Sequence[Paid], grace: int
+) -> list[tuple[date, date]]:
+    """``first``..``last`` cut into spans of days on which the base is the same: it changes
+    the day after a due date, the day after a grace period ends, and on a payment day."""
+    if first > last:
+        return []
+    one = timedelta(days=1)
+    changes = {i.due_date + one for i in bearing}
+    changes |= {i.due_date + timedelta(days=grace) + one for i in bearing}
+    changes |= {p.paid_on for p in paid if p.component == "principal"}
+    spans, start = [], first
+    for cut in sorted(d for d in changes if first < d <= last):
+        spans.append((start, cut - one))
+        start = cut
+    spans.append((start, last))
+    return spans
+
+
+def _base(bearing: Sequence[Instalment], paid: Sequence[Paid], day: date, grace: int) -> int:
+    """The overdue principal bearing penalty on ``day``."""
+    base = 0
+    for inst in bearing:
+        if day > inst.due_date:
+            grace_end = inst.due_date + timedelta(days=grace)
+            # Money paid within the grace period counts as paid on the due date.
+            counted_until = max(day, grace_end)
+            base += inst.principal_minor - _principal_paid(paid, inst.seq, counted_until)
+    return base
+
+
+@dataclass
+class _Running:
+    """The penalty so far: exact, and rounded by the contract's mode and capped."""
+
+    terms: Terms
+    exact: Decimal  # in (fractional) minor units
+    total: int
+    capped_on: date | None = None
+    days: list[FeeDay] = field(default_factory=list)
+
+    def _rounded(self, exact: Decimal) -> int:
+        return int(round_minor(exact, self.terms.rounding))
+
+    def _capped(self, rounded: int) -> bool:
+        return self.terms.cap_minor is not None and rounded >= self.terms.cap_minor
+
+    def _limited(self, rounded: int) -> int:
+        cap = self.terms.cap_minor
+        return rounded if cap is None else min(rounded, cap)
+
+    def each_day(self, start: date, end: date, base: int, exact: Decimal) -> None:
+        """Accrue ``exact`` on each day of start..end, keeping every day's figures."""
+        ctx, day = context(), start
+        while day <= end:
+            self.exact = ctx.add(self.exact, exact)
+            rounded = self._rounded(self.exact)
+            capped = self._capped(rounded)
+            new_total = self._limited(rounded)
+            if capped and self.capped_on is None:
+                self.capped_on = day
+            if base > 0:
+                self.days.append(
+                    FeeDay(day, base, exact, new_total - self.total, new_total, capped)
+                )
+            self.total = new_total
+            day += timedelta(days=1)
+
+    def span(self, start: date, end: date, exact: Decimal) -> bool:
+        """Accrue ``exact`` on each day of start..end at once; True once the cap is reached.
+
+        The rounded total depends only on the exact one, so the span's end is computed
+        directly; when it reaches the cap, the first day it does is found by halving
+        (the total never falls within a span: its base is the same each day).
+        """
+        ctx = context()
+
+        def after(days: int) -> Decimal:
+            return ctx.add(self.exact, ctx.multiply(exact, Decimal(days)))
+
+        days = (end - start).days + 1
+        rounded = self._rounded(after(days))
+        if not self._capped(rounded):
+            self.exact, self.total = after(days), rounded
+            return False
+        low, high = 1, days
+        while low < high:
+            middle = (low + high) // 2
+            if self._capped(self._rounded(after(middle))):
+                high = middle
+            else:
+                low = middle + 1
+        self.capped_on = start + timedelta(days=low - 1)
+        self.exact = after(low)
+        self.total = self._limited(self._rounded(self.exact))
+        return True
 
 
 def _all_paid(instalments: Sequence[Instalment], paid: Sequence[Paid], day: date) -> bool:

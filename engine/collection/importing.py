@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import exports, inputs
 from ..errors import ValidationError
 from ..notices import parse_locale
 from ..store.collection_tables import PRODUCTS, Customer, Instalment, Receivable
@@ -49,6 +50,7 @@ COLUMNS = (
     "penalty_cap",
     "rounding",
     "allocation_order",
+    "update_customer",
 )
 REQUIRED = ("receivable_key", "customer_key", "product", "principal")
 GUARANTEES = ("none", "guaranteed", "collateral")
@@ -82,7 +84,7 @@ def parse_csv(text: str) -> list[ParsedRow]:
     for record in reader:
         first_line = line + 1  # a quoted field may span lines: report where the row starts
         line = reader.line_num
-        values = {k: (v or "").strip() for k, v in record.items() if k is not None}
+        values = {k: _as_typed(v or "") for k, v in record.items() if k is not None}
         key = values.get("receivable_key") or None
         if None in record:
             rows.append(ParsedRow(first_line, key, None, "more fields than columns"))
@@ -114,6 +116,11 @@ def parse_row(values: Mapping[str, str]) -> ReceivableData:
     guarantee = (values.get("guarantee") or "none").lower()
     if guarantee not in GUARANTEES:
         raise ValidationError(f"guarantee {guarantee!r}: one of {', '.join(GUARANTEES)}")
+    opened_on = _day(values.get("opened_on"), "opened_on")
+    if opened_on is not None and opened_on > instalments[0].due_date:
+        raise ValidationError(
+            f"opened_on {opened_on} is after the first due date {instalments[0].due_date}"
+        )
     return ReceivableData(
         key=key,
         customer=_customer(values, currency),
@@ -123,7 +130,7 @@ def parse_row(values: Mapping[str, str]) -> ReceivableData:
         due_date=instalments[-1].due_date,
         instalments=tuple(instalments),
         terms=_terms(values, currency),
-        opened_on=_day(values.get("opened_on"), "opened_on"),
+        opened_on=opened_on,
         department_key=_optional_key(values.get("department"), "department"),
         collector_key=_optional_key(values.get("collector"), "collector"),
         guarantee=guarantee,
@@ -132,13 +139,14 @@ def parse_row(values: Mapping[str, str]) -> ReceivableData:
 
 def _customer(values: Mapping[str, str], currency: str) -> CustomerData:
     limit = values.get("credit_limit")
-    flag = (values.get("blacklisted") or "").lower()
-    if flag not in _TRUE | _FALSE:
-        raise ValidationError(f"blacklisted {values.get('blacklisted')!r}: yes or no")
+    flag = _yes_no(values, "blacklisted")
     reason = values.get("blacklist_reason") or None
-    if flag in _TRUE and not reason:
+    if flag and not reason:
         raise ValidationError("blacklisted customers need a blacklist_reason")
     locale = values.get("locale")
+    credit_limit = _amount(limit, currency, "credit_limit") if limit else None
+    if credit_limit is not None and credit_limit < 0:
+        raise ValidationError("credit_limit must not be negative")
     return CustomerData(
         key=_key(values["customer_key"], "customer_key"),
         name=_text(values.get("customer_name"), 200, "customer_name"),
@@ -146,20 +154,29 @@ def _customer(values: Mapping[str, str], currency: str) -> CustomerData:
         email=_text(values.get("email"), 200, "email"),
         address=_text(values.get("address"), 300, "address"),
         contact_verified_on=_day(values.get("contact_verified_on"), "contact_verified_on"),
-        credit_limit_minor=_amount(limit, currency, "credit_limit") if limit else None,
-        blacklisted=(flag in _TRUE) if values.get("blacklisted") else None,
+        credit_limit_minor=credit_limit,
+        blacklisted=flag if values.get("blacklisted") else None,
         blacklist_reason=_text(reason, 300, "blacklist_reason"),
         locale=parse_locale(locale) if locale else None,
+        update_customer=_yes_no(values, "update_customer"),
     )
+
+
+def _yes_no(values: Mapping[str, str], column: str) -> bool:
+    flag = (values.get(column) or "").lower()
+    if flag not in _TRUE | _FALSE:
+        raise ValidationError(f"{column} {values.get(column)!r}: yes or no")
+    return flag in _TRUE
 
 
 def _terms(values: Mapping[str, str], currency: str) -> fees.Terms:
     grace = values.get("grace_days") or "0"
-    if not grace.isdigit():
+    grace_days = inputs.whole_number(grace, 0, 3650)
+    if grace_days is None:
         raise ValidationError(f"grace_days {grace!r}: a whole number of days")
     cap = values.get("penalty_cap")
     return fees.Terms(
-        grace_days=int(grace),
+        grace_days=grace_days,
         penalty_rate=fees.parse_rate(values.get("penalty_rate") or "0"),
         day_count=(values.get("day_count") or "daily").lower(),
         cap_minor=_amount(cap, currency, "penalty_cap") if cap else None,
@@ -180,8 +197,9 @@ def _instalments(values: Mapping[str, str], principal: int, currency: str) -> li
         return [fees.Instalment(1, due, principal)]
     rows = []
     for seq, part in enumerate((p for p in schedule.split(";") if p.strip()), start=1):
-        day, _, money = part.partition("=")
-        if not money:
+        text, _, money = part.partition("=")
+        day = _day(text, "schedule")
+        if day is None or not money:
             raise ValidationError(
                 f"schedule item {part.strip()!r}: write DATE=PRINCIPAL[+INTEREST]"
             )
@@ -189,7 +207,7 @@ def _instalments(values: Mapping[str, str], principal: int, currency: str) -> li
         rows.append(
             fees.Instalment(
                 seq,
-                _day(day, "schedule") or date.min,
+                day,
                 _amount(amount, currency, "schedule"),
                 _amount(interest, currency, "schedule") if interest.strip() else 0,
             )
@@ -220,10 +238,7 @@ def _amount(text: str, currency: str, column: str) -> int:
 def _day(text: str | None, column: str) -> date | None:
     if not text or not text.strip():
         return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValidationError(f"{column} {text.strip()!r}: write YYYY-MM-DD") from None
+    return inputs.parse_day(text, column)
 
 
 def _key(text: str, column: str) -> str:
@@ -303,15 +318,21 @@ def _row(
         "penalty_cap": _money(terms.cap_minor, money),
         "rounding": terms.rounding,
         "allocation_order": ",".join(terms.allocation_order),
+        "update_customer": "",
     }
 
 
 def to_csv(rows: Iterable[Mapping[str, str]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
+    """The rows as CSV; imported text that looks like a formula (a customer named
+    ``=HYPERLINK(…)``) gets the reports' leading apostrophe, so a spreadsheet never runs
+    it (:func:`engine.exports.inert`); the import takes the apostrophe off again."""
+    return exports.rows_to_csv(list(rows), COLUMNS)
+
+
+def _as_typed(cell: str) -> str:
+    """A cell as it was before :func:`to_csv` guarded it: an export imports unchanged."""
+    text = cell.strip()
+    return text[1:] if text.startswith("'") and exports.inert(text[1:]) == text else text
 
 
 def _iso(day: date | None) -> str:

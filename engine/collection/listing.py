@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from .. import queries
 from ..accounts import Principal
 from ..errors import Forbidden, NotFound, at_field
+from ..inputs import whole_number
 from ..store import Department, Person
 from ..store.collection_tables import PRODUCTS, Customer, Payment, PaymentAllocation, Receivable
 from ..store.ladder_tables import CollectionCase, PromiseToPay
@@ -146,9 +147,10 @@ def parse_filter(args: Any) -> ReceivableFilter:
         raw = text(name)
         if raw is None:
             return default
-        if not raw.isdigit() or not 1 <= int(raw) <= top:
+        value = whole_number(raw)
+        if value is None or not 1 <= value <= top:
             raise at_field(name, f"{name} must be a whole number from 1 to {top}")
-        return int(raw)
+        return value
 
     product, grade, overdue = text("product"), text("grade"), text("overdue")
     if product is not None and product not in PRODUCTS:

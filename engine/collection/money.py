@@ -8,6 +8,7 @@ the currency's minor unit and summed by the database as integers.
 from __future__ import annotations
 
 import decimal
+import re
 from decimal import Decimal
 
 from ..errors import ValidationError
@@ -26,6 +27,8 @@ ROUNDING_MODES = {
 
 # Enough digits that no intermediate product of an amount and a rate is ever rounded.
 _PRECISION = 60
+# An amount as text: ASCII digits, plain or in comma-separated groups of three.
+AMOUNT = re.compile(r"-?(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]+)?")
 # 9,223,372,036,854,775,807: the largest BIGINT.
 MAX_MINOR = 2**63 - 1
 
@@ -42,15 +45,22 @@ def context() -> decimal.Context:
 def parse_amount(text: str | Decimal | int, currency: str = "CNY") -> int:
     """``"1234.50"`` → 123450 minor units. Refuses more decimals than the currency has.
 
-    Accepts an optional thousands separator (``1,234.50``) because spreadsheets write one.
+    Text is a plain decimal (:data:`AMOUNT`): digits, an optional leading minus (callers
+    refuse what their field cannot be), an optional decimal part. Thousands separators
+    are accepted in groups of three (``1,234.50``) because spreadsheets write them;
+    ``1,2`` (was it 1.2 or 12?) and exponents (``1e3``) are refused, not guessed at.
     """
     if isinstance(text, (bool, float)):
         raise ValidationError(f"amount {text!r}: give a decimal string, never a float")
-    raw = str(text).strip().replace(",", "")
-    try:
-        value = Decimal(raw)
-    except decimal.InvalidOperation:
-        raise ValidationError(f"amount {text!r} is not a number") from None
+    if isinstance(text, str):
+        raw = text.strip()
+        if not AMOUNT.fullmatch(raw):
+            raise ValidationError(
+                f"amount {text!r} is not a plain decimal: write e.g. 1234.50 or 1,234.50"
+            )
+        value = Decimal(raw.replace(",", ""))
+    else:
+        value = Decimal(text)
     if not value.is_finite():
         raise ValidationError(f"amount {text!r} is not a finite number")
     return to_minor(value, currency)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..errors import at_field
 from ..executor import CommandContext
+from ..inputs import check_day
 from ..store.collection_tables import Payment, Receivable
 from ..store.ladder_tables import PromiseToPay
 from . import case_events
@@ -40,7 +41,7 @@ class RecordPromise:
         if amount <= 0:
             raise at_field("amount", "a promise to pay needs a positive amount")
         today = local_today(ctx)
-        if self.on < today:
+        if check_day(self.on, "on") < today:
             raise at_field("on", f"the promised day {self.on} is in the past")
         promise = PromiseToPay(
             receivable_id=receivable.id, customer_id=receivable.customer_id,

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..errors import NotFound, ValidationError
 from ..executor import CommandContext
+from ..inputs import check_day
+from ..store import Department, Person
 from ..store.collection_tables import (
     Customer,
     Instalment,
@@ -43,6 +45,7 @@ class CustomerData:
     blacklisted: bool | None = None
     blacklist_reason: str | None = None
     locale: str | None = None
+    update_customer: bool = False  # the row may change what is stored (not the blacklist)
 
 
 @dataclass(frozen=True)
@@ -199,10 +202,17 @@ def local_today(ctx: CommandContext) -> date:
 class ImportReceivables:
     """Write the good rows of an import; report every row by its line number.
 
-    A row refused by validation (done by the caller) or by the database (a key that
-    exists already, a constraint) writes nothing of itself: each row is written in a
-    savepoint. Existing customers are reused and their contact data updated with
-    the values the row gives.
+    A row refused by validation (done by the caller), by what the database holds (a
+    key that exists already, a department or collector not in the organisation, a
+    conflict with the customer) or by the database itself (a constraint) writes nothing
+    of itself: each row is written in a savepoint.
+
+    Existing customers are reused. A row may repeat what is stored or fill an empty
+    field; it changes a stored value (name, contact data, when verified, locale, credit
+    limit) only when its ``update_customer`` column says yes, so that a file from another
+    system cannot silently overwrite what collectors rely on. The blacklist flag and
+    reason of an existing customer are never changed by an import: blacklisting and
+    lifting are decisions (:mod:`.blacklist`), with their own audit trail.
     """
 
     name = "collection_import"
@@ -239,6 +249,9 @@ class ImportReceivables:
         session = ctx.session
         if session.scalar(select(Receivable.id).where(Receivable.key == data.key)) is not None:
             return f"receivable {data.key!r} exists already"
+        unknown = _unknown_org_key(session, data)
+        if unknown is not None:
+            return unknown
         try:
             with session.begin_nested():
                 customer = _upsert_customer(ctx, data.customer, data.currency)
@@ -276,22 +289,69 @@ def _upsert_customer(ctx: CommandContext, data: CustomerData, currency: str) -> 
             blacklisted=bool(data.blacklisted),
         )
         ctx.session.add(customer)
-    for name in (
-        "name",
-        "phone",
-        "email",
-        "address",
-        "contact_verified_on",
-        "credit_limit_minor",
-        "blacklisted",
-        "blacklist_reason",
-        "locale",
-    ):
+    else:
+        if data.credit_limit_minor is not None and currency != customer.credit_currency:
+            raise ValidationError(
+                f"customer {data.key!r} has its credit limit in {customer.credit_currency}, "
+                f"this row is in {currency}: leave credit_limit empty"
+            )
+        _check_changes(customer, data)
+    for name in CUSTOMER_COLUMNS:
         value = getattr(data, name)
         if value is not None:
             setattr(customer, name, value)
     ctx.session.flush()
     return customer
+
+
+# Customer fields an import row gives, with their CSV column.
+CUSTOMER_COLUMNS = {
+    "name": "customer_name", "phone": "phone", "email": "email", "address": "address",
+    "contact_verified_on": "contact_verified_on", "locale": "locale",
+    "credit_limit_minor": "credit_limit", "blacklisted": "blacklisted",
+    "blacklist_reason": "blacklist_reason",
+}  # fmt: skip
+DECIDED = ("blacklisted", "blacklist_reason")  # by blacklist decisions only
+
+
+def _check_changes(customer: Customer, data: CustomerData) -> None:
+    """Refuse a row that would change what is stored about an existing customer, unless
+    the row says ``update_customer`` and it is not the blacklist entry."""
+    for name, column in CUSTOMER_COLUMNS.items():
+        value, stored = getattr(data, name), getattr(customer, name)
+        if value is None or stored is None or value == stored:
+            continue  # not given, filling an empty field, or the same
+        if name not in DECIDED and data.update_customer:
+            continue
+        was, now = _shown(stored, customer), _shown(value, customer)
+        if name in DECIDED:
+            hint = "blacklisting and lifting are decisions (caseclock collection blacklist)"
+        else:
+            hint = f"leave {column} empty, or set update_customer to yes to change it"
+        raise ValidationError(f"customer {customer.key!r} has {column} {was}, this row "
+                              f"{now}: {hint}")  # fmt: skip
+
+
+def _shown(value: Any, customer: Customer) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return format_amount(value, customer.credit_currency)
+    return repr(value.isoformat() if isinstance(value, date) else value)
+
+
+def _unknown_org_key(session: Session, data: ReceivableData) -> str | None:
+    """Receivables are seen by their collector and department (``listing.scope_of``): a
+    key the organisation does not know would hide the receivable from everyone but
+    auditors and admins."""
+    known: tuple[tuple[str | None, Any, str, str], ...] = (
+        (data.department_key, Department, "department", "a department"),
+        (data.collector_key, Person, "collector", "a person"),
+    )
+    for key, model, column, what in known:
+        if key is not None and session.scalar(select(model.id).where(model.key == key)) is None:
+            return f"{column} {key!r} is not {what} in the organisation"
+    return None
 
 
 def _receivable_row(ctx: CommandContext, data: ReceivableData, customer: Customer) -> Receivable:
@@ -388,7 +448,7 @@ class RecordPayment:
         account = load_account(ctx.session, self.receivable, lock=True)
         receivable = account.receivable
         amount = parse_amount(self.amount, receivable.currency)
-        on = self.on or local_today(ctx)
+        on = check_day(self.on, "on") if self.on else local_today(ctx)
         parts = fees.allocate(
             account.terms, account.instalments, account.paid, amount, on, receivable.currency
         )

@@ -35,6 +35,7 @@ from sqlalchemy import select
 from .. import audit
 from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..executor import CommandContext
+from ..inputs import check_day
 from ..runtime import definition_of, finish, load_workflow, lock_instance
 from ..store import Group, GroupMember, Person, Timer
 from ..store.collection_tables import Instalment, Receivable
@@ -81,7 +82,7 @@ def plan_rows(
     if kind == "deferral":
         if until is None or schedule:
             raise ValidationError("a deferral needs --until DATE (and no --schedule)")
-        rows = [fees.Instalment(1, until, outstanding)]
+        rows = [fees.Instalment(1, check_day(until, "until"), outstanding)]
     elif kind == "instalments":
         if not schedule or until is not None:
             raise ValidationError("an instalment plan needs --schedule (and no --until)")

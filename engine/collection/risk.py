@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from .. import audit, outbox
 from ..errors import NotFound, ValidationError
 from ..executor import CommandContext
+from ..inputs import check_day
 from ..runtime import StartInstance
 from ..store import Definition, Group, GroupMember, Person
 from ..store.collection_tables import Receivable
@@ -170,6 +171,8 @@ def grade_summary(
     Rows of the matrix are the grade at the end of ``first`` (``未评级`` for receivables
     not graded yet then), columns the grade at the end of ``last``; only receivables
     graded by ``last`` are counted."""
+    check_day(first, "from")
+    check_day(last, "to")
     if last < first:
         raise ValidationError(f"--to {last} is before --from {first}")
     start, end = grades_on(session, first, within), grades_on(session, last, within)

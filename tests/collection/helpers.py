@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine.app import CaseClock
 from engine.collection.importing import COLUMNS, parse_csv
 from engine.collection.receivables import ImportReceivables, ImportReport
+from engine.org import ImportOrg
 
 
 def csv_text(*rows: dict[str, str], columns: tuple[str, ...] = COLUMNS) -> str:
@@ -19,10 +20,13 @@ def _quote(value: str) -> str:
 
 
 def row(key: str, principal: str, due: str, **extra: str) -> dict[str, str]:
+    """A row of a new customer ``C-<key>`` named 客户<key>; rows sharing a customer key
+    share its name (an import refuses a row that renames a customer, see test_import)."""
+    customer = extra.get("customer_key", f"C-{key}")
     values = {
         "receivable_key": key,
-        "customer_key": f"C-{key}",
-        "customer_name": f"客户{key}",
+        "customer_key": customer,
+        "customer_name": f"客户{customer.removeprefix('C-')}",
         "product": "loan",
         "principal": principal,
         "due_date": due,
@@ -35,3 +39,13 @@ def import_rows(app: CaseClock, *rows: dict[str, str]) -> ImportReport:
     report = app.execute(ImportReceivables(parse_csv(csv_text(*rows)), "test.csv"), actor="tester")
     assert not report.failed, report.failed
     return report
+
+
+def add_org(
+    app: CaseClock, departments: tuple[str, ...] = (), people: tuple[str, ...] = ()
+) -> None:
+    """The departments and people (collectors) a test's rows name: the import refuses keys
+    the organisation does not know."""
+    doc = {"departments": [{"key": key, "name": key} for key in departments],
+           "people": [{"key": key, "name": key} for key in people], "groups": []}  # fmt: skip
+    app.execute(ImportOrg(doc))

@@ -41,7 +41,7 @@ from engine.errors import ValidationError
 from engine.store.collection_tables import Receivable
 
 from ..conftest import SHIPPED, deploy
-from .helpers import import_rows, row
+from .helpers import add_org, import_rows, row
 
 AS_OF = date(2026, 3, 31)
 
@@ -52,6 +52,7 @@ def portfolio(app) -> None:
             key, principal, due, product=product, collector=collector, department=dept, **extra
         )
 
+    add_org(app, departments=("d1", "d2"), people=("c1", "c2"))
     import_rows(
         app,
         r("A", "1000.00", "2026-04-10"),
@@ -175,7 +176,8 @@ def test_bad_bucket_edges_are_refused():
     assert date(2026, 3, 31) - timedelta(days=90) == date(2025, 12, 31)  # G is exactly 90
 
 
-def test_demo_portfolio_fills_every_bucket_and_grade(app):
+def test_demo_portfolio_fills_every_bucket_and_grade(org_app):
+    app = org_app  # the demo's collectors and department
     assert seed_demo_portfolio(app) == [
         "10 demo receivables imported",
         "DEMO-L004: partial payment of 2000.00 recorded",

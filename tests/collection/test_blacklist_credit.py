@@ -41,8 +41,8 @@ def audit_commands(app, prefix: str) -> list[str]:
 def test_the_ladder_proposes_at_d_plus_30_and_a_supervisor_approves(debt_app):
     import_rows(
         debt_app,
-        row("BL-1", "1000.00", "2026-03-01", customer_key="C-BL", department="east"),
-        row("BL-2", "500.00", "2026-05-01", customer_key="C-BL", department="west"),
+        row("BL-1", "1000.00", "2026-03-01", customer_key="C-BL", department="collections"),
+        row("BL-2", "500.00", "2026-05-01", customer_key="C-BL", department="legal"),
     )
     run_collection_day(debt_app, date(2026, 3, 2))
     assert run_collection_day(debt_app, date(2026, 3, 30)).proposals == []  # D+29
@@ -66,7 +66,7 @@ def test_the_ladder_proposes_at_d_plus_30_and_a_supervisor_approves(debt_app):
 
 
 def test_a_collectors_proposal_refused_then_proposed_again(debt_app):
-    import_rows(debt_app, row("BL-3", "1000.00", "2026-03-01", department="east"))
+    import_rows(debt_app, row("BL-3", "1000.00", "2026-03-01", department="collections"))
     first = debt_app.execute(ProposeBlacklist("C-BL-3", "拒接电话", "BL-3"), actor="wu")
     with pytest.raises(Conflict):  # one open proposal per customer
         debt_app.execute(ProposeBlacklist("C-BL-3", "again"), actor="zheng")
@@ -140,7 +140,7 @@ def test_the_default_announcement_list(app):
     import_rows(
         app,
         row("D1", "1000.00", "2026-03-01", customer_key="C-D", customer_name="钱某"),  # 92 days
-        row("D3", "200.50", "2026-02-01", customer_key="C-D"),  # 120 days, same customer
+        row("D3", "200.50", "2026-02-01", customer_key="C-D", customer_name=""),  # 120 days
         row("D2", "300.00", "2026-03-04"),  # 89 days: not yet
         row("D4", "400.00", "2026-01-01"),  # paid in full
         row("D5", "700.00", "2026-03-03", customer_key="C-E", customer_name="孙某"),  # 90 days

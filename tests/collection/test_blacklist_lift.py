@@ -130,7 +130,7 @@ def test_a_limit_changed_since_the_reduction_is_not_restored(org_app):
     assert org_app.execute(ApplyCreditRule(date(2026, 3, 2)), actor="collection")
     # The import updates the limit of an existing customer (a new limit from elsewhere).
     import_rows(org_app, row("CR-D", "10.00", "2026-04-01", customer_key="C-LATE",
-                             credit_limit="700.00"))  # fmt: skip
+                             credit_limit="700.00", update_customer="yes"))  # fmt: skip
     with pytest.raises(Conflict, match=r"is 700\.00, not the 849\.99 the rule set"):
         org_app.execute(RestoreCreditLimit("C-LATE", "x"), actor="sun")
     assert customer(org_app, "C-LATE").credit_limit_minor == 70000

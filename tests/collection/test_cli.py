@@ -6,7 +6,7 @@ import json
 
 from openpyxl import load_workbook
 
-from ..conftest import SHIPPED
+from ..conftest import ROOT, SHIPPED
 from .helpers import csv_text, row
 
 
@@ -17,6 +17,7 @@ def write(tmp_path, name: str, text: str) -> str:
 
 
 def portfolio(cli, tmp_path) -> str:
+    cli("org", "import", str(ROOT / "demo" / "org.yaml"))  # the collectors and department
     text = csv_text(
         row(
             "L1",
@@ -49,7 +50,8 @@ def test_import_reports_each_line_and_fails_if_any_row_failed(cli, tmp_path):
     assert result.exit_code == 1
     assert result.stdout == (
         "line 2: G1: ok\n"
-        "line 3: B1: error: principal: amount 'ten' is not a number\n"
+        "line 3: B1: error: principal: amount 'ten' is not a plain decimal: write e.g. 1234.50 "
+        "or 1,234.50\n"
         "line 4: G2: ok\n"
         "2 written, 1 failed\n"
     )

@@ -107,7 +107,7 @@ def test_a_broken_promise_counts_on_the_customer_and_opens_a_follow_up(debt_app,
     import_rows(
         debt_app,
         verified("P-2", "2026-03-01", customer_key="C-WU", customer_name="吴某"),
-        verified("P-3", "2026-03-01", customer_key="C-WU"),
+        verified("P-3", "2026-03-01", customer_key="C-WU", customer_name=""),
     )
     morning(clock, date(2026, 3, 2))
     run_collection_day(debt_app)

@@ -77,7 +77,7 @@ def test_payments_and_promises(collection):  # noqa: F811
     assert promised.status_code == 201 and promised.get_json()["outcome"] == "pending"
     for payload, field in (
         ({"amount": "abc"}, "amount"),
-        ({"amount": 5.5}, "amount"),  # not text: as good as missing
+        ({"amount": 5.5}, "amount"),  # a JSON number: amounts are written as text
         ({"amount": "10.00", "on": "tomorrow"}, "on"),
         ({"amount": "10.00", "on": "2026-03-01"}, "on"),  # before the payment above
     ):

@@ -4,6 +4,7 @@ token-protected where the API is, and true — real answers match their declared
 from __future__ import annotations
 
 import copy
+import io
 import re
 from importlib.metadata import metadata
 from typing import Any
@@ -18,10 +19,15 @@ from openapi_spec_validator import validate as validate_spec
 from sqlalchemy import select
 
 from engine.clock_control import RequestExtension
-from engine.store.models import SlaExtension
+from engine.store.models import Attachment, SlaExtension
+from webapp.converters import MAX_ID
 
+from ..collection.helpers import csv_text, row
+from ..helpers import work
 from .conftest import Site
 from .late import go_overdue
+from .test_collection_pages import collection  # noqa: F401 (a fixture)
+from .test_inbox import GOOD as FORM
 
 OPEN = {("/health", "get"), ("/metrics", "get"), ("/api/openapi.json", "get"),
         ("/api/docs", "get")}  # fmt: skip
@@ -128,11 +134,17 @@ def strict(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def check(doc: dict[str, Any], path: str, method: str, response: Any) -> None:
-    """``response`` matches the schema the document declares for its status."""
+    """``response`` matches the schema the document declares for its status (a JSON
+    answer), or has a media type it declares (a file)."""
     declared = doc["paths"][path][method]["responses"]
     answer = declared.get(str(response.status_code), declared["default"])
     if "$ref" in answer:
         answer = doc["components"]["responses"][answer["$ref"].rpartition("/")[2]]
+    if not response.is_json:
+        assert response.mimetype in answer["content"] or "*/*" in answer["content"], (
+            path, method, response.mimetype, list(answer["content"]),
+        )  # fmt: skip
+        return
     schema = answer["content"]["application/json"]["schema"]
     validate_schema(
         response.get_json(), {**schema, "components": strict(doc)},
@@ -140,58 +152,169 @@ def check(doc: dict[str, Any], path: str, method: str, response: Any) -> None:
     )  # fmt: skip
 
 
-def test_real_answers_match_their_declared_schemas(site: Site, clock: Any) -> None:
-    chase = go_overdue(site, clock)  # li holds BJ-0001's 受理, late; wang has a chase
-    site.engine.execute(RequestExtension(site.receive, "li", "1 working day", "复杂"), actor="li")
+# (the status expected, user, method, documented path, url, body)
+Call = tuple[int, str, str, str, str, Any]
+
+
+def answers_match(site: Site, calls: list[Call]) -> set[int]:
+    """Makes each call (a ``dict`` body as JSON, a function's form fields as multipart),
+    checks its status and its answer against the document; the statuses seen."""
     client = site.client()
     doc = document(client)
-    token = {user: {"Authorization": f"Bearer {site.token(user)}"}
-             for user in ("li", "yang", "wang", "zhou", "zhao")}  # fmt: skip
+    for status, user, method, path, url, body in calls:
+        headers = {"Authorization": f"Bearer {site.token(user)}"} if user != "anonymous" else {}
+        sent = {"json": body} if isinstance(body, dict | None) else {"data": body()}
+        response = client.open(url, method=method.upper(), headers=headers, **sent)
+        assert response.status_code == status, (url, response.get_data(as_text=True)[:300])
+        assert response.is_json or status == 200, url
+        check(doc, path, method, response)
+    return {status for status, *_ in calls}
+
+
+def test_real_answers_match_their_declared_schemas(site: Site, clock: Any) -> None:
+    work(site.engine, site.yang_case, "Task_receive", "chen", FORM)  # on wang's trend
+    chase = go_overdue(site, clock)  # li holds BJ-0001's 受理, late; wang has a chase
+    site.engine.execute(RequestExtension(site.receive, "li", "1 working day", "复杂"), actor="li")
     extension = site.engine.read(lambda s: s.scalars(select(SlaExtension.id)).one())
     task, case = site.receive, site.case
-    calls = [
-        ("li", "get", "/api/me", "/api/me", None),
-        ("li", "get", "/api/definitions", "/api/definitions", None),
-        ("li", "get", "/api/tasks", "/api/tasks", None),
-        ("li", "get", "/api/inbox", "/api/inbox", None),
-        ("li", "get", "/api/tasks/{task_id}", f"/api/tasks/{task}", None),
-        ("li", "get", "/api/instances/{instance_id}", f"/api/instances/{case}", None),
-        ("li", "get", "/api/notifications", "/api/notifications", None),
-        ("zhao", "get", "/api/instances", "/api/instances", None),
-        ("wang", "get", "/api/board", "/api/board", None),
-        ("zhou", "get", "/api/ledger", "/api/ledger?from=2026-03-01&to=2026-03-31", None),
-        ("zhou", "get", "/api/ledger/verify", "/api/ledger/verify", None),
-        ("zhou", "get", "/api/report", "/api/report?from=2026-03-01&to=2026-03-31", None),
+
+    def upload() -> dict[str, Any]:
+        return {"file": (io.BytesIO("补正材料清单\n".encode()), "notes.txt"), "task_id": str(task)}
+
+    def attachment() -> int:
+        return site.engine.read(lambda s: s.scalars(select(Attachment.id)).one())
+
+    notice = "/api/notice-templates/{kind}/{locale}"
+    courtesy = "/api/notice-templates/debtor.courtesy.subject/zh-CN"
+    calls: list[Call] = [
+        (200, "li", "get", "/api/me", "/api/me", None),
+        (200, "li", "get", "/api/definitions", "/api/definitions", None),
+        (200, "li", "get", "/api/tasks", "/api/tasks", None),
+        (200, "li", "get", "/api/inbox", "/api/inbox", None),
+        (200, "li", "get", "/api/tasks/{task_id}", f"/api/tasks/{task}", None),
+        (200, "li", "get", "/api/instances/{instance_id}", f"/api/instances/{case}", None),
+        (200, "li", "get", "/api/notifications", "/api/notifications", None),
+        (200, "zhao", "get", "/api/instances", "/api/instances", None),
+        (200, "wang", "get", "/api/board", "/api/board", None),
+        (200, "zhou", "get", "/api/ledger", "/api/ledger?from=2026-03-01&to=2026-03-31", None),
+        (200, "zhou", "get", "/api/ledger/verify", "/api/ledger/verify", None),
+        (200, "zhou", "get", "/api/report", "/api/report?from=2026-03-01&to=2026-03-31", None),
+        (200, "wang", "get", "/api/board/trends", "/api/board/trends", None),
+        (200, "wang", "get", "/api/board/trends", "/api/board/trends?by=step&period=month", None),
+        (200, "zhao", "get", "/api/notice-templates", "/api/notice-templates", None),
+        (200, "zhao", "post", notice + "/preview", "/api/notice-templates/urge/en/preview",
+         {"subject": "Hurry: {task}", "body": "{person}, {task} of {case} is late."}),
+        (200, "zhao", "post", notice + "/preview",
+         "/api/notice-templates/debtor.part.courtesy/en/preview",
+         {"heading": "Hello",
+          "text": "{debtor_name}: {amount} {currency} on {receivable} is due {due_date}."}),
         # state changes
-        ("li", "post", "/api/tasks/{task_id}/{action}", f"/api/tasks/{task}/pause",
+        (200, "li", "post", "/api/tasks/{task_id}/{action}", f"/api/tasks/{task}/pause",
          {"reason": "补正"}),
-        ("li", "post", "/api/notifications/read", "/api/notifications/read", {}),
-        ("li", "post", "/api/instances/{instance_id}/comments",
+        (200, "li", "post", "/api/notifications/read", "/api/notifications/read", {}),
+        (201, "li", "post", "/api/instances/{instance_id}/comments",
          f"/api/instances/{case}/comments", {"text": "材料已收"}),
-        ("wang", "post", "/api/chase/{chase_id}/{action}", f"/api/chase/{chase}/handle",
+        (200, "wang", "post", "/api/chase/{chase_id}/{action}", f"/api/chase/{chase}/handle",
          {"note": "已督促"}),
-        ("wang", "post", "/api/{kind}s/{request_id}/{decision}",
+        (200, "wang", "post", "/api/{kind}s/{request_id}/{decision}",
          f"/api/extensions/{extension}/approve", {"note": "同意"}),
+        (201, "li", "post", "/api/instances/{instance_id}/attachments",
+         f"/api/instances/{case}/attachments", upload),
+        (200, "li", "get", "/api/instances/{instance_id}/attachments",
+         f"/api/instances/{case}/attachments", None),
+        (200, "zhao", "put", notice, courtesy, {"subject": "{receivable} 于 {due_date} 到期"}),
+        (200, "zhao", "delete", notice, courtesy, None),
         # errors: CaseClock's shape, as declared (the chase is closed by now)
-        ("wang", "post", "/api/chase/{chase_id}/{action}", f"/api/chase/{chase}/handle",
+        (409, "wang", "post", "/api/chase/{chase_id}/{action}", f"/api/chase/{chase}/handle",
          {"note": "again"}),
-        ("li", "get", "/api/tasks/{task_id}", "/api/tasks/99999", None),
-        ("li", "get", "/api/inbox", "/api/inbox?filter=everything", None),
-        ("li", "post", "/api/tasks/{task_id}/{action}", f"/api/tasks/{task}/pause",
+        (404, "li", "get", "/api/tasks/{task_id}", "/api/tasks/99999", None),
+        (403, "li", "get", "/api/board/trends", "/api/board/trends", None),
+        (422, "wang", "get", "/api/board/trends", "/api/board/trends?period=day", None),
+        (422, "zhao", "put", notice, "/api/notice-templates/urge/en", {"subject": " ", "body": ""}),
+        (403, "li", "get", "/api/notice-templates", "/api/notice-templates", None),
+        (422, "li", "get", "/api/inbox", "/api/inbox?filter=everything", None),
+        (422, "li", "post", "/api/tasks/{task_id}/{action}", f"/api/tasks/{task}/pause",
          {"reason": ""}),
-        ("yang", "get", "/api/tasks/{task_id}", f"/api/tasks/{task}", None),
-        ("anonymous", "get", "/api/me", "/api/me", None),
+        (403, "yang", "get", "/api/tasks/{task_id}", f"/api/tasks/{task}", None),
+        (401, "anonymous", "get", "/api/me", "/api/me", None),
     ]  # fmt: skip
-    seen = set()
-    for user, method, path, url, body in calls:
-        headers = token.get(user, {})
-        response = client.open(url, method=method.upper(), headers=headers, json=body)
-        assert response.status_code < 500 and response.is_json, (url, response.status_code)
-        check(doc, path, method, response)
-        seen.add(response.status_code)
-    assert seen == {200, 201, 401, 403, 404, 409, 422}, seen
-    health = client.get("/health")
-    check(doc, "/health", "get", health)
+    assert answers_match(site, calls) == {200, 201, 401, 403, 404, 409, 422}
+    # The file itself, then its deletion (which answers the attachment as it was).
+    assert answers_match(site, [
+        (200, "li", "get", "/api/attachments/{attachment_id}",
+         f"/api/attachments/{attachment()}", None),
+        (200, "li", "delete", "/api/attachments/{attachment_id}",
+         f"/api/attachments/{attachment()}", None),
+        (404, "li", "delete", "/api/attachments/{attachment_id}",
+         f"/api/attachments/{attachment()}", None),
+    ]) == {200, 404}  # fmt: skip
+    health = site.client().get("/health")
+    check(document(site.client()), "/health", "get", health)
+
+
+def test_collection_answers_match_their_declared_schemas(collection: Site) -> None:  # noqa: F811
+    receivable = "/api/collection/receivables/{key}"
+    good = csv_text(row("N-001", "500.00", "2026-02-01", collector="wu", department="collections"))
+    bad = csv_text(row("N-002", "abc", "2026-02-01"))
+    calls: list[Call] = [
+        (200, "zhou", "get", "/api/collection/aging", "/api/collection/aging", None),
+        (200, "zhou", "get", "/api/collection/aging", "/api/collection/aging?by=department", None),
+        (200, "zhou", "get", "/api/collection/grades", "/api/collection/grades", None),
+        (200, "zhou", "get", "/api/collection/export", "/api/collection/export", None),
+        (200, "wu", "get", "/api/collection/receivables", "/api/collection/receivables", None),
+        (200, "wu", "get", receivable, "/api/collection/receivables/A-120?fees=daily", None),
+        (201, "zheng", "post", receivable + "/{action}",
+         "/api/collection/receivables/A-045/payments", {"amount": "300.00", "reference": "B-9"}),
+        (201, "zheng", "post", receivable + "/{action}",
+         "/api/collection/receivables/A-045/promises", {"amount": "700.00", "on": "2026-03-10"}),
+        (200, "zheng", "get", receivable, "/api/collection/receivables/A-045", None),
+        (200, "sun", "post", "/api/collection/import", "/api/collection/import",
+         lambda: {"file": (io.BytesIO(good.encode()), "good.csv")}),
+        (422, "sun", "post", "/api/collection/import", "/api/collection/import",
+         lambda: {"file": (io.BytesIO(bad.encode()), "bad.csv")}),
+        # errors
+        (403, "wu", "get", receivable, "/api/collection/receivables/A-045", None),
+        (404, "wu", "get", receivable, "/api/collection/receivables/NOPE", None),
+        (422, "zheng", "post", receivable + "/{action}",
+         "/api/collection/receivables/A-045/payments", {"amount": " "}),
+        (403, "wu", "get", "/api/collection/aging", "/api/collection/aging", None),
+    ]  # fmt: skip
+    assert answers_match(collection, calls) == {200, 201, 403, 404, 422}
+
+
+def test_every_operation_documents_its_success(site: Site) -> None:
+    """Each operation declares a 2xx answer; id parameters are 64-bit; a choice in the
+    path is an enum; required text is non-blank."""
+    doc = document(site.client())
+    ids = 0
+    for (path, method), op in operations(doc).items():
+        assert any(status.startswith("2") for status in op["responses"]), (path, method)
+        for param in [*doc["paths"][path].get("parameters", []), *op.get("parameters", [])]:
+            if param["in"] == "path" and param["schema"].get("type") == "integer":
+                assert param["schema"]["maximum"] == MAX_ID == 2**63 - 1, (path, param)
+                ids += 1
+    assert ids >= 10
+    path = "/api/collection/receivables/{key}/{action}"
+    action = next(p for p in doc["paths"][path]["parameters"] if p["name"] == "action")
+    assert action["schema"]["enum"] == ["payments", "promises"]
+    record = operations(doc)[(path, "post")]
+    assert record["requestBody"]["required"] is True
+    pause = doc["components"]["schemas"]["PauseBody"]["properties"]["reason"]
+    assert pause["minLength"] == 1 and pause["pattern"] == r"\S"
+
+
+def test_a_task_id_that_is_no_task_number_is_refused_at_its_field(site: Site) -> None:
+    """``"²"`` is a digit to ``str.isdigit`` but no number to ``int``: a 422, not a 500;
+    so is a number larger than any id."""
+    headers = {"Authorization": f"Bearer {site.token('li')}"}
+    for task_id in ("²", "٣", str(2**63), "-1"):
+        response = site.client().post(
+            f"/api/instances/{site.case}/attachments", headers=headers,
+            data={"task_id": task_id, "file": (io.BytesIO(b"hi"), "a.txt")},
+        )  # fmt: skip
+        assert response.status_code == 422, (task_id, response.status_code)
+        assert response.get_json()["details"]["fields"] == {"task_id": "a task number"}
+    assert site.engine.read(lambda s: s.scalars(select(Attachment.id)).all()) == []
 
 
 def test_the_schemas_are_checked_for_real(site: Site) -> None:
