@@ -569,16 +569,19 @@ def main(argv: list[str] | None = None) -> int:
 
     floors: dict[str, float] = {}
 
+    def floor(runner: FloorRunner | MinimalEngineRunner, key: str) -> None:
+        """Run a floor against raw; add its rows; keep its ratio under ``key``."""
+        try:
+            pair = runner.run(args.n, args.warmup, raw)
+        finally:
+            runner.close()
+        results.extend(pair)
+        floors[key] = pair[1].rate / pair[0].rate
+
     def measure(label: str, url: str, variant: str) -> float:
         """Run the floor and one durable variant against raw; add the rows; return the
         durable variant's ratio (the floor's goes to ``floors``)."""
-        floor = FloorRunner(f"floor {label.split()[-1]}", url)
-        try:
-            pair = floor.run(args.n, args.warmup, raw)
-        finally:
-            floor.close()
-        results.extend(pair)
-        floors[variant] = pair[1].rate / pair[0].rate
+        floor(FloorRunner(f"floor {label.split()[-1]}", url), variant)
         runner = DurableRunner(label, url, args.separate_claim)
         try:
             profiled = profile if args.profile == variant else None
@@ -590,13 +593,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="caseclock-bench-") as tmp:
         for through_sqlalchemy, name in ((True, "minimal SQLAlchemy"), (False, "minimal sqlite3")):
-            minimal = MinimalEngineRunner(name, Path(tmp) / f"{name[8:]}.db", through_sqlalchemy)
-            try:
-                pair = minimal.run(args.n, args.warmup, raw)
-            finally:
-                minimal.close()
-            results.extend(pair)
-            floors[name] = pair[1].rate / pair[0].rate
+            path = Path(tmp) / f"{name[8:]}.db"
+            floor(MinimalEngineRunner(name, path, through_sqlalchemy), name)
         ratio_sqlite = measure("CaseClock SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", "sqlite")
 
     ratio_pg: float | None = None
