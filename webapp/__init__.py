@@ -139,9 +139,12 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         code = exc.name.lower().replace(" ", "_")
+        # What the error says beyond its body, e.g. a 405's Allow: the methods that work.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if wants_page():
-            return _page_error(exc.code or 500, code, exc.description or exc.name)
-        return jsonify({"error": code, "message": exc.description}), (exc.code or 500)
+            page, status = _page_error(exc.code or 500, code, exc.description or exc.name)
+            return page, status, headers
+        return jsonify({"error": code, "message": exc.description}), (exc.code or 500), headers
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:

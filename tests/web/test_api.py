@@ -112,6 +112,8 @@ def test_bad_input_is_json_never_500(site):
         assert response.status_code == status, (url, kwargs, response.get_data(as_text=True))
         body = response.get_json()
         assert body["error"] and body["message"], (url, body)
+        if status == 405:  # says which methods the URL takes
+            assert set(response.headers["Allow"].split(", ")) >= {"GET", "HEAD"}
 
 
 def test_object_level_refusals_over_the_api(site):
