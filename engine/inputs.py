@@ -44,7 +44,10 @@ def parse_day(text: str, field: str) -> date:
 def whole_number(value: object, low: int = 1, high: int = MAX_ID) -> int | None:
     """``value`` (a JSON integer, not a boolean, or text of ASCII digits with an optional
     sign) as an int between ``low`` and ``high``; anything else is None. The defaults
-    are those of an id."""
+    are those of an id. A JSON number with nothing after the point (``7.0``) is an
+    integer, as JSON Schema counts it."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, str):
         text = value.strip()
         value = int(text) if _WHOLE.fullmatch(text) else None

@@ -326,6 +326,7 @@ class AskingTask(Open):
     id = fields.Integer(required=True)
     name = _maybe(fields.String, "the step's name")
     assignee = _maybe(fields.String, "its holder")
+    assignee_name = _maybe(fields.String, "its holder's name")
 
 
 class OfferedTask(TaskRow):

@@ -300,7 +300,9 @@ def assisted(session: Session, task: Task) -> dict[str, Any] | None:
     asking = session.get(Task, task.assists_id)
     if asking is None:
         return None
-    return {"id": asking.id, "name": asking.name, "assignee": asking.assignee}
+    name = person_names(session, {asking.assignee}).get(asking.assignee or "")
+    return {"id": asking.id, "name": asking.name, "assignee": asking.assignee,
+            "assignee_name": name}  # fmt: skip
 
 
 def person_names(session: Session, keys: set[str | None]) -> dict[str, str]:

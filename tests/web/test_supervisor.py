@@ -198,6 +198,7 @@ def test_request_claim_and_answer_assist(site):
     yang = site.client("yang")
     inbox = yang.get("/inbox").get_data(as_text=True)
     assert f'data-testid="assists-{request_id}"' in inbox and "协办：受理" in inbox
+    assert "协办事项：受理 · 李窗口" in inbox  # the asking step's holder by name
     assert post(yang, f"/tasks/{request_id}/claim").status_code == 303
     empty = post(yang, f"/tasks/{request_id}/answer", {"answer": ""})
     assert empty.status_code == 422
