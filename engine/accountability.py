@@ -56,6 +56,7 @@ from sqlalchemy.orm import Session, aliased
 from . import exports
 from .calendar import FIRST_YEAR, LAST_YEAR
 from .errors import NotFound, ValidationError, at_field
+from .inputs import in_range
 from .store import AuditEvent, Department, Group, Person, ProcessInstance, Task
 from .store.models import Definition, Exemption
 
@@ -126,7 +127,7 @@ def parse_period(date_from: str, date_to: str, zone: tzinfo) -> Period:
     far = {
         field: f"--{field} {day}: the year must be {FIRST_YEAR}-{LAST_YEAR}"
         for field, day in (("from", first), ("to", last))
-        if not FIRST_YEAR <= day.year <= LAST_YEAR
+        if not in_range(day)
     }
     if far:
         # The period's end is the next midnight: 9999-12-31 would overflow it.

@@ -25,6 +25,7 @@ from .calendar import FIRST_YEAR, LAST_YEAR, CalendarError
 from .calendar import parse_duration as parse_calendar_duration
 from .errors import NotFound, ScriptError, ValidationError, at_field
 from .executor import CommandContext
+from .inputs import in_range
 from .scripting import validate_expression
 from .store.models import SlaStandard
 
@@ -135,7 +136,7 @@ class SetStandard:
         if valid_from and valid_to and valid_to <= valid_from:
             raise ValidationError("the window ends before it starts")
         for field, instant in (("valid_from", valid_from), ("valid_to", valid_to)):
-            if instant is not None and not FIRST_YEAR <= instant.year <= LAST_YEAR:
+            if instant is not None and not in_range(instant):
                 raise at_field(field, f"{field} {instant.date()}: the year must be "
                                f"{FIRST_YEAR}-{LAST_YEAR}")  # fmt: skip
         if not -PRIORITY_LIMIT <= priority <= PRIORITY_LIMIT:

@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Literal
 
 from .calendar import FIRST_YEAR, LAST_YEAR
+from .inputs import in_range
 
 TimerKind = Literal["date", "duration", "cycle"]
 TextForm = Literal["iso", "calendar", "variable", "expression"]
@@ -165,7 +166,7 @@ def parse_datetime(text: str, tz: tzinfo) -> datetime:
             value = datetime.combine(date.fromisoformat(raw), time())
         except ValueError:
             raise TimerTextError(f"not a valid ISO 8601 date-time: {text!r}") from None
-    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+    if not in_range(value):
         raise TimerTextRange(f"date-time {text!r}: the year must be {FIRST_YEAR}-{LAST_YEAR}")
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)

@@ -563,7 +563,7 @@ def set_template(kind: str, locale: str) -> Any:
             return _notices(errors, exc.http_status, form)
         return _notices(failed=form, previewed=shown)
     return _act(_notices, form, lambda: SetNoticeTemplate(kind, locale, subject, body),
-                gettext("通知模板已保存。"), second or first,
+                gettext("通知模板已保存。"), _text_field(kind),
                 lambda: url_for("admin.notices", _anchor=form))  # fmt: skip
 
 
@@ -572,5 +572,11 @@ def set_template(kind: str, locale: str) -> Any:
 def reset_template(kind: str, locale: str) -> Any:
     form = _template_form(kind, locale)
     return _act(_notices, form, lambda: ResetNoticeTemplate(kind, locale),
-                gettext("已恢复默认模板。"), fields(kind)[1] or fields(kind)[0],
+                gettext("已恢复默认模板。"), _text_field(kind),
                 lambda: url_for("admin.notices", _anchor=form))  # fmt: skip
+
+
+def _text_field(kind: str) -> str:
+    """The form field an error about the whole wording is shown at: the text, if any."""
+    first, second = fields(kind)
+    return second or first

@@ -20,7 +20,7 @@ from engine import attachments, queries, sla
 from engine.accounts import Principal
 from engine.calendar import WorkingCalendar
 from engine.calendars import load_calendar
-from engine.errors import ValidationError
+from engine.errors import at_field
 from engine.org import OrgSnapshot
 from engine.store import (
     AuditEvent,
@@ -75,11 +75,13 @@ class Position:
         return f"{(self.due_at - EPOCH) // timedelta(microseconds=1)}_{self.id}"
 
     @classmethod
-    def parse(cls, token: str) -> Position:
+    def parse(cls, token: str, field: str) -> Position:
+        """The position a page token names; a bad one is an error at ``field`` (the query
+        parameter that carried it)."""
         # At most 17 digits of microseconds: any instant before the year 5000.
         match = re.fullmatch(r"u(\d{1,18})|(\d{1,17})_(\d{1,18})", token)
         if match is None:
-            raise ValidationError(f"not a position in the inbox: {token[:40]!r}")
+            raise at_field(field, f"not a position in the inbox: {token[:40]!r}")
         undated, micros, task_id = match.groups()
         if undated is not None:
             return cls(None, int(undated))
@@ -118,7 +120,8 @@ def inbox_page(
     pattern = f"%{search.strip().lower()}%" if search.strip() else None
     window = _soonest(
         session, scopes, pattern, limit or INBOX_LIMIT,
-        Position.parse(after) if after else None, Position.parse(before) if before else None,
+        Position.parse(after, "after") if after else None,
+        Position.parse(before, "before") if before else None,
     )  # fmt: skip
     found = _tasks(session, [p.id for p in window.positions])
     calendars = Calendars(session)
