@@ -127,8 +127,11 @@ def inbox_page(
     calendars = Calendars(session)
     me = Acting(user, groups_of(org, user), stood_in_for(org, user, now.astimezone(tz).date()))
     rows = [_task_row(session, task, key, me, tz, now, calendars) for task, key in found]
-    names = person_names(session, {r["assignee"] for r in rows})
+    asking = [r["assisted"] for r in rows if r["assisted"]]
+    names = person_names(session, {r["assignee"] for r in [*rows, *asking]})
     groups = group_names(session, {g for r in rows for g in r["candidate_groups"]})
+    for asked in asking:
+        asked["assignee_name"] = names.get(asked["assignee"])
     for row in rows:
         row["assignee_name"] = names.get(row["assignee"])
         row["on_behalf_of_name"] = names.get(row["on_behalf_of"])
@@ -303,9 +306,7 @@ def assisted(session: Session, task: Task) -> dict[str, Any] | None:
     asking = session.get(Task, task.assists_id)
     if asking is None:
         return None
-    name = person_names(session, {asking.assignee}).get(asking.assignee or "")
-    return {"id": asking.id, "name": asking.name, "assignee": asking.assignee,
-            "assignee_name": name}  # fmt: skip
+    return {"id": asking.id, "name": asking.name, "assignee": asking.assignee}
 
 
 def person_names(session: Session, keys: set[str | None]) -> dict[str, str]:
@@ -422,6 +423,9 @@ def task_detail(
         completed_by=task.completed_by,
         ended_at=queries.local(task.ended_at, tz),
     )
+    if view["assisted"]:
+        holder = view["assisted"]["assignee"]
+        view["assisted"]["assignee_name"] = person_names(session, {holder}).get(holder)
     return view
 
 
