@@ -6,8 +6,9 @@ inbox, the boards and the timer scan read these rows only; they never open a wor
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -23,6 +24,8 @@ from .executor import CommandContext
 from .store import MessageSubscription, ProcessInstance, Task, TaskCandidateGroup, Timer
 from .store.models import POOL_KINDS
 from .timer_events import ClockedCycle, ClockedDuration, ClockedTimeDate
+
+T = TypeVar("T")
 
 TIMER_KINDS = {ClockedTimeDate: "date", ClockedDuration: "duration", ClockedCycle: "cycle"}
 
@@ -106,19 +109,45 @@ def _existing(ctx: CommandContext, query: Any, instance: ProcessInstance) -> lis
     return list(ctx.session.scalars(query, {"instance_id": instance.id}))
 
 
+def _keys(ctx: CommandContext, query: Any, instance: ProcessInstance) -> list[Any]:
+    """A few columns of ``instance``'s rows, read with Core: building ORM objects for
+    every open row costs more than the rest of the comparison, and few rows change."""
+    return ctx.session.connection().execute(query, {"instance_id": instance.id}).all()
+
+
+def _loaded(ctx: CommandContext, cls: type[T], row_id: int) -> T | None:
+    """The object for a row if this command already holds it (perhaps changed and not
+    yet written), else ``None``; never a query."""
+    return ctx.session.identity_map.get(ctx.session.identity_key(cls, row_id))  # type: ignore[return-value]
+
+
 _OF_INSTANCE = bindparam("instance_id")
+_TASKS = Task.__table__
 # 协办 requests come with the steps they assist: one read finds the requests whose step
 # ended in this command (completed or cancelled), with no query of its own.
-_OPEN_TASKS = select(Task).where(
-    Task.instance_id == _OF_INSTANCE, Task.state == "open", Task.kind.in_(POOL_KINDS)
+_OPEN_TASKS = select(_TASKS.c.id, _TASKS.c.spiff_task_id, _TASKS.c.kind, _TASKS.c.assists_id).where(
+    _TASKS.c.instance_id == _OF_INSTANCE,
+    _TASKS.c.state == "open",
+    _TASKS.c.kind.in_(POOL_KINDS),
 )
 # SLA timers are engine.sla's; paused ones (engine.clock_control) still belong to a
 # waiting BPMN timer.
 _LIVE_TIMER = ("waiting", "paused")
-_LIVE_TIMERS = select(Timer).where(
-    Timer.instance_id == _OF_INSTANCE, Timer.status.in_(_LIVE_TIMER), Timer.kind != "sla"
+_TIMERS = Timer.__table__
+_LIVE_TIMERS = select(
+    _TIMERS.c.id, _TIMERS.c.spiff_task_id, _TIMERS.c.status, _TIMERS.c.due_at
+).where(
+    _TIMERS.c.instance_id == _OF_INSTANCE,
+    _TIMERS.c.status.in_(_LIVE_TIMER),
+    _TIMERS.c.kind != "sla",
 )
 _SUBSCRIPTIONS = select(MessageSubscription).where(MessageSubscription.instance_id == _OF_INSTANCE)
+
+
+def _task_state(ctx: CommandContext, task_id: int) -> str:
+    """A task row read as open, as this command left it."""
+    task = _loaded(ctx, Task, task_id)
+    return task.state if task is not None else "open"
 
 
 def _sync_tasks(
@@ -129,15 +158,16 @@ def _sync_tasks(
     new: bool,
 ) -> list[Task]:
     by_id = {str(t.id): t for t in ready}
-    pooled = [] if new else _existing(ctx, _OPEN_TASKS, instance)
+    pooled = [] if new else _keys(ctx, _OPEN_TASKS, instance)
     rows = [row for row in pooled if row.kind == "user"]
     for row in rows:
-        if row.spiff_task_id not in by_id and row.state == "open":
+        if row.spiff_task_id not in by_id and _task_state(ctx, row.id) == "open":
             # A user task that left READY without our CompleteTask: a boundary event or
             # an interrupting event subprocess cancelled it.
-            row.state, row.ended_at = "cancelled", ctx.now
-            row.candidate_group_rows = []
-            sla.stop_task_clock(ctx, row)
+            task = ctx.session.get_one(Task, row.id)
+            task.state, task.ended_at = "cancelled", ctx.now
+            task.candidate_group_rows = []
+            sla.stop_task_clock(ctx, task)
     _withdraw_moot_assists(ctx, instance, pooled)
     known = {row.spiff_task_id for row in rows}
     return [
@@ -148,21 +178,19 @@ def _sync_tasks(
 
 
 def _withdraw_moot_assists(
-    ctx: CommandContext, instance: ProcessInstance, pooled: list[Task]
+    ctx: CommandContext, instance: ProcessInstance, pooled: list[Any]
 ) -> None:
     """A 协办 request whose step is no longer open (this command completed or cancelled
     it) is withdrawn."""
     from .assistance import withdraw  # assistance builds on the runtime, which uses this
 
-    steps = {row.id: row for row in pooled if row.kind == "user"}
     for request in pooled:
         if request.kind == "assist":
-            step = steps.get(request.assists_id) or ctx.session.get(Task, request.assists_id)
+            step = ctx.session.get(Task, request.assists_id)
             if step is None or step.state != "open":
-                withdraw(ctx, instance, request, step)
+                withdraw(ctx, instance, ctx.session.get_one(Task, request.id), step)
 
 
-_TASKS = Task.__table__
 _INSERT_TASK = _TASKS.insert().returning(_TASKS.c.id)
 _INSERT_CANDIDATE_GROUPS = TaskCandidateGroup.__table__.insert()
 # The SLA columns of a task without a clock (engine.sla.plan_task_clock fills them).
@@ -277,30 +305,44 @@ def _sync_timers(
     waiting: list[Any],
     new: bool,
 ) -> None:
-    """Timer rows are read with the ORM (so a row this command already changed, such as
-    the one FireTimer marks fired, is seen as changed) and written with Core statements:
-    nothing reads them back as objects in the command, and the unit of work costs more
-    than the writes. Rows already loaded get the written values as committed state."""
+    """Timer rows are read and written with Core statements: nothing reads them back as
+    objects in the command, and the ORM costs more than the writes. A row this command
+    already changed as an object (FireTimer marks the timer it fires) is compared as
+    changed, and takes the written values as committed state."""
     current = {str(t.id): t for t in waiting if _timer_definition(t) is not None}
-    existing = [] if new else _existing(ctx, _LIVE_TIMERS, instance)
-    rows = {row.spiff_task_id: row for row in existing if row.status in _LIVE_TIMER}
+    rows: dict[str, _TimerRow] = {}
+    for row in [] if new else _keys(ctx, _LIVE_TIMERS, instance):
+        timer = _TimerRow(row.id, row.status, row.due_at, _loaded(ctx, Timer, row.id))
+        if timer.loaded is not None:
+            timer.status, timer.due_at = timer.loaded.status, timer.loaded.due_at
+        if timer.status in _LIVE_TIMER:
+            rows[row.spiff_task_id] = timer
     # FireTimer marks the timer it fires; any other timer that stopped waiting went with
     # its task (completed, cancelled, or another event won).
     cancelled = [row for spiff_id, row in rows.items() if spiff_id not in current]
     moved, added = [], []
     for spiff_id, spiff_task in current.items():
         due = _due_at(spiff_task)
-        row = rows.get(spiff_id)
+        timer = rows.get(spiff_id)
         if due is None:
             continue
-        if row is None:
+        if timer is None:
             added.append(_timer_row(ctx, instance, meta, spiff_id, spiff_task, due))
-        elif row.due_at != due and row.status == "waiting":
-            moved.append((row, due))
+        elif timer.due_at != due and timer.status == "waiting":
+            moved.append((timer, due))
     _write_timers(ctx, cancelled, moved, added)
 
 
-_TIMERS = Timer.__table__
+@dataclass
+class _TimerRow:
+    """A live timer row as this command sees it; ``loaded``: its object, if in the session."""
+
+    id: int
+    status: str
+    due_at: datetime
+    loaded: Timer | None
+
+
 _INSERT_TIMER = _TIMERS.insert()
 _CANCEL_TIMER = (
     update(_TIMERS).where(_TIMERS.c.id == bindparam("timer_id")).values(status="cancelled")
@@ -341,8 +383,8 @@ def _timer_row(
 
 def _write_timers(
     ctx: CommandContext,
-    cancelled: list[Timer],
-    moved: list[tuple[Timer, datetime]],
+    cancelled: list[_TimerRow],
+    moved: list[tuple[_TimerRow, datetime]],
     added: list[dict[str, Any]],
 ) -> None:
     """One executemany per kind of change; loaded rows take the new values as committed."""
@@ -350,12 +392,15 @@ def _write_timers(
     if cancelled:
         connection.execute(_CANCEL_TIMER, [{"timer_id": row.id} for row in cancelled])
         for row in cancelled:
-            set_committed_value(row, "status", "cancelled")
+            if row.loaded is not None:
+                set_committed_value(row.loaded, "status", "cancelled")
     if moved:
         connection.execute(_MOVE_TIMER, [{"timer_id": row.id, "due": due} for row, due in moved])
         for row, due in moved:
+            if row.loaded is None:
+                continue
             for name, value in (("due_at", due), ("lease_owner", None), ("lease_until", None)):
-                set_committed_value(row, name, value)
+                set_committed_value(row.loaded, name, value)
     if added:
         connection.execute(_INSERT_TIMER, added)
 
