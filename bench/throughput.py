@@ -22,7 +22,9 @@ Two floors run in the same pass, each against its own raw figure: ``floor`` (Spi
 CaseClock's serializer and one committed SQLAlchemy Core statement per step, nothing else)
 and, on SQLite, ``minimal`` (only the changed tasks written, one task-projection row and
 one audit row per step, through SQLAlchemy and through the standard library's ``sqlite3``):
-see their classes.
+see their classes. A third, ``required``, is the minimal engine plus the rows and reads
+CaseClock's projections, audit chain and caches cannot do without (stdlib ``sqlite3``):
+its ratio bounds what any engine writing CaseClock's rows reaches here.
 
 Each variant is warmed up with a few instances that are not counted. For the durable
 variants SQL statements (SQLAlchemy ``before_cursor_execute``, so ``BEGIN IMMEDIATE``
@@ -33,9 +35,9 @@ Usage::
     .venv/bin/python bench/throughput.py [--n 200] [--pg-url URL] [--no-pg] [--separate-claim]
                                          [--profile {sqlite,postgres}] [--profile-out FILE]
 
-The last three lines are ``minimal_sqlalchemy=… minimal_sqlite3=…``, ``floor_sqlite=…
-floor_pg=…`` and always, last, ``ratio_sqlite=X.XX ratio_pg=Y.YY`` (durable instances/s
-divided by raw instances/s; ``n/a`` for a variant that did not run).
+The last four lines are ``minimal_sqlalchemy=… minimal_sqlite3=…``, ``required_sqlite3=…``,
+``floor_sqlite=… floor_pg=…`` and always, last, ``ratio_sqlite=X.XX ratio_pg=Y.YY``
+(durable instances/s divided by raw instances/s; ``n/a`` for a variant that did not run).
 """
 
 from __future__ import annotations
@@ -43,9 +45,11 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import hashlib
 import io
 import json
 import pstats
+import secrets
 import sqlite3
 import statistics
 import sys
@@ -56,6 +60,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +71,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Column, Integer, MetaData, Table, Text, bindparam, event, text
 from sqlalchemy.exc import OperationalError
 
+from engine import audit
 from engine.app import CaseClock
 from engine.clock import SystemClock
 from engine.definitions import DeployDiagrams
@@ -76,6 +82,7 @@ from engine.runtime import ClaimTask, CompleteTask, StartInstance
 from engine.services import Settings
 from engine.store import Base, Task, create_schema, make_engine
 from engine.store.database import ensure_database
+from engine.timer_events import TIMER_CLASSES
 
 ROOT = Path(__file__).resolve().parent.parent
 DIAGRAM = Path(__file__).resolve().parent / "reference_case.bpmn"
@@ -471,6 +478,86 @@ class MinimalEngineRunner:
             self.db.dispose()
 
 
+class RequiredRowsRunner(MinimalEngineRunner):
+    """The minimal engine plus the rows and reads CaseClock cannot do without, on the
+    standard library's ``sqlite3`` (the fastest configuration above).
+
+    Per step, on top of the minimal engine's writes: the instance and task are read
+    under the lock (one statement), the org chain head is read (one statement; every
+    configuration cache is stamped with it), the task row carries the inbox's columns
+    and indexes, a new user task gets its candidate-group row, its boundary timer is
+    inserted into the timer projection and the finished task's timer is cancelled, the
+    claim and the completion are two hash-chained audit events (one statement), and the
+    form data goes to the erasable audit part. Changed tasks are found in memory, so
+    nothing else is read: a lower bound on CaseClock's cost, whatever its code.
+    """
+
+    def __init__(self, label: str, path: Path) -> None:
+        super().__init__(label, path, through_sqlalchemy=False)
+        self.connection.executescript(_REQUIRED_SCHEMA)
+        self.connection.execute(
+            "INSERT INTO r_audit VALUES (NULL, 'org', 1, NULL, 'deploy', '{}', ?)", (audit.GENESIS,)
+        )
+
+    def _step(self, instance_id: int | None, workflow: BpmnWorkflow, since: float) -> int:
+        changed = [t for t in workflow.tasks.values() if t.last_state_change >= since]
+        data = json.dumps(self.registry.convert(workflow.data))
+        with self._transaction() as execute:
+            execute("SELECT coalesce(max(chain_seq), 0) FROM r_audit WHERE chain_key = 'org'", ())
+            if instance_id is None:
+                found = execute(
+                    "INSERT INTO m_instance (data, seq, head) VALUES (?, 0, ?)",
+                    (data, audit.GENESIS),
+                )
+                instance_id, seq, head, events = int(found.lastrowid), 0, audit.GENESIS, ["start"]
+            else:
+                seq, head, _task = execute(_LOCK_INSTANCE, (instance_id,)).fetchone()
+                events = ["claim", "complete"]
+            states = [(instance_id, str(t.id), json.dumps(self.registry.convert(t)))
+                      for t in changed]  # fmt: skip
+            execute(_UPSERT_STATE, states)
+            self._projections(execute, instance_id, changed)
+            rows = []
+            for command in events:
+                seq += 1
+                body = json.dumps([f"instance:{instance_id}", seq, head, command, USER])
+                head = hashlib.sha256(body.encode()).hexdigest()
+                rows.append((instance_id, f"instance:{instance_id}", seq, command, body, head))
+            execute(_INSERT_AUDIT, rows)
+            if events[-1] == "complete":
+                private = json.dumps(workflow.last_task.data if workflow.last_task else {})
+                execute(
+                    _INSERT_PRIVATE,
+                    (f"instance:{instance_id}", seq, secrets.token_hex(16), private),
+                )
+            execute("UPDATE m_instance SET data = ?, seq = ?, head = ? WHERE id = ?",
+                    (data, seq, head, instance_id))  # fmt: skip
+        return instance_id
+
+    def _projections(
+        self, execute: Callable[[str, Any], Any], instance_id: int, changed: list[Any]
+    ) -> None:
+        now = datetime.now(timezone.utc).isoformat()
+        users = [t for t in changed if t.task_spec.manual]
+        ended = [(USER, now, str(t.id)) for t in users if t.state != TaskState.READY]
+        if ended:
+            execute(_END_TASK, ended)
+        for task in (t for t in users if t.state == TaskState.READY):
+            spec = task.task_spec
+            values = (str(task.id), instance_id, spec.bpmn_id, spec.bpmn_name or "", now, now)
+            task_id = execute(_INSERT_REQUIRED_TASK, values).lastrowid
+            execute("INSERT INTO r_candidate VALUES (?, 'reception')", (task_id,))
+        timers = [t for t in changed if type(getattr(t.task_spec, "event_definition", None))
+                  in TIMER_CLASSES.values()]  # fmt: skip
+        waiting = [(instance_id, str(t.id), t.task_spec.bpmn_id, now) for t in timers
+                   if t.state == TaskState.WAITING]  # fmt: skip
+        if waiting:
+            execute(_INSERT_TIMER, waiting)
+        gone = [(str(t.id),) for t in timers if t.state != TaskState.WAITING]
+        if gone:
+            execute("UPDATE r_timer SET status = 'cancelled' WHERE spiff_task_id = ?", gone)
+
+
 _MINIMAL_SCHEMA = """
 CREATE TABLE m_instance (id INTEGER PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE m_state (instance_id INTEGER NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
@@ -479,6 +566,51 @@ CREATE TABLE m_task (id TEXT PRIMARY KEY, instance_id INTEGER NOT NULL, element 
                      state INTEGER NOT NULL);
 CREATE TABLE m_audit (id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, command TEXT NOT NULL);
 """
+_REQUIRED_SCHEMA = """
+ALTER TABLE m_instance ADD COLUMN seq INTEGER;
+ALTER TABLE m_instance ADD COLUMN head TEXT;
+CREATE TABLE r_task (id INTEGER PRIMARY KEY, spiff_task_id TEXT NOT NULL UNIQUE,
+                     instance_id INTEGER NOT NULL, element TEXT NOT NULL, name TEXT NOT NULL,
+                     state TEXT NOT NULL, assignee TEXT, candidate_groups TEXT NOT NULL,
+                     created_at TEXT NOT NULL, due_at TEXT, ended_at TEXT);
+CREATE INDEX r_task_instance ON r_task (instance_id, state);
+CREATE INDEX r_task_mine ON r_task (assignee, state, due_at, id);
+CREATE INDEX r_task_pool ON r_task (state, due_at, id);
+CREATE TABLE r_candidate (task_id INTEGER NOT NULL, group_key TEXT NOT NULL,
+                          PRIMARY KEY (task_id, group_key));
+CREATE INDEX r_candidate_group ON r_candidate (group_key);
+CREATE TABLE r_timer (id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL,
+                      spiff_task_id TEXT NOT NULL, element TEXT NOT NULL, due_at TEXT NOT NULL,
+                      status TEXT NOT NULL DEFAULT 'waiting');
+CREATE INDEX r_timer_due ON r_timer (due_at) WHERE status = 'waiting';
+CREATE INDEX r_timer_instance ON r_timer (instance_id);
+CREATE INDEX r_timer_task ON r_timer (spiff_task_id);
+CREATE TABLE r_audit (id INTEGER PRIMARY KEY, chain_key TEXT NOT NULL, chain_seq INTEGER NOT NULL,
+                      instance_id INTEGER, command TEXT NOT NULL, payload TEXT NOT NULL,
+                      hash TEXT NOT NULL, UNIQUE (chain_key, chain_seq));
+CREATE INDEX r_audit_instance ON r_audit (instance_id);
+CREATE TABLE r_private (chain_key TEXT NOT NULL, chain_seq INTEGER NOT NULL, salt TEXT NOT NULL,
+                        data TEXT NOT NULL, PRIMARY KEY (chain_key, chain_seq));
+"""
+_LOCK_INSTANCE = (
+    "SELECT i.seq, i.head, t.id FROM m_instance i "
+    "JOIN r_task t ON t.instance_id = i.id AND t.state = 'open' WHERE i.id = ?"
+)
+_INSERT_REQUIRED_TASK = (
+    "INSERT INTO r_task (spiff_task_id, instance_id, element, name, state, candidate_groups, "
+    "created_at, due_at) VALUES (?, ?, ?, ?, 'open', '[\"reception\"]', ?, ?)"
+)
+_END_TASK = (
+    "UPDATE r_task SET state = 'completed', assignee = ?, ended_at = ? WHERE spiff_task_id = ?"
+)
+_INSERT_TIMER = (
+    "INSERT INTO r_timer (instance_id, spiff_task_id, element, due_at) VALUES (?, ?, ?, ?)"
+)
+_INSERT_AUDIT = (
+    "INSERT INTO r_audit (instance_id, chain_key, chain_seq, command, payload, hash) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_PRIVATE = "INSERT INTO r_private VALUES (?, ?, ?, ?)"
 _UPSERT_STATE = (
     "INSERT INTO m_state VALUES (?, ?, ?) "
     "ON CONFLICT (instance_id, id) DO UPDATE SET body = excluded.body"
@@ -595,6 +727,8 @@ def main(argv: list[str] | None = None) -> int:
         for through_sqlalchemy, name in ((True, "minimal SQLAlchemy"), (False, "minimal sqlite3")):
             path = Path(tmp) / f"{name[8:]}.db"
             floor(MinimalEngineRunner(name, path, through_sqlalchemy), name)
+        required = RequiredRowsRunner("required rows sqlite3", Path(tmp) / "required.db")
+        floor(required, "required")
         ratio_sqlite = measure("CaseClock SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", "sqlite")
 
     ratio_pg: float | None = None
@@ -619,6 +753,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"minimal_sqlalchemy={floors['minimal SQLAlchemy']:.2f} "
           f"minimal_sqlite3={floors['minimal sqlite3']:.2f}   (changed tasks only, one "
           "projection row and one audit row per step; SQLite)")  # fmt: skip
+    print(f"required_sqlite3={floors['required']:.2f}   (the minimal engine plus the rows and "
+          "reads CaseClock's projections, audit chain and caches need; SQLite)")  # fmt: skip
     print(f"floor_sqlite={floors['sqlite']:.2f} floor_pg={pg_floor}   "
           "(SpiffWorkflow + serialize + one committed statement per step)")  # fmt: skip
     pg_text = f"{ratio_pg:.2f}" if ratio_pg is not None else "n/a"
