@@ -1,11 +1,12 @@
-"""Boundary events whose non-interrupting message catches stay armed (BPMN, Camunda).
+"""Non-interrupting boundary events that stay armed (BPMN, Camunda).
 
 SpiffWorkflow 3.2 puts one waiting task per boundary event under the activity's
 ``BoundaryEventSplit``; once a non-interrupting one fires, its task completes and
 nothing listens any more. BPMN says the event stays armed while the activity is
-active, so every correlated message starts another token down the boundary's path.
+active, so every correlated message, every signal and every escalation thrown inside
+starts another token down the boundary's path.
 
-:class:`RearmingBoundaryEvent` does that: when a non-interrupting message boundary
+:class:`RearmingBoundaryEvent` does that: when such a non-interrupting boundary
 completes and its activity is still open, it adds a fresh waiting sibling of itself
 under the same split. The ``BoundaryEventJoin`` already cancels every waiting
 boundary task under the split when the activity finishes, so the copies leave with
@@ -22,11 +23,20 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BoundaryEventConverter
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+    EscalationEventDefinition,
+    SignalEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import (
     BoundaryEvent as BoundaryEventMixin,
 )
 from SpiffWorkflow.util.task import TaskState
+
+# Events that arrive from outside the boundary's own clock. Not conditionals: re-armed,
+# one would fire again at once while its condition holds. Not timers: a date or duration
+# is due once, and a cycle repeats by itself.
+REARMING = (MessageEventDefinition, SignalEventDefinition, EscalationEventDefinition)
 
 
 class RearmingBoundaryEvent(BoundaryEvent):
@@ -36,9 +46,7 @@ class RearmingBoundaryEvent(BoundaryEvent):
             self._arm_copy(my_task)
 
     def _rearms(self, my_task: Any) -> bool:
-        # Only messages: a re-armed conditional would fire again at once while its
-        # condition holds, and a date or duration timer is due only once.
-        if self.cancel_activity or not isinstance(self.event_definition, MessageEventDefinition):
+        if self.cancel_activity or not isinstance(self.event_definition, REARMING):
             return False
         activity = _attached_activity(my_task)
         return activity is not None and not activity.has_state(TaskState.FINISHED_MASK)

@@ -474,6 +474,46 @@ def test_escalation_handled_first_then_inside(org_app: CaseClock) -> None:
     assert view(org_app, iid)["state"] == "completed"
 
 
+def test_non_interrupting_signal_boundary_fires_for_every_signal(org_app: CaseClock) -> None:
+    deploy(org_app, DIAGRAMS / "rearming_events.bpmn")
+    iid = start(org_app, "rearming_signal")
+    assert set(open_tasks(org_app, iid)) == {"Task_work", "Task_first"}
+
+    do(org_app, iid, "Task_first")
+    assert sorted(t["element_id"] for t in view(org_app, iid)["open_tasks"]) == [
+        "Task_second", "Task_signalled", "Task_work",
+    ]  # fmt: skip
+    do(org_app, iid, "Task_second")
+    names = sorted(t["element_id"] for t in view(org_app, iid)["open_tasks"])
+    assert names == ["Task_signalled", "Task_signalled", "Task_work"], (
+        "Task_work is still open, so its boundary catches the second signal too"
+    )
+
+    do(org_app, iid, "Task_work")
+    for task in view(org_app, iid)["open_tasks"]:
+        claim_and_complete(org_app, task["id"], "li")
+    assert view(org_app, iid)["state"] == "completed"
+
+
+def test_non_interrupting_escalation_boundary_fires_for_every_throw(org_app: CaseClock) -> None:
+    deploy(org_app, DIAGRAMS / "rearming_events.bpmn")
+    iid = start(org_app, "rearming_escalation")
+    assert set(open_tasks(org_app, iid)) == {"Task_one", "Task_escalated"}
+
+    do(org_app, iid, "Task_one")
+    names = sorted(t["element_id"] for t in view(org_app, iid)["open_tasks"])
+    assert names == ["Task_escalated", "Task_escalated", "Task_two"]
+
+    # The subprocess ends: its boundary stops listening; the escalated work goes on.
+    do(org_app, iid, "Task_two")
+    result = view(org_app, iid)
+    assert sorted(t["element_id"] for t in result["open_tasks"]) == ["Task_escalated"] * 2
+    assert result["state"] == "running"
+    for task in result["open_tasks"]:
+        claim_and_complete(org_app, task["id"], "li")
+    assert view(org_app, iid)["state"] == "completed"
+
+
 # --- assignee and candidate-group expressions ---------------------------------------------------
 
 
