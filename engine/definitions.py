@@ -28,6 +28,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from . import audit, feel, notices, safexml, sla
+from .calendars import calendar_names
 from .errors import DeploymentError, NotFound, ScriptError
 from .executor import CommandContext
 from .parser import BPMN_NS, CAMUNDA_NS, DMN_NAMESPACES, TIMER_TAGS, CaseClockParser
@@ -408,6 +409,7 @@ class DeployDiagrams:
             for name, tree in trees
             for p in (check_dmn(tree, name) if _is_dmn(tree) else check_bpmn(tree, name))
         ]
+        problems += _unknown_calendars(ctx.session, trees)
         if problems:
             _raise(problems)
         parser = CaseClockParser()
@@ -463,6 +465,25 @@ def _executable(tree: etree._ElementTree) -> list[etree._Element]:
         p
         for p in tree.getroot().findall("bpmn:process", NS)
         if p.get("isExecutable", "true").lower() == "true"
+    ]
+
+
+def _unknown_calendars(session: Session, trees: list[tuple[str, Any]]) -> list[Problem]:
+    """A calendar a diagram names must exist when it is deployed: its first case's
+    deadlines are computed in it, and a missing one would fail that case, not the deploy."""
+    attribute = f"{{{sla.CASECLOCK_NS}}}calendar"
+    named = [
+        (name, el.get("id"), el.get(attribute).strip())
+        for name, tree in trees
+        if not _is_dmn(tree)
+        for el in tree.getroot().iter(etree.Element)
+        if (el.get(attribute) or "").strip()
+    ]
+    known = calendar_names(session) if named else []
+    return [
+        Problem(name, element_id, f"no calendar {wanted!r}; known calendars: {', '.join(known)}")
+        for name, element_id, wanted in named
+        if wanted not in known
     ]
 
 

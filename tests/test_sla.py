@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from engine import queries
+from engine.calendars import DefineCalendar
 from engine.clock_control import DecideExtension, PauseClock, RequestExtension, ResumeClock
 from engine.digests import ComposeDigests
 from engine.errors import Conflict, DeploymentError, Forbidden
 from engine.org import ImportOrg
 from engine.runtime import ClaimTask, CompleteTask, StartInstance
-from engine.store import Calendar, CalendarOverride, OutboxMessage
+from engine.store import Calendar, CalendarOverride, Definition, OutboxMessage
 from timers.worker import Worker
 
 from .conftest import SHANGHAI
@@ -207,6 +208,27 @@ def test_bad_sla_attributes_are_refused_at_deploy(app, kwargs, message):
         deploy_bytes(app, sla_process(**kwargs))
     [problem] = info.value.details["problems"]
     assert problem["element_id"] == "t" and message in problem["message"]
+
+
+def test_a_diagram_names_a_calendar_that_must_exist_at_deploy(org_app, clock):
+    """Refused while the court calendar does not exist (naming the element), nothing
+    stored; once it is defined, the task's deadline is counted in it: no official
+    holidays, so 1 and 2 October are working days there."""
+    court = sla_process(extra='caseclock:calendar="court"')
+    with pytest.raises(DeploymentError) as info:
+        deploy_bytes(org_app, court)
+    [problem] = info.value.details["problems"]
+    assert problem["element_id"] == "t"
+    assert problem["message"] == "no calendar 'court'; known calendars: default"
+    assert org_app.read(lambda s: s.scalars(select(Definition.key)).all()) == []
+
+    org_app.execute(DefineCalendar("court", periods=[("09:00", "12:00"), ("13:00", "17:00")],
+                                   use_official_holidays=False))  # fmt: skip
+    clock.set(at("2026-09-30T10:00"))
+    deploy_bytes(org_app, court)
+    instance = org_app.execute(StartInstance("sla")).id
+    sla = clock_of(org_app, instance)
+    assert (sla["calendar"], sla["due_at"]) == ("court", "2026-10-05T17:00:00+08:00")
 
 
 def test_working_time_boundary_timer(org_app, clock):
