@@ -73,10 +73,7 @@ def _applicant_locale(value: Any) -> tuple[str, str | None]:
     text = "" if value is None else str(value).strip()
     if not text:
         return notices.DEFAULT_LOCALE, None
-    language = text.replace("_", "-").partition("-")[0]
-    for spelling in (text, language):
-        try:
-            return notices.parse_locale(spelling), None
-        except ValidationError:
-            continue
-    return notices.DEFAULT_LOCALE, text[:LONGEST_TAG]
+    try:
+        return notices.parse_locale(text), None
+    except ValidationError:
+        return notices.DEFAULT_LOCALE, text[:LONGEST_TAG]

@@ -26,8 +26,12 @@ _SPELLINGS = {"zh-cn": "zh-CN", "zh_cn": "zh-CN", "zh": "zh-CN", "en": "en"}
 
 
 def parse_locale(text: str) -> str:
-    """The notice locale written ``text`` (``zh-CN``/``zh_CN``/``zh`` or ``en``)."""
-    locale = _SPELLINGS.get(text.strip().lower())
+    """The notice locale written ``text`` (``zh-CN``/``zh_CN``/``zh`` or ``en``). A
+    regional tag from a form or another system (``en-US``, ``en_GB``, ``zh-Hans-CN``)
+    counts as its language: CaseClock writes one wording per language."""
+    spelling = text.strip().lower()
+    language = spelling.replace("_", "-").partition("-")[0]
+    locale = _SPELLINGS.get(spelling) or _SPELLINGS.get(language)
     if locale is None:
         raise ValidationError(f"locale {text.strip()!r}: one of {', '.join(LOCALES)}")
     return locale

@@ -42,3 +42,17 @@ def test_the_org_file_sets_the_language_and_refuses_an_unknown_one(org_app):
     with pytest.raises(ValidationError, match="locale 'fr'") as refused:
         org_app.execute(SavePerson("li", "李窗口", locale="fr"))
     assert refused.value.details["fields"] == {"locale": "locale 'fr': one of zh-CN, en"}
+
+
+@pytest.mark.parametrize(
+    "written, stored",
+    [("en-GB", "en"), ("en_US", "en"), ("zh-Hans-CN", "zh-CN"), ("ZH_cn", "zh-CN")],
+)
+def test_a_regional_tag_counts_as_its_language(org_app, written, stored):
+    org_app.execute(ImportOrg({"departments": [], "groups": [],
+                               "people": [{"key": "li", "locale": written}]}))  # fmt: skip
+    assert org_app.read(lambda s: s.scalar(select(Person.locale).where(Person.key == "li"))) == (
+        stored
+    )
+    with pytest.raises(ValidationError, match="locale 'fr-FR'"):
+        org_app.execute(SavePerson("li", "李窗口", locale="fr-FR"))
