@@ -2,8 +2,8 @@
 
 Who sees what (``docs/collection.md``, "Web pages and API"): the reports (aging, grades
 and their exports) are for supervisors, auditors and admins; the receivables for staff
-(their own as collector), supervisors (their departments and team), auditors and admins
-(all, read-only); payments and promises are recorded by staff and supervisors on the
+(their own as collector, and those whose collection case they work on), supervisors
+(their departments and team), auditors and admins (all, read-only); payments and promises are recorded by staff and supervisors on the
 receivables they see; the CSV import is for admins and supervisors. The helpers here
 are shared with the JSON API (:mod:`webapp.api_collection`).
 """
@@ -15,6 +15,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine import exports, inputs
 from engine.accounts import Principal
@@ -27,9 +29,10 @@ from engine.collection.money import format_amount, from_minor, parse_amount
 from engine.collection.promises import RecordPromise
 from engine.collection.receivables import ImportReceivables, ImportReport, RecordPayment
 from engine.errors import Forbidden, NotFound, ValidationError, at_field
-from engine.store.collection_tables import PRODUCTS
+from engine.store.collection_tables import PRODUCTS, Receivable
+from engine.store.ladder_tables import CollectionCase
 
-from . import charts
+from . import access, charts
 from .access import today
 from .actions import text_of
 from .i18n import gettext, lazy_gettext
@@ -164,9 +167,30 @@ def receivables(app: CaseClock, user: Principal, args: Mapping[str, Any]) -> dic
     ) | {"filter": chosen.args()}
 
 
+def visible_receivable(app: CaseClock, session: Session, key: str, user: Principal) -> Receivable:
+    """The receivable if ``user`` may see it: by the portfolio's scope
+    (:func:`engine.collection.listing.visible_receivable`), or because they work on its
+    collection case (a step of it is theirs or offered to their group, as
+    :func:`webapp.access.visible_case` reads it): a pool collector taking the call, or
+    the legal team taking the referral, needs the debt the step is about."""
+    try:
+        return listing.visible_receivable(session, key, user)
+    except Forbidden:
+        case = session.scalars(
+            select(CollectionCase.instance_id)
+            .join(Receivable, Receivable.id == CollectionCase.receivable_id)
+            .where(Receivable.key == key)
+        ).first()
+        if case is None:
+            raise
+        org, day = app.services.org.snapshot(session), today(app)
+        access.visible_case(session, case, user, org, day)  # Forbidden: not theirs either
+        return session.scalars(select(Receivable).where(Receivable.key == key)).one()
+
+
 def receivable(app: CaseClock, user: Principal, key: str, daily: bool = False) -> dict[str, Any]:
-    def load(s: Any) -> dict[str, Any]:
-        listing.visible_receivable(s, key, user)
+    def load(s: Session) -> dict[str, Any]:
+        visible_receivable(app, s, key, user)
         return listing.receivable_detail(s, key, today(app), app.services.timezone, daily)
 
     return app.read(load)
@@ -180,7 +204,7 @@ def record(app: CaseClock, user: Principal, key: str, action: str,
         raise NotFound(f"no action {action!r}; actions are {', '.join(ACTIONS)}")
     if not user.has(*ACTORS):
         raise Forbidden(f"{user.key} lacks the role {' or '.join(ACTORS)}")
-    currency = app.read(lambda s: listing.visible_receivable(s, key, user).currency)
+    currency = app.read(lambda s: visible_receivable(app, s, key, user).currency)
     amount = _given(values, "amount", gettext('金额请写成文本，例如 "500.00"。'))
     if not amount:
         raise at_field("amount", gettext("必填。"))

@@ -17,8 +17,11 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from engine.runtime import CompleteTask
+from engine.store import ProcessInstance, Task
 from engine.store.collection_tables import Payment, Receivable
 from engine.store.ladder_tables import PromiseToPay
+from timers.worker import Worker
 
 from ..collection.helpers import csv_text, row
 from .conftest import csrf
@@ -154,3 +157,43 @@ def test_collector_cannot_open_or_act_on_anothers_receivable(collection):  # noq
     assert denied.status_code == 403
     html = zheng.get("/collection/receivables").get_data(as_text=True)
     assert "A-010" not in html and "A-045" in html
+
+
+def test_whoever_is_offered_a_step_of_the_case_sees_its_receivable(collection):  # noqa: F811
+    """The call on A-010 (wu's) is offered to the collectors' pool: zheng, who may take
+    it, may also open the receivable and record the promise the call brings; li, who is
+    offered nothing of it, still may not. The list stays each collector's own."""
+    app = collection.engine
+    while Worker(app).run_once().fired:
+        pass
+    call = _open_step(app, "A-010", "Task_call")
+    assert call.candidate_groups == ["collectors"] and call.assignee is None
+    zheng, li = collection.client("zheng"), collection.client("li")
+    assert zheng.get("/collection/receivables/A-010").status_code == 200
+    assert zheng.get("/api/collection/receivables/A-010",
+                     headers=bearer(collection.token("zheng"))).status_code == 200  # fmt: skip
+    promised = zheng.post("/collection/receivables/A-010/promises",
+                          data={**PROMISE, "csrf_token": csrf(zheng, "/login")})  # fmt: skip
+    assert promised.status_code == 303
+    assert "A-010" not in zheng.get("/collection/receivables").get_data(as_text=True)
+    assert li.get("/collection/receivables/A-010").status_code == 403
+
+    # Once wu has made the call, nothing of the case is offered to the pool: it is closed
+    # to zheng again; the collector keeps it.
+    app.execute(CompleteTask(call.id, "wu", {"contact_result": "reached"}, claim=True),
+                actor="wu")  # fmt: skip
+    assert _open_steps(app, "A-010") == []
+    assert zheng.get("/collection/receivables/A-010").status_code == 403
+    assert collection.client("wu").get("/collection/receivables/A-010").status_code == 200
+
+
+def _open_steps(app, key: str) -> list[Task]:
+    return app.read(lambda s: list(s.scalars(
+        select(Task).join(ProcessInstance, ProcessInstance.id == Task.instance_id)
+        .where(ProcessInstance.business_key == key, Task.state == "open")
+    )))  # fmt: skip
+
+
+def _open_step(app, key: str, element_id: str) -> Task:
+    [task] = [t for t in _open_steps(app, key) if t.element_id == element_id]
+    return task
