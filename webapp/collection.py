@@ -3,9 +3,10 @@
 Who sees what (``docs/collection.md``, "Web pages and API"): the reports (aging, grades
 and their exports) are for supervisors, auditors and admins; the receivables for staff
 (their own as collector, and those whose collection case they work on), supervisors
-(their departments and team), auditors and admins (all, read-only); payments and promises are recorded by staff and supervisors on the
-receivables they see; the CSV import is for admins and supervisors. The helpers here
-are shared with the JSON API (:mod:`webapp.api_collection`).
+(their departments and team), auditors and admins (all, read-only); payments and
+promises are recorded by staff and supervisors on the receivables they see; the CSV
+import is for admins and supervisors. The helpers here are shared with the JSON API
+(:mod:`webapp.api_collection`).
 """
 
 from __future__ import annotations
