@@ -25,7 +25,7 @@ from engine.errors import CaseClockError, DeploymentError, NotFound, ValidationE
 from engine.executor import CommandContext, RollBack
 from engine.store import Deployment, DeploymentResource
 
-from . import converters
+from . import converters, engine_text
 from .i18n import gettext
 from .security import engine, login_required
 
@@ -194,6 +194,8 @@ def _failure(exc: CaseClockError) -> Any:
     problems = exc.details.get("problems", []) if isinstance(exc, DeploymentError) else []
     if not problems:
         problems = [{"file": None, "element_id": None, "message": exc.message}]
+    # The designer's own page shows them: in its language, as every page shows engine text.
+    problems = [{**p, "message": engine_text.localize(p["message"])} for p in problems]
     body = {"ok": False, "error": exc.code, "problems": problems,
             "message": gettext("图中有 %(n)s 处问题，未部署。", n=len(problems))}  # fmt: skip
     return jsonify(body), 422

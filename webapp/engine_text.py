@@ -16,8 +16,12 @@ from .i18n import current_locale
 
 _ID = r"(?P<id>\d+)"
 _WHO = r"(?P<who>[\w.\-]+)"
+_Q = r"""(?:'[^']*'|"[^"]*")"""  # a value the engine quotes with repr()
 
 # (pattern, Chinese). A pattern matches the whole message; {name} takes its named group.
+# A group named ``inner`` is a whole message of its own that the engine composed into
+# this one (``SLA standard: <a duration's problem>``): it is worded through the catalogue
+# too, and without an entry of its own the message has none either.
 ENTRIES: list[tuple[str, str]] = [
     # forms (engine.forms), one field's problem
     (r"is required", "必填。"),
@@ -84,7 +88,6 @@ ENTRIES: list[tuple[str, str]] = [
         rf"extension (?P<ext>\d+) of task {_ID} is still awaiting a decision",
         "任务 {id} 的延期申请 {ext} 尚待审批。",
     ),
-    (r"extension: (?P<rest>.+)", "延期时长无效：{rest}"),
     (r"an exemption needs a documented reason", "申请免责需要有据可查的理由。"),
     (
         rf"task {_ID} has not breached its deadline; nothing to exempt",
@@ -211,7 +214,6 @@ ENTRIES: list[tuple[str, str]] = [
     (r"(?P<parent>[\w.\-]+) is inside (?P<dept>[\w.\-]+)", "{parent} 是 {dept} 的下级部门。"),
     (r"a name is required", "名称必填。"),
     (r"locale (?P<raw>'[^']*'): one of (?P<options>.+)", "语言 {raw} 无效，可选：{options}。"),
-    (r"(?P<value>.+) is not an e-mail address", "{value} 不是电子邮件地址。"),
     (
         r"(?P<value>.+) is not a key: letters, digits, _ \. - \(at most 100\)",
         "{value} 不是有效编号：只能用字母、数字、_ . -（最多 100 个）。",
@@ -226,20 +228,46 @@ ENTRIES: list[tuple[str, str]] = [
     (r"how long, e\.g\. 2 working days", "延期多久，例如 2 working days（2 个工作日）。"),
     (r"give a reason for the extension", "请说明延期理由。"),
     (r"data must be an object of form fields", "数据应为表单字段的对象。"),
-    # durations and periods (engine.calendar, engine.accountability, engine.absence)
+    # durations (engine.calendar.parse_duration); composed into the messages below
     (
-        r"(?:extension|协办 limit): duration (?P<raw>'[^']*') is too long: at most "
-        r"(?P<n>[\d,]+) (?P<unit>[\w ]+) \(10 years\)",
+        r"a duration has at most (?P<n>\d+) characters, e\.g\. .+",
+        "时长最多 {n} 个字符，例如 3 working days、16 working hours、3个工作日。",
+    ),
+    (
+        rf"cannot read duration (?P<raw>{_Q}): write a number and a unit, e\.g\. .+",
+        "无法识别时长 {raw}：请写数字加单位，例如 3 working days、16 working hours、"
+        "90 working minutes、2 days、3个工作日。",
+    ),
+    (
+        rf"unknown unit (?P<unit>{_Q}) in duration (?P<raw>{_Q}): use working days, .+",
+        "无法识别时长 {raw} 中的单位 {unit}：请用 working days、working hours、working minutes、"
+        "days、hours、minutes（或 工作日、工作小时、工作分钟、天、小时、分钟）。",
+    ),
+    (
+        rf"(?P<days>working days|days) must be a whole number in (?P<raw>{_Q}): write hours "
+        r"instead, e\.g\. '10\.5 working hours'",
+        "{raw} 中的{days}必须是整数：请改用小时，例如 10.5 working hours。",
+    ),
+    (
+        rf"duration (?P<raw>{_Q}) is too long: at most (?P<n>[\d,]+) (?P<unit>[\w ]+) "
+        r"\(10 years\)",
         "时长 {raw} 过长：最多 {n} {unit}（10 年）。",
     ),
     (
-        r"(?:extension|协办 limit): duration (?P<raw>'[^']*') is zero: give a time longer "
-        r"than nothing",
+        rf"duration (?P<raw>{_Q}) is zero: give a time longer than nothing",
         "时长 {raw} 为零，请填写大于零的时长。",
     ),
+    (r"extension: (?P<inner>.+)", "延期时长无效：{inner}"),
+    (r"协办 limit: (?P<inner>.+)", "协办时限无效：{inner}"),
+    # dates and periods (engine.inputs, engine.standards, engine.accountability)
     (
-        r"--(?:from|to) (?P<day>[\d-]+): the year must be 1900-2999",
-        "日期 {day} 的年份应在 1900 到 2999 之间。",
+        r"(?P<field>[\w-]+) (?P<day>[\d-]+): the year must be (?:from )?(?P<first>\d{4})"
+        r"(?:-| to )(?P<last>\d{4})",
+        "日期 {day} 的年份应在 {first} 到 {last} 之间。",
+    ),
+    (
+        rf"(?P<field>[\w-]+) (?P<raw>{_Q}): write YYYY-MM-DD",
+        "{field} {raw} 不是日期：请写成 YYYY-MM-DD。",
     ),
     (
         rf"{_WHO} cannot stand in for (?P<other>[\w.\-]+): their deputies would go round in "
@@ -282,11 +310,256 @@ ENTRIES: list[tuple[str, str]] = [
         r"a debtor notice's subject has no body; leave it empty",
         "债务人通知的标题没有正文，请留空。",
     ),
+    # SLA attributes and standards (engine.sla, engine.standards, engine.calendars)
+    (r"SLA standard: (?P<inner>.+)", "时限标准：{inner}"),
+    (r"SLA: (?P<inner>.+)", "时限 SLA：{inner}"),
+    (
+        rf"warning (?P<raw>{_Q}): write a fraction of the limit \(2/3, 75%\), a time before the "
+        r"deadline \(1 working day before\) or after the start \(4 working hours\): "
+        r"(?P<inner>.+)",
+        "预警 {raw} 无法识别，请写时限的比例（2/3、75%）、截止前的时间（1 working day before）"
+        "或开始后的时间（4 working hours）：{inner}",
+    ),
+    (
+        rf"warning (?P<raw>{_Q}) must lie strictly between 0 and the limit",
+        "预警 {raw} 必须在 0 与时限之间（不含两端）。",
+    ),
+    (
+        rf"onDeadline (?P<raw>{_Q})(?:: use one of| is not one of) (?P<options>.+)",
+        "超时处理 {raw} 无效，可选：{options}。",
+    ),
+    (
+        rf"no calendar (?P<name>{_Q}); known calendars: (?P<known>.*)",
+        "没有工作日历 {name}；已有的工作日历：{known}。",
+    ),
+    (
+        rf"calendar (?P<name>{_Q}) has no override on (?P<day>[\d-]+)",
+        "工作日历 {name} 在 {day} 没有调整。",
+    ),
+    (
+        rf"process (?P<key>{_Q}) has no user task (?P<step>{_Q}); its user tasks: "
+        r"(?P<steps>.*), or \* for the whole case",
+        "流程 {key} 没有用户任务 {step}；它的用户任务有：{steps}，或用 * 表示整个案件。",
+    ),
+    (rf"no active SLA standard {_ID}", "没有生效中的时限标准 {id}。"),
+    (
+        r"priority (?P<n>-?\d+): use a whole number from (?P<low>-?\d+) to (?P<high>\d+)",
+        "优先级 {n} 无效：请用 {low} 到 {high} 之间的整数。",
+    ),
+    (r"invalid (?P<code>expression|script): (?P<rest>.+)", "{code}无效：{rest}"),
+    # timer text in a diagram (engine.timer_text)
+    (r"bad timer text: (?P<inner>.+)", "定时器文本有误：{inner}"),
+    (
+        r"empty (?P<kind>time\w+): write e\.g\. PT4H or an ISO date",
+        "{kind} 为空：请写 PT4H 这样的时长或 ISO 日期。",
+    ),
+    (
+        r"expression language of another engine is not supported: (?P<raw>.+); use "
+        r"\$\{variable\} with a plain variable name or a Python expression",
+        "不支持其他引擎的表达式语言：{raw}；请用 ${{变量名}} 或 Python 表达式。",
+    ),
+    (
+        r"Quartz/cron expressions are not supported: (?P<raw>.+); write an ISO 8601 "
+        r"repeating interval such as R/PT1H",
+        "不支持 Quartz/cron 表达式：{raw}；请写 ISO 8601 重复间隔，例如 R/PT1H。",
+    ),
+    (
+        r"JavaScript is not supported in timer text: (?P<raw>.+)",
+        "定时器文本不支持 JavaScript：{raw}。",
+    ),
+    (
+        r"not a valid ISO 8601 (?P<form>duration|date-time|repeating interval): (?P<raw>.+)",
+        "不是有效的 ISO 8601 {form}：{raw}。",
+    ),
+    # the designer's deploy problems (engine.definitions, engine.safexml)
+    (
+        r"not a BPMN 2\.0 document \(bpmn:definitions expected\)",
+        "不是 BPMN 2.0 文档（应以 bpmn:definitions 为根元素）。",
+    ),
+    (r'no executable process \(isExecutable="true"\)', '没有可执行的流程（isExecutable="true"）。'),
+    (
+        rf"the id (?P<raw>{_Q}) is reserved; rename the element",
+        "编号 {raw} 是保留字，请给元素改名。",
+    ),
+    (
+        r"bpmn:(?P<el>\w+): service tasks are not supported yet; use a scriptTask or a userTask",
+        "bpmn:{el}：暂不支持服务任务，请改用脚本任务或用户任务。",
+    ),
+    (
+        r"bpmn:(?P<el>\w+): (?P<feature>complex gateways|compensation events|link events|"
+        r"data stores|choreographies) are not supported",
+        "bpmn:{el}：不支持{feature}。",
+    ),
+    (
+        rf"(?P<end>sourceRef|targetRef) (?P<raw>{_Q}) names no element",
+        "{end} {raw} 没有对应的元素。",
+    ),
+    (r"no incoming sequence flow", "没有流入的顺序流。"),
+    (
+        rf"condition (?P<raw>{_Q}) is in another engine's expression language; write a Python "
+        r"expression \(e\.g\. approved == True\)",
+        "条件 {raw} 使用了其他引擎的表达式语言，请写 Python 表达式（例如 approved == True）。",
+    ),
+    (rf"condition language (?P<raw>{_Q}) not supported", "不支持条件语言 {raw}。"),
+    (rf"scriptFormat (?P<raw>{_Q}) not supported", "不支持脚本格式 {raw}。"),
+    (r"script task has no script", "脚本任务没有脚本。"),
+    (
+        rf"notifyApplicant: no notice (?P<raw>{_Q}); known: (?P<names>.+)",
+        "notifyApplicant：没有通知 {raw}；已有：{names}。",
+    ),
+    (
+        rf"calls process (?P<key>{_Q}), which is neither in this deploy nor deployed before",
+        "调用的流程 {key} 既不在本次部署中，也未曾部署。",
+    ),
+    (r"(?P<file>[^:]+): not well-formed XML: (?P<rest>.+)", "{file}：XML 格式不正确：{rest}"),
+    # accounts and the org file (engine.accounts, engine.org, engine.org_edit)
+    (rf"(?P<key>{_Q}) already has an account", "{key} 已有账号。"),
+    (rf"(?P<key>{_Q}) has no account", "{key} 没有账号。"),
+    (r"a password needs at least (?P<n>\d+) characters", "密码至少 {n} 个字符。"),
+    (r"at least (?P<n>\d+) characters", "至少 {n} 个字符。"),
+    (
+        r"the last active admin cannot lose the admin role",
+        "最后一个启用的管理员账号不能失去管理员角色。",
+    ),
+    (
+        r"unknown role (?P<roles>.+); roles are (?P<options>.+)",
+        "未知角色 {roles}；可选角色：{options}。",
+    ),
+    (r"choose from (?P<options>.+)", "请从以下选择：{options}。"),
+    (r"a token needs a name \(which client uses it\)", "令牌需要名称（说明哪个客户端使用）。"),
+    (r"at most (?P<n>\d+) characters", "最多 {n} 个字符。"),
+    (r"(?s)(?P<file>[^:]+): not valid YAML: (?P<rest>.+)", "{file}：不是有效的 YAML：{rest}"),
+    # the supervisor's board (webapp.decisions)
+    (
+        rf"no chase action (?P<raw>{_Q}); actions are (?P<options>.+)",
+        "没有催办操作 {raw}；可用操作：{options}。",
+    ),
+    (r"say why it is refused", "请说明驳回理由。"),
+    # payments, filters, aging (engine.collection.fees, .listing, .aging)
+    (r"a payment must be a positive amount", "付款金额必须大于零。"),
+    (
+        r"a payment on (?P<on>[\d-]+) would change how the payment of (?P<latest>[\d-]+) was "
+        r"allocated; record payments in date order",
+        "{on} 的付款会改变 {latest} 那笔付款的分配：请按日期顺序登记付款。",
+    ),
+    (
+        r"payment of (?P<amount>\S+) is more than the (?P<owed>\S+) owed on (?P<on>[\d-]+)",
+        "付款 {amount} 超过了 {on} 的欠款 {owed}。",
+    ),
+    (
+        r"(?:page|per_page) must be a whole number from 1 to (?P<top>\d+)",
+        "应为 1 到 {top} 之间的整数。",
+    ),
+    (r"(?P<column>product|grade): one of (?P<options>.+)", "{column}应为以下之一：{options}。"),
+    (r"overdue: yes or no", "是否逾期：请选 yes 或 no。"),
+    (
+        r"bucket edges must be increasing whole days ≥ 1, e\.g\. 30,60,90",
+        "账龄分段点应为递增的整数天数（≥ 1），例如 30,60,90。",
+    ),
+    (
+        r"at most (?P<n>\d+) bucket edges, each at most (?P<days>\d+) days \(ten years\)",
+        "最多 {n} 个分段点，每个不超过 {days} 天（十年）。",
+    ),
+    (
+        rf"bucket edges (?P<raw>{_Q}): whole days separated by commas",
+        "分段点 {raw} 无效：请写用逗号分隔的整数天数。",
+    ),
+    # the receivables import: the file, then each row (engine.collection.importing)
+    (
+        r"the file is empty: a header line with column names comes first",
+        "文件为空：第一行应为列名。",
+    ),
+    (
+        r"unknown column\(s\) (?P<unknown>[^;]+); missing column\(s\) (?P<missing>[^;]+); "
+        r"the columns are: (?P<columns>.+)",
+        "未知列：{unknown}；缺少列：{missing}。可用的列：{columns}。",
+    ),
+    (
+        r"unknown column\(s\) (?P<unknown>[^;]+); the columns are: (?P<columns>.+)",
+        "未知列：{unknown}。可用的列：{columns}。",
+    ),
+    (
+        r"missing column\(s\) (?P<missing>[^;]+); the columns are: (?P<columns>.+)",
+        "缺少列：{missing}。可用的列：{columns}。",
+    ),
+    (r"more fields than columns", "字段数多于列数。"),
+    (r"(?P<column>\w+) is required", "{column} 必填。"),
+    (
+        rf"(?P<field>\w+) (?P<raw>{_Q}): not an active ISO 4217 currency code, such as CNY, "
+        r"USD or EUR",
+        "{field} {raw} 不是现行的 ISO 4217 币种代码，例如 CNY、USD、EUR。",
+    ),
+    (
+        rf"(?P<field>\w+) (?P<raw>{_Q}): not a phone number: (?P<low>\d+) to (?P<high>\d+) "
+        r"digits, with an optional leading \+ and spaces, dashes or parentheses",
+        "{field} {raw} 不是电话号码：应为 {low} 到 {high} 位数字，"
+        "可带开头的 +、空格、连字符或括号。",
+    ),
+    (
+        rf"(?P<field>\w+) (?P<raw>{_Q}): not an e-mail address: write name@domain\.tld",
+        "{field} {raw} 不是电子邮件地址：请写成 name@domain.tld。",
+    ),
+    (r"(?P<field>\w+) is longer than (?P<n>\d+) characters", "{field} 超过 {n} 个字符。"),
+    (
+        rf"collector (?P<key>{_Q}) is no longer active in the organisation: name an active person",
+        "催收员 {key} 已不在组织中任职：请指定在职人员。",
+    ),
+    (
+        rf"(?P<column>product|guarantee) (?P<raw>{_Q}): one of (?P<options>.+)",
+        "{column} {raw} 无效，可选：{options}。",
+    ),
+    (r"principal must be more than 0", "principal（本金）必须大于 0。"),
+    (r"credit_limit must not be negative", "credit_limit（授信额度）不能为负数。"),
+    (
+        r"opened_on (?P<opened>[\d-]+) is after the first due date (?P<due>[\d-]+)",
+        "opened_on（开立日）{opened} 晚于首个到期日 {due}。",
+    ),
+    (
+        r"blacklisted customers need a blacklist_reason",
+        "列入黑名单的客户需要填写 blacklist_reason（原因）。",
+    ),
+    (rf"(?P<column>\w+) (?P<raw>{_Q}): yes or no", "{column} {raw} 无效：请填 yes 或 no。"),
+    (
+        rf"grace_days (?P<raw>{_Q}): a whole number of days",
+        "grace_days（宽限天数）{raw} 应为整数天数。",
+    ),
+    (
+        r"schedule principal adds up to (?P<total>\S+), not the principal (?P<principal>\S+)",
+        "还款计划的本金合计 {total}，与本金 {principal} 不符。",
+    ),
+    (
+        rf"schedule item (?P<raw>{_Q}): write DATE=PRINCIPAL\[\+INTEREST\]",
+        "还款计划项 {raw} 无效：请写成 日期=本金[+利息]。",
+    ),
+    (
+        r"(?P<column>principal|credit_limit|penalty_cap|schedule): (?P<inner>.+)",
+        "{column}：{inner}",
+    ),
+    (
+        rf"customer (?P<key>{_Q}) is new: customer_name is required",
+        "客户 {key} 是新客户：customer_name（客户名称）必填。",
+    ),
+    (
+        rf"(?P<column>\w+) (?P<key>{_Q}) is not a person in the organisation",
+        "{column} {key} 不是组织架构中的人员。",
+    ),
 ]
 
 _KINDS = {"person": "人员", "department": "部门", "group": "用户组",
           "extension": "延期", "exemption": "免责"}  # fmt: skip
 _STATES = {"completed": "办结", "cancelled": "取消", "open": "办理中"}
+_UNITS = {"working days": "个工作日", "working hours": "个工作小时",
+          "working minutes": "个工作分钟", "days": "天", "hours": "小时",
+          "minutes": "分钟"}  # fmt: skip
+_WORDS: dict[str, dict[str, str]] = {
+    "kind": _KINDS, "what": _KINDS, "state": _STATES, "unit": _UNITS,
+    "days": {"working days": "工作日数", "days": "天数"},
+    "form": {"duration": "时长", "date-time": "日期时间", "repeating interval": "重复间隔"},
+    "code": {"expression": "表达式", "script": "脚本"},
+    "feature": {"complex gateways": "复杂网关", "compensation events": "补偿事件",
+                "link events": "链接事件", "data stores": "数据存储", "choreographies": "编排"},
+    "column": {"product": "产品", "grade": "风险等级"},
+}  # fmt: skip
 _COMPILED: list[tuple[re.Pattern[str], str]] = [
     (re.compile(pattern), chinese) for pattern, chinese in ENTRIES
 ]
@@ -310,7 +583,12 @@ def chinese(message: str) -> str | None:
     for pattern, text in _COMPILED:
         found = pattern.fullmatch(message)
         if found:
-            return text.format(**{k: _word(k, v) for k, v in found.groupdict().items()})
+            parts = {k: _word(k, v) for k, v in found.groupdict().items()}
+            if "inner" in parts:
+                parts["inner"] = chinese(found["inner"])
+                if parts["inner"] is None:
+                    continue
+            return text.format(**parts)
     return None
 
 
@@ -320,6 +598,5 @@ def _field_part(part: str) -> str:
 
 
 def _word(name: str, value: str) -> str:
-    """Known words inside a message (a kind of thing, a task state) in Chinese too."""
-    table: dict[str, dict[str, str]] = {"kind": _KINDS, "what": _KINDS, "state": _STATES}
-    return table.get(name, {}).get(value, value)
+    """Known words inside a message (a kind of thing, a task state, a unit) in Chinese too."""
+    return _WORDS.get(name, {}).get(value, value)

@@ -81,7 +81,7 @@ def test_upload_csv(site, admin):
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("bad.yaml", b"departments: [unclosed", "not valid YAML"),
+        ("bad.yaml", b"departments: [unclosed", "不是有效的 YAML"),
         ("bad.yaml", b"people:\n  - {key: x, superior: nobody}\n", "引用了未知的人员"),
         ("bad.yaml", b"people:\n  - just a string\n", "mapping"),
         ("bad.yaml", b"departments:\n  - {key: d, webhook: http://x}\n", "webhook"),
@@ -141,9 +141,9 @@ def test_account_errors(site, admin):
     bad = post(admin, "/admin/accounts", {"person": "ghost", "roles": ["staff"]})
     assert bad.status_code == 404 and "未知的人员" in text(bad)
     bad = post(admin, "/admin/accounts", {"person": "li", "roles": ["staff"]})
-    assert bad.status_code == 409 and "already has an account" in text(bad)
+    assert bad.status_code == 409 and "已有账号" in text(bad)
     bad = post(admin, "/admin/accounts/ghost/roles", {"roles": ["staff"]})
-    assert bad.status_code == 404 and "&#39;ghost&#39; has no account" in text(bad)
+    assert bad.status_code == 404 and "&#39;ghost&#39; 没有账号" in text(bad)
     bad = post(admin, "/admin/accounts/zhao/active", {"active": "0"})
     assert bad.status_code == 422 and 'data-error="active-zhao.active"' in text(bad)
     assert [e["person"] for e in events(site, "create_account")] == list(PERSONAS)

@@ -5,20 +5,38 @@ page in Chinese shows it in Chinese while English pages, the API and the CLI kee
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
+from html import unescape
 
 import pytest
 from sqlalchemy import select
 
 from engine import outbox
+from engine.accounts import CreateAccount, IssueToken, SetAccountActive, SetRoles, principal
+from engine.assistance import RequestAssist
+from engine.calendars import OverrideDay, RemoveOverride
 from engine.chase import UrgeChase
 from engine.clock_control import PauseClock, RequestExtension, ResumeClock
+from engine.collection.aging import buckets, parse_edges
+from engine.collection.importing import parse_csv
+from engine.collection.listing import parse_filter
+from engine.collection.promises import RecordPromise
+from engine.collection.receivables import ImportReceivables, RecordPayment
 from engine.comments import AddComment
-from engine.errors import CaseClockError
+from engine.definitions import DeployDiagrams
+from engine.errors import CaseClockError, DeploymentError
 from engine.incidents import DropDelivery, RetryDelivery, RetryTimer
-from engine.runtime import ClaimTask, CompleteTask, DelegateTask, UnclaimTask
+from engine.org import parse_org_file
+from engine.org_edit import SavePerson
+from engine.runtime import ClaimTask, CompleteTask, DelegateTask, ReassignTask, UnclaimTask
+from engine.sla import CASECLOCK_NS
+from engine.standards import RetireStandard, SetStandard
 from engine.store import Timer
-from webapp import engine_text
+from webapp import decisions, engine_text
 
+from ..collection.helpers import csv_text, import_rows, row
+from ..conftest import SHANGHAI
+from ..test_deploy import diagram, timer_process
 from .conftest import post
 
 
@@ -31,7 +49,7 @@ def provoked(site, command, actor="li"):
 def test_every_entry_fills_its_chinese_from_its_own_pattern():
     for pattern, chinese in engine_text.ENTRIES:
         names = set(re.compile(pattern).groupindex)
-        wanted = set(re.findall(r"{(\w+)}", chinese))
+        wanted = set(re.findall(r"(?<!{){(\w+)}(?!})", chinese))
         assert wanted <= names, (pattern, wanted - names)
 
 
@@ -92,3 +110,266 @@ def test_the_incident_messages_admins_meet_have_chinese(site):
         provoked(site, DropDelivery(outbox_id), "zhao"),
     ]
     assert [m for m in messages if engine_text.chinese(m) is None] == []
+
+
+def untranslated(messages):
+    return [m for m in messages if engine_text.chinese(m) is None]
+
+
+def refusal(refused):
+    """What a page may show of a refusal: its message and its fields' messages."""
+    with pytest.raises(CaseClockError) as caught:
+        refused()
+    return [caught.value.message, *caught.value.details.get("fields", {}).values()]
+
+
+def deploy_problems(site, *bodies):
+    """Every problem a deploy of each diagram body reports (as the designer lists them)."""
+    found = []
+    for body in bodies:
+        with pytest.raises(DeploymentError) as caught:
+            site.engine.execute(DeployDiagrams([("bad.bpmn", body)]), actor="huang")
+        found += [p["message"] for p in caught.value.details.get("problems") or []] or [
+            caught.value.message
+        ]
+    return found
+
+
+def said(site, build, actor="li"):
+    """What a page may show when ``actor`` runs the command ``build`` makes (its
+    constructor checks the input, its run the state)."""
+    return refusal(lambda: site.engine.execute(build(), actor=actor))
+
+
+def user_task(attributes):
+    return diagram(
+        '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+        f'<bpmn:userTask id="t" {attributes}/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/>'
+    ).replace(b'id="Defs"', f'xmlns:caseclock="{CASECLOCK_NS}" id="Defs"'.encode())
+
+
+def test_the_designer_s_deploy_problems_have_chinese(site):
+    messages = deploy_problems(
+        site,
+        user_task('caseclock:limit="3 working days" caseclock:calendar="hainan"'),
+        user_task('caseclock:limit="3 weeks"'),
+        user_task('caseclock:limit="1.5 working days"'),
+        user_task('caseclock:limit="three days"'),
+        user_task('caseclock:limit="3 working days" caseclock:warnings="soon"'),
+        user_task('caseclock:limit="3 working days" caseclock:warnings="3/2"'),
+        user_task('caseclock:limit="3 working days" caseclock:onDeadline="panic"'),
+        user_task('caseclock:notifyApplicant="postcard"'),
+        timer_process("timeDuration", "P2X"),
+        timer_process("timeDate", "2026-13-01T09:00"),
+        timer_process("timeCycle", "0/5 0/1 * 1/1 * ?"),
+        timer_process("timeCycle", "R3/PTXH"),
+        timer_process("timeDate", "${environment.variables.catchDate}"),
+        timer_process("timeDuration", ""),
+        timer_process("timeDuration", "function() { return 'PT1H' }"),
+        diagram(
+            '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" '
+            'targetRef="x"/><bpmn:serviceTask id="x"/>'
+        ),
+        diagram(
+            '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" '
+            'targetRef="x"/><bpmn:complexGateway id="x"/>'
+        ),
+        diagram(
+            '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="gone"/>'
+        ),
+        diagram('<bpmn:startEvent id="s"/><bpmn:userTask id="orphan"/>'),
+        diagram('<bpmn:startEvent id="Start"/>'),
+        diagram(
+            '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="x"/>'
+            '<bpmn:scriptTask id="x" scriptFormat="javascript"><bpmn:script>1</bpmn:script>'
+            "</bpmn:scriptTask>"
+        ),
+        diagram(
+            '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="x"/>'
+            '<bpmn:scriptTask id="x"/>'
+        ),
+        diagram(
+            '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e">'
+            '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">${a &gt; 1}'
+            '</bpmn:conditionExpression></bpmn:sequenceFlow><bpmn:endEvent id="e"/>'
+        ),
+        diagram(
+            '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e">'
+            '<bpmn:conditionExpression language="javascript">a</bpmn:conditionExpression>'
+            '</bpmn:sequenceFlow><bpmn:endEvent id="e"/>'
+        ),
+        diagram(
+            '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="c"/>'
+            '<bpmn:callActivity id="c" calledElement="elsewhere"/>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="c" targetRef="e"/><bpmn:endEvent id="e"/>'
+        ),
+        diagram('<bpmn:startEvent id="s"/>', executable="false"),
+        b"<bpmn:definitions",
+        b"<notbpmn/>",
+    )
+    assert untranslated(messages) == []
+    shown = "\n".join(engine_text.chinese(m) for m in messages)
+    for wording in (
+        "没有工作日历 'hainan'；已有的工作日历：default。",
+        "时限 SLA：无法识别时长 '3 weeks' 中的单位 'weeks'",
+        "定时器文本有误：不是有效的 ISO 8601 时长：'P2X'。",
+        "bpmn:serviceTask：暂不支持服务任务，请改用脚本任务或用户任务。",
+        "没有流入的顺序流。",
+        "预警 'soon'",
+    ):
+        assert wording in shown, wording
+
+
+def test_the_admin_pages_engine_messages_have_chinese(site):
+    messages = [
+        *said(site, lambda: OverrideDay("2026-03-05", "holiday", "", "hainan"), "zhao"),
+        *said(site, lambda: RemoveOverride("2026-03-05"), "zhao"),
+        *said(site, lambda: SetStandard("case_handling", "Task_receive", "3 weeks"), "zhao"),
+        *said(
+            site,
+            lambda: SetStandard(
+                "case_handling", "Task_receive", "2 working days", warnings=["1/3", "2"]
+            ),
+            "zhao",
+        ),
+        *said(site, lambda: SetStandard("case_handling", "Task_nothing", "2 working days"), "zhao"),
+        *said(
+            site,
+            lambda: SetStandard(
+                "case_handling", "Task_receive", "2 working days", calendar="hainan"
+            ),
+            "zhao",
+        ),
+        *said(site, lambda: RetireStandard(99999), "zhao"),
+        *said(site, lambda: CreateAccount("nobody", ["staff"], None), "zhao"),
+        *said(site, lambda: CreateAccount("li", ["staff"], None), "zhao"),
+        *said(site, lambda: SetRoles("qian", ["staff"]), "zhao"),
+        *said(site, lambda: SetAccountActive("zhao", False), "zhao"),
+        *said(
+            site,
+            lambda: SavePerson("li", "李窗口", "window", "wang", ["reception"], "", "1" * 51),
+            "zhao",
+        ),
+    ]
+    for refused in (
+        lambda: SetStandard(
+            "case_handling", "Task_receive", "2 working days", kind="temporary", condition="a ="
+        ),
+        lambda: SetStandard("case_handling", "Task_receive", "2 working days", priority=10**9),
+        lambda: SetStandard(
+            "case_handling",
+            "Task_receive",
+            "2 working days",
+            kind="temporary",
+            valid_from=datetime(1800, 1, 1, tzinfo=SHANGHAI),
+        ),
+        lambda: CreateAccount("zhou", ["staff"], "abc"),
+        lambda: CreateAccount("zhou", ["boss"], None),
+        lambda: IssueToken("li", " "),
+        lambda: parse_org_file("org.yaml", b"people: [unclosed"),
+    ):
+        messages += refusal(refused)
+    assert untranslated(messages) == []
+    shown = [engine_text.chinese(m) for m in messages]
+    assert "工作日历 'default' 在 2026-03-05 没有调整。" in shown
+    assert "'li' 已有账号。" in shown and "phone 超过 50 个字符。" in shown
+
+
+def test_supervisor_assist_and_clock_messages_have_chinese(site):
+    task = site.receive
+    site.engine.execute(ClaimTask(task, "li"), actor="li")
+    messages = [
+        *said(site, lambda: RequestExtension(task, "li", "3 weeks", "等材料")),
+        *said(site, lambda: RequestExtension(task, "li", "1.5 working days", "等材料")),
+        *said(site, lambda: RequestAssist(task, "li", "reviewers", "请核对", "soon")),
+        *said(site, lambda: ReassignTask(task, "nobody"), "wang"),
+    ]
+    wang = site.engine.read(lambda s: principal(s, "wang"))
+    for refused in (
+        lambda: decisions.chase(site.engine, wang, 99999, "shout", {}),
+        lambda: decisions.chase(site.engine, wang, 99999, "urge", {}),
+        lambda: decisions.decide(site.engine, wang, "extension", 1, "refuse", {}),
+    ):
+        messages += refusal(refused)
+    assert untranslated(messages) == []
+    extension = engine_text.chinese(messages[0])
+    assert extension.startswith("延期时长无效：无法识别时长 '3 weeks' 中的单位")
+    assert "请说明驳回理由。" in [engine_text.chinese(m) for m in messages]
+
+
+def test_the_collection_pages_engine_messages_have_chinese(site):
+    """Payments and promises, the list's filters, the aging buckets and the CSV import's
+    file and row reports."""
+    app = site.engine
+    import_rows(app, row("R-1", "1000.00", "2026-02-01", collector="li"))
+    app.execute(RecordPayment("R-1", "100.00", date(2026, 2, 20)), actor="li")
+    messages = [
+        *said(site, lambda: RecordPayment("R-1", "0", date(2026, 2, 21))),
+        *said(site, lambda: RecordPayment("R-1", "5000.00", date(2026, 2, 21))),
+        *said(site, lambda: RecordPayment("R-1", "10.00", date(2026, 2, 10))),
+        *said(site, lambda: RecordPromise("R-1", "10.00", date(2026, 1, 1))),
+    ]
+    for refused in (
+        lambda: parse_filter({"product": "car"}),
+        lambda: parse_filter({"grade": "Z"}),
+        lambda: parse_filter({"overdue": "maybe"}),
+        lambda: parse_filter({"per_page": "0"}),
+        lambda: parse_edges("30,x"),
+        lambda: buckets((60, 30)),
+        lambda: buckets(tuple(range(1, 40))),
+        lambda: parse_csv(""),
+        lambda: parse_csv("receivable_key,colour\nR-9,red\n"),
+    ):
+        messages += refusal(refused)
+    bad_rows = [
+        row("R-2", "-5", "2026-01-01"),
+        row("R-3", "abc", "2026-01-01"),
+        row("R-4", "10.00", "2026-13-01"),
+        row("R-5", "10.00", "2026-01-01", product="car"),
+        row("R-6", "10.00", "2026-01-01", currency="RMBX"),
+        row("R-7", "10.00", "2026-01-01", guarantee="gold"),
+        row("R-8", "10.00", "2026-01-01", blacklisted="yes"),
+        row("R-9", "10.00", "2026-01-01", blacklisted="perhaps"),
+        row("R-10", "10.00", "", schedule="2026-01-01=4.00;2026-02-01=5.00"),
+        row("R-11", "10.00", "", schedule="2026-01-01"),
+        row("R-12", "10.00", "2026-01-01", grace_days="soon"),
+        row("R-13", "10.00", "2026-01-01", opened_on="2026-02-01"),
+        row("R-14", "10.00", "2026-01-01", customer_name=""),
+        row("R-15", "10.00", "2026-01-01", collector="nobody"),
+        row("R-16", "10.00", "2026-01-01", credit_limit="-1"),
+        row("R-18", "10.00", "2026-01-01", phone="ext 12"),
+        row("R-19", "10.00", "2026-01-01", email="a@b"),
+        row("R-20", "10.00", "2026-01-01", email="x" * 190 + "@example.com"),
+    ]
+    report = app.execute(ImportReceivables(parse_csv(csv_text(*bad_rows)), "bad.csv"),
+                         actor="zhao")  # fmt: skip
+    errors = [r.error for r in report.rows]
+    assert len(errors) == len(bad_rows) and all(errors)
+    longer = csv_text(row("R-17", "10.00", "2026-01-01")).rstrip("\n") + ",surplus\n"
+    errors.append(parse_csv(longer)[0].error)
+    assert untranslated(messages + errors) == []
+    assert engine_text.chinese(errors[1]).startswith("principal：金额 'abc' 不是普通的十进制数")
+
+
+def shown(response, status):
+    assert response.status_code == status
+    return unescape(response.get_data(as_text=True))
+
+
+def test_chinese_admin_supervisor_and_collection_pages_show_them_in_chinese(site):
+    zhao = site.client("zhao")
+    html = shown(post(zhao, "/admin/calendars/clear", {"day": "2026-03-05"}), 404)
+    assert "工作日历 'default' 在 2026-03-05 没有调整。" in html and "has no override" not in html
+    standard = {"process": "case_handling", "step": "Task_receive", "limit": "3 weeks",
+                "kind": "basic", "on_deadline": "notify"}  # fmt: skip
+    html = shown(post(zhao, "/admin/sla", standard), 422)
+    assert "时限标准：无法识别时长 '3 weeks' 中的单位" in html
+    assert "unknown unit" not in html
+    wang = site.client("wang")
+    html = shown(post(wang, "/board/chase/99999/shout"), 404)
+    assert "没有催办操作 'shout'" in html and "no chase action" not in html
+    import_rows(site.engine, row("R-1", "1000.00", "2026-02-01", collector="li"))
+    paid = post(site.client("li"), "/collection/receivables/R-1/payments", {"amount": "0"})
+    html = shown(paid, 422)
+    assert "付款金额必须大于零。" in html and "positive amount" not in html

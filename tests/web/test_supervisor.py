@@ -116,7 +116,7 @@ def test_decide_an_extension_and_an_exemption(site, clock):
     assert f'data-request="exemption-{exe}"' in page and "系统故障" in page
     # A refusal needs a reason, shown at the field.
     refused = post(wang, f"/board/exemption/{exe}/refuse", {"note": ""})
-    assert refused.status_code == 422 and "say why" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "请说明驳回理由" in refused.get_data(as_text=True)
     assert post(wang, f"/board/extension/{ext}/approve", {"note": "同意"}).status_code == 303
     assert post(wang, f"/board/exemption/{exe}/refuse", {"note": "理由不足"}).status_code == 303
     status = site.engine.read(lambda s: (s.get(SlaExtension, ext).status,
