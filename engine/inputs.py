@@ -5,6 +5,9 @@ Days are within the years 1900–2999 (:data:`engine.calendar.FIRST_YEAR`): fees
 count days from a due date, and a year-1 due date overflowed that arithmetic (and made the
 daily job and a receivable's page loop over some 740,000 days). Whole numbers are ASCII
 digits only: ``str.isdigit`` accepts "²", which ``int`` refuses.
+
+Phone numbers and e-mail addresses (a person's, a debtor's) must look like one: a notice
+is only as good as the address it goes to, so free text is refused, not stored.
 """
 
 from __future__ import annotations
@@ -54,3 +57,50 @@ def whole_number(value: object, low: int = 1, high: int = MAX_ID) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool):
         return None
     return value if low <= value <= high else None
+
+
+# Digits with an optional leading +, and spaces, dashes or parentheses between them:
+# 13800138000, +86 138 0013 8000, (010) 6552-9988. ASCII digits only: an SMS gateway
+# dials what is stored.
+PHONE = re.compile(r"\+?\(?[0-9][0-9 ()\-]*[0-9]")
+PHONE_DIGITS = (5, 20)
+# local@domain.tld: one @, no spaces, nothing that separates addresses (, ; < >) in the
+# local part; dot-separated labels of letters, digits and inner hyphens; a top-level
+# domain of two or more letters (中国 too) or its xn-- form.
+EMAIL = re.compile(
+    r"[^\s@,;<>]+@(?:[^\W_](?:(?:[^\W_]|-)*[^\W_])?\.)+(?:[^\W\d_]{2,}|xn--[a-z0-9-]+)",
+    re.IGNORECASE,
+)
+_PHONE_LENGTH, _EMAIL_LENGTH = 50, 200  # the person and customer tables' columns
+
+
+def check_phone(text: str | None, field: str = "phone") -> str | None:
+    """``text`` stripped if it is a plausible phone number, ``None`` if empty; otherwise
+    a :class:`ValidationError` at ``field`` saying what a phone number looks like."""
+    phone = _within((text or "").strip(), _PHONE_LENGTH, field)
+    if not phone:
+        return None
+    digits = sum(c.isdigit() for c in phone)
+    low, high = PHONE_DIGITS
+    if not PHONE.fullmatch(phone) or not low <= digits <= high:
+        raise at_field(field, f"{field} {phone!r}: not a phone number: {low} to {high} digits, "
+                       "with an optional leading + and spaces, dashes or parentheses")  # fmt: skip
+    return phone
+
+
+def check_email(text: str | None, field: str = "email") -> str | None:
+    """``text`` stripped if it has the shape of an e-mail address, ``None`` if empty;
+    otherwise a :class:`ValidationError` at ``field``."""
+    email = _within((text or "").strip(), _EMAIL_LENGTH, field)
+    if not email:
+        return None
+    if not EMAIL.fullmatch(email):
+        raise at_field(field, f"{field} {email!r}: not an e-mail address: write name@domain.tld")
+    return email
+
+
+def _within(text: str, limit: int, field: str) -> str:
+    """``text`` if it fits its column; a longer one is refused without being echoed."""
+    if len(text) > limit:
+        raise at_field(field, f"{field} is longer than {limit} characters")
+    return text

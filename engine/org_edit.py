@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from . import audit
 from .errors import ValidationError, at_field
 from .executor import CommandContext
+from .inputs import check_email, check_phone
 from .notices import DEFAULT_LOCALE, parse_locale
 from .store import Department, Group, GroupMember, Person
 
 KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _key(value: str, field: str = "key") -> str:
@@ -74,12 +74,7 @@ class SavePerson:
     def __call__(self, ctx: CommandContext) -> Person:
         s = ctx.session
         key, name = _key(self.key), _name(self.full_name)
-        email = (self.email or "").strip() or None
-        if email and not EMAIL.match(email):
-            raise at_field("email", f"{email!r} is not an e-mail address")
-        phone = (self.phone or "").strip() or None
-        if phone and len(phone) > 50:
-            raise at_field("phone", "at most 50 characters")
+        email, phone = check_email(self.email), check_phone(self.phone)
         try:
             locale = parse_locale(self.locale) if self.locale else DEFAULT_LOCALE
         except ValidationError as exc:

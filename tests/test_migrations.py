@@ -92,3 +92,34 @@ def test_a_database_at_an_older_revision_is_upgraded_and_keeps_its_rows(empty_ur
         assert conn.scalar(text("SELECT name FROM person WHERE key = 'li'")) == "李窗口"
     assert differences(engine) == []
     engine.dispose()
+
+
+def test_amounts_a_new_minor_unit_would_misread_stop_the_upgrade(empty_url):
+    """KWD was kept in hundredths; from c3e5a7d9f1b2 on it is thousandths. A database
+    holding KWD amounts is not upgraded (nothing is reread wrongly) and says why; one
+    holding only CNY is."""
+    engine = make_engine(empty_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "a1b9f325948f")
+        conn.execute(text("INSERT INTO customer (key, name, credit_currency, blacklisted, "
+                          "locale, created_at) VALUES ('c1', '张三', 'CNY', false, 'zh-CN', "
+                          "CURRENT_TIMESTAMP)"))  # fmt: skip
+        for key, currency in (("R-1", "CNY"), ("R-2", "kwd"), ("R-3", "KWD")):
+            conn.execute(text(
+                "INSERT INTO receivable (key, customer_id, product, principal_minor, currency, "
+                "due_date, guarantee, grace_days, penalty_rate, day_count, rounding, "
+                "allocation_order, carried_fees_minor, created_at, created_by) VALUES "
+                "(:key, (SELECT id FROM customer), 'loan', 123456, :currency, '2026-03-05', "
+                "'none', 0, '0', 'daily', 'half_up', 'fees,interest,principal', 0, "
+                "CURRENT_TIMESTAMP, 'tests')"
+            ), {"key": key, "currency": currency})  # fmt: skip
+    with pytest.raises(CaseClockError, match=r"amounts in KWD \(2\) are stored in hundredths"):
+        create_schema(engine)
+    with engine.begin() as conn:
+        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "a1b9f325948f"
+        conn.execute(text("DELETE FROM receivable WHERE key <> 'R-1'"))
+    create_schema(engine)
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT principal_minor FROM receivable")) == 123456
+    assert differences(engine) == []
+    engine.dispose()

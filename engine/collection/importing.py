@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from .. import exports, inputs
 from ..errors import ValidationError
+from ..inputs import check_email, check_phone
 from ..notices import parse_locale
 from ..store.collection_tables import PRODUCTS, Customer, Instalment, Receivable
 from . import fees
-from .money import format_amount, parse_amount
+from .money import check_currency, format_amount, parse_amount
 from .receivables import CustomerData, ParsedRow, ReceivableData, terms_of
 
 COLUMNS = (
@@ -103,9 +104,7 @@ def parse_row(values: Mapping[str, str]) -> ReceivableData:
         if not values.get(column):
             raise ValidationError(f"{column} is required")
     key = _key(values["receivable_key"], "receivable_key")
-    currency = (values.get("currency") or "CNY").upper()
-    if len(currency) != 3 or not currency.isalpha():
-        raise ValidationError(f"currency {currency!r}: a three-letter ISO code such as CNY")
+    currency = check_currency(values.get("currency") or "CNY")
     product = values["product"].lower()
     if product not in PRODUCTS:
         raise ValidationError(f"product {values['product']!r}: one of {', '.join(PRODUCTS)}")
@@ -150,8 +149,8 @@ def _customer(values: Mapping[str, str], currency: str) -> CustomerData:
     return CustomerData(
         key=_key(values["customer_key"], "customer_key"),
         name=_text(values.get("customer_name"), 200, "customer_name"),
-        phone=_text(values.get("phone"), 50, "phone"),
-        email=_text(values.get("email"), 200, "email"),
+        phone=check_phone(values.get("phone")),
+        email=check_email(values.get("email")),
         address=_text(values.get("address"), 300, "address"),
         contact_verified_on=_day(values.get("contact_verified_on"), "contact_verified_on"),
         credit_limit_minor=credit_limit,

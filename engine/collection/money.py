@@ -11,10 +11,27 @@ import decimal
 import re
 from decimal import Decimal
 
-from ..errors import ValidationError
+from ..errors import ValidationError, at_field
 
-# ISO 4217 exponents of the currencies a collection desk meets; others default to 2.
-EXPONENTS = {"CNY": 2, "USD": 2, "EUR": 2, "HKD": 2, "GBP": 2, "JPY": 0, "KRW": 0}
+# The active currencies of ISO 4217 ("Codes for the representation of currencies") by
+# the digits of their minor unit: List One as published by its maintenance agency (SIX)
+# on 2024-06-25, plus XCG (Caribbean guilder, in use since 2025-03-31). The list's codes
+# without a minor unit (XAU and the other metals, XDR, XSU, XUA, the bond-market units
+# XBA-XBD, XTS for testing, XXX for "no currency") are not money a debt is owed in.
+_MINOR_UNITS = {
+    0: "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF",
+    2: "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN "
+    "BWP BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUC CUP CVE CZK DKK DOP DZD EGP ERN ETB "
+    "EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR "
+    "KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR "
+    "MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK "
+    "SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU "
+    "UZS VED VES WST XCD XCG YER ZAR ZMW ZWG",
+    3: "BHD IQD JOD KWD LYD OMR TND",
+    4: "CLF UYW",
+}
+# Currency code -> digits of its minor unit; the one list of currencies CaseClock accepts.
+EXPONENTS = {code: digits for digits, codes in _MINOR_UNITS.items() for code in codes.split()}
 
 ROUNDING_MODES = {
     "half_up": decimal.ROUND_HALF_UP,  # 四舍五入, the usual contract wording
@@ -34,7 +51,19 @@ MAX_MINOR = 2**63 - 1
 
 
 def exponent(currency: str) -> int:
+    # A code stored before imports checked it (:func:`check_currency`) still counts in
+    # hundredths, as every code did then.
     return EXPONENTS.get(currency.upper(), 2)
+
+
+def check_currency(text: str, field: str = "currency") -> str:
+    """``text`` as an active ISO 4217 code (upper case), or a :class:`ValidationError`
+    at ``field``: three letters alone ("ABC", "XXX") say nothing about the money owed."""
+    code = text.strip().upper()
+    if code not in EXPONENTS:
+        raise at_field(field, f"{field} {text.strip()!r}: not an active ISO 4217 currency "
+                       "code, such as CNY, USD or EUR")  # fmt: skip
+    return code
 
 
 def context() -> decimal.Context:

@@ -249,7 +249,7 @@ class ImportReceivables:
         session = ctx.session
         if session.scalar(select(Receivable.id).where(Receivable.key == data.key)) is not None:
             return f"receivable {data.key!r} exists already"
-        unknown = _unknown_org_key(session, data)
+        unknown = _unknown_org_key(session, data) or _inactive_collector(session, data)
         if unknown is not None:
             return unknown
         try:
@@ -352,6 +352,20 @@ def _unknown_org_key(session: Session, data: ReceivableData) -> str | None:
         if key is not None and session.scalar(select(model.id).where(model.key == key)) is None:
             return f"{column} {key!r} is not {what} in the organisation"
     return None
+
+
+def _inactive_collector(session: Session, data: ReceivableData) -> str | None:
+    """A collector who is no longer active (left, erased) cannot log in: the receivable
+    would be in nobody's own list. Named by key only: the message goes into the import's
+    audit event, which is not erasable."""
+    key = data.collector_key
+    if (
+        key is None
+        or session.scalar(select(Person.id).where(Person.key == key, Person.active.is_(False)))
+        is None
+    ):
+        return None
+    return f"collector {key!r} is no longer active in the organisation: name an active person"
 
 
 def _receivable_row(ctx: CommandContext, data: ReceivableData, customer: Customer) -> Receivable:

@@ -119,7 +119,7 @@ def test_export_imports_again_unchanged(org_app, tmp_path):
             grace_days="3",
             penalty_rate="0.0005",
             penalty_cap="50.00",
-            phone="138",
+            phone="13800000000",
             email="a@b.cn",
             contact_verified_on="2026-01-05",
             credit_limit="20000.00",
