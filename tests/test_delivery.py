@@ -12,7 +12,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from engine import outbox
 from engine.app import CaseClock
-from engine.delivery import AcquireOutbox, MarkFailed, MarkSent
+from engine.delivery import AcquireOutbox, LeasedMessage, MarkFailed, MarkSent
 from engine.org import ImportOrg
 from engine.runtime import ClaimTask, StartInstance
 from engine.store import OutboxMessage
@@ -429,6 +429,49 @@ def test_misconfigured_channels_fail_with_a_clear_error(app):
     assert row(app, mail).last_error == "e-mail not configured: CASECLOCK_SMTP_HOST is not set"
     assert row(app, local).last_error == "webhook URL must be http(s), got 'file:///etc/passwd'"
     assert row(app, odd).last_error.startswith("unknown webhook format 'qq'")
+
+
+def test_without_servers_e_mail_and_sms_are_written_to_the_drop_directory(app, tmp_path, receiver):
+    """The demo's way to read its notices: each e-mail an .eml file a mail program opens,
+    each SMS a JSON file; a redelivery rewrites the same file; webhooks still post."""
+    drop = tmp_path / "outbox"
+    mail = enqueue(app, "email", "李窗口 <li@example.gov.cn>", "warn-1", subject="【预警】审核",
+                   body="请及时办理。")  # fmt: skip
+    sms = enqueue(app, "sms", "13800000000", "warn-1:sms", body="【超期】审核")
+    hook = enqueue(app, "webhook", receiver.url, "robot", body="x")
+    sender = OutboxSender(app, SenderConfig(drop_dir=drop))
+    assert sender.run_once() == SendResult(sent=3, failed=0)
+    eml, text_message = drop / f"{mail:010d}-email.eml", drop / f"{sms:010d}-sms.json"
+    assert sorted(p.name for p in drop.iterdir()) == sorted([eml.name, text_message.name])
+    parsed = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert (parsed["To"], parsed["Subject"]) == ("李窗口 <li@example.gov.cn>", "【预警】审核")
+    assert parsed["Message-ID"] == message_id("warn-1") and text(parsed) == "请及时办理。\n"
+    assert json.loads(text_message.read_text(encoding="utf-8")) == {
+        "to": "13800000000", "text": "【超期】审核", "idempotency_key": "warn-1:sms",
+    }  # fmt: skip
+    assert [r.status for r in all_rows(app)] == ["sent"] * 3 and len(receiver.requests) == 1
+    assert row(app, hook).status == "sent"
+
+    eml.write_bytes(b"stale")
+    leased = app.execute(AcquireOutbox("again", 10, timedelta(minutes=5)))
+    assert leased == []  # sent is sent; a lost outcome would bring the same row back:
+    OutboxSender(app, SenderConfig(drop_dir=drop)).deliver(_as_leased(app, mail))
+    assert email.message_from_bytes(eml.read_bytes())["Message-ID"] == message_id("warn-1")
+    assert SenderConfig.from_env({"CASECLOCK_DROP_DIR": str(drop)}).drop_dir == drop
+
+
+def test_a_configured_server_wins_over_the_drop_directory(app, tmp_path, smtp, config):
+    enqueue(app, "email", "li@example.gov.cn", "k", subject="s", body="b")
+    sender = OutboxSender(app, replace(config, drop_dir=tmp_path / "outbox"))
+    assert sender.run_once() == SendResult(sent=1, failed=0)
+    assert len(smtp.mailbox.messages) == 1 and not (tmp_path / "outbox").exists()
+
+
+def _as_leased(app: CaseClock, message_id_: int) -> LeasedMessage:
+    found = row(app, message_id_)
+    return LeasedMessage(found.id, found.channel, found.recipient, found.subject, found.body,
+                         found.payload, found.idempotency_key, found.instance_id, found.attempts,
+                         "test", app.clock.now() + timedelta(minutes=5))  # fmt: skip
 
 
 def test_config_from_environment_hides_secrets():

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -67,6 +68,9 @@ class SenderConfig:
     timeout: float = 10.0
     sms_webhook_url: str | None = field(default=None, repr=False)  # may embed a token
     sms_webhook_token: str | None = field(default=None, repr=False)
+    # E-mail and SMS with no server configured are written here as files (a pickup
+    # directory, as mail servers have): the demo's notices can be read without one.
+    drop_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SenderConfig:
@@ -87,6 +91,7 @@ class SenderConfig:
             timeout=float(env.get("CASECLOCK_SEND_TIMEOUT") or cls.timeout),
             sms_webhook_url=env.get("CASECLOCK_SMS_WEBHOOK_URL") or None,
             sms_webhook_token=env.get("CASECLOCK_SMS_WEBHOOK_TOKEN") or None,
+            drop_dir=Path(env["CASECLOCK_DROP_DIR"]) if env.get("CASECLOCK_DROP_DIR") else None,
         )
 
 
@@ -304,7 +309,9 @@ class OutboxSender:
         """Hand one message to its channel; raise on failure. Records nothing."""
         if message.channel == "inapp":
             return  # read inside CaseClock from the outbox row itself
-        if message.channel == "email":
+        if message.channel == "email" and self._drops(self.config.smtp_host):
+            self._drop(message, "eml", bytes(self._email(message)))
+        elif message.channel == "email":
             own = mailer is None
             mailer = mailer or _Mailer(self.config)
             try:
@@ -317,6 +324,10 @@ class OutboxSender:
         elif message.channel == "webhook":
             url = message.payload.get("url") or message.recipient
             self._post(url, webhook_body(message), message)
+        elif message.channel == "sms" and self._drops(self.config.sms_webhook_url):
+            body = {"to": message.recipient, "text": message.body,
+                    "idempotency_key": message.idempotency_key}  # fmt: skip
+            self._drop(message, "json", json.dumps(body, ensure_ascii=False, indent=2).encode())
         elif message.channel == "sms":
             if not self.config.sms_webhook_url:
                 raise DeliveryError("SMS not configured: CASECLOCK_SMS_WEBHOOK_URL is not set")
@@ -324,6 +335,21 @@ class OutboxSender:
             self._post(self.config.sms_webhook_url, body, message, self.config.sms_webhook_token)
         else:
             raise DeliveryError(f"unknown channel {message.channel!r}")
+
+    def _drops(self, server: str | None) -> bool:
+        """A channel without its server writes to the drop directory, if there is one."""
+        return server is None and self.config.drop_dir is not None
+
+    def _drop(self, message: LeasedMessage, suffix: str, content: bytes) -> None:
+        """Write the message as ``<outbox id>.<suffix>``: a redelivery rewrites the same
+        file, and a reader never sees half of one (written aside, then renamed)."""
+        folder = self.config.drop_dir
+        assert folder is not None
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{message.id:010d}-{message.channel}.{suffix}"
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_bytes(content)
+        os.replace(partial, target)
 
     def _email(self, message: LeasedMessage) -> EmailMessage:
         email = EmailMessage()  # UTF-8 headers and body, encoded by the default policy

@@ -530,7 +530,8 @@ def _notices(
     return _page(
         "notices", errors, status, failed, templates=view["templates"],
         smtp_host=config.smtp_host, smtp_from=config.smtp_from,
-        sms=config.sms_webhook_url is not None, webhooks=view["webhooks"], previewed=previewed,
+        sms=config.sms_webhook_url is not None, drop_dir=config.drop_dir,
+        webhooks=view["webhooks"], previewed=previewed,
     )  # fmt: skip
 
 

@@ -102,6 +102,19 @@ def test_the_page_and_its_errors_in_english(admin):
     assert "placeholder {0} is not allowed; name a value plainly, e.g. {task}" in html
 
 
+def test_the_channels_say_where_mail_goes_without_a_server(admin, monkeypatch, tmp_path):
+    monkeypatch.delenv("CASECLOCK_SMTP_HOST", raising=False)
+    monkeypatch.delenv("CASECLOCK_SMS_WEBHOOK_URL", raising=False)
+    assert "邮件不会发出" in text(admin.get("/admin/notices"))
+    monkeypatch.setenv("CASECLOCK_DROP_DIR", str(tmp_path / "outbox"))
+    html = text(admin.get("/admin/notices"))
+    assert f"未配置 SMTP：邮件写入目录 {tmp_path / 'outbox'}" in html
+    assert f"未配置网关：短信写入目录 {tmp_path / 'outbox'}" in html
+    admin.get("/lang/en")
+    html = text(admin.get("/admin/notices"))
+    assert f"no SMTP server: e-mails are written to the folder {tmp_path / 'outbox'}" in html
+
+
 @pytest.mark.parametrize("path", ["/admin/notices/nonsense/zh-CN", "/admin/notices/urge/fr",
                                   "/admin/notices/nonsense/en/reset"])  # fmt: skip
 def test_an_unknown_template_is_a_404(admin, path):
