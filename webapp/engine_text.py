@@ -63,6 +63,24 @@ ENTRIES: list[tuple[str, str]] = [
         "任务 {id} 由 {who} 办理，只有其本人可以办结。",
     ),
     (rf"task {_ID} no longer exists in its workflow", "任务 {id} 已不在流程中。"),
+    (
+        rf"task {_ID} is a chase task: handle or urge it \(caseclock chase\)",
+        "任务 {id} 是催办任务：请在“督办”页面催办或标记已处理。",
+    ),
+    (
+        rf"task {_ID} is a 协办 request: answer it \(caseclock assist answer\)",
+        "任务 {id} 是协办请求：请直接答复。",
+    ),
+    # a command that lost a race or met a locked database (engine.executor); the page
+    # user knows what they just did, so the command's name is left out
+    (
+        r"\w+: a concurrent change won; try again",
+        "有人同时修改了同一内容，本次操作未保存，请重试。",
+    ),
+    (r"\w+: the database is busy; try again", "系统繁忙，本次操作未完成，请重试。"),
+    # what a page lets someone open (webapp.access)
+    (rf"task {_ID} is not yours or your groups'", "任务 {id} 不是您或您所在用户组的任务。"),
+    (rf"case {_ID} is not one you work on", "您没有参与办理案件 {id}。"),
     # clocks, extensions, exemptions (engine.clock_control, engine.ledger, engine.approvals)
     (
         r"a pause needs a reason \(e\.g\. waiting for the applicant\)",
@@ -120,6 +138,12 @@ ENTRIES: list[tuple[str, str]] = [
     (
         rf"task {_ID} was already urged this hour; try again later",
         "任务 {id} 本小时内已催办过，请稍后再试。",
+    ),
+    (rf"chase task {_ID} is not yours", "催办任务 {id} 不归您处理。"),
+    (r"choose someone below you in the org chart", "请选择组织架构中您的下级。"),
+    (
+        r"chase tasks need a person to go to: give --to",
+        "催办任务不能退回组任务池：请选择接收人。",
     ),
     # 协办 and comments (engine.assistance, engine.comments)
     (r"say what input you need from the other department", "请说明需要对方部门提供什么。"),
@@ -412,6 +436,54 @@ ENTRIES: list[tuple[str, str]] = [
         "调用的流程 {key} 既不在本次部署中，也未曾部署。",
     ),
     (r"(?P<file>[^:]+): not well-formed XML: (?P<rest>.+)", "{file}：XML 格式不正确：{rest}"),
+    # decision tables: hit policies and FEEL unary tests (engine.feel)
+    (
+        r"hit policy (?P<policy>\w+) with aggregation is not supported; use UNIQUE, FIRST or "
+        r"COLLECT \(without aggregation\)",
+        "不支持带聚合的命中策略 {policy}；请用 UNIQUE、FIRST 或 COLLECT（不带聚合）。",
+    ),
+    (
+        r"hit policy (?P<policy>\w+) is not supported; use UNIQUE, FIRST or COLLECT "
+        r"\(without aggregation\)",
+        "不支持命中策略 {policy}；请用 UNIQUE、FIRST 或 COLLECT（不带聚合）。",
+    ),
+    (r"FEEL (?P<inner>.+)", "FEEL 条件有误：{inner}"),
+    (r"not must be written not\(test, \.\.\.\)", "not 应写成 not(条件, ...)。"),
+    (r"not\(\) needs at least one test", "not() 中至少要有一个条件。"),
+    (
+        rf"(?P<test>{_Q}): '(?P<op>[^']+)' is not FEEL in a unary test; write the value, or "
+        r"not\(value\)",
+        "{test}：'{op}' 不是一元测试的 FEEL 写法；请直接写值，或写 not(值)。",
+    ),
+    (
+        rf"(?P<test>{_Q}): '\?' is not supported; write the test without it \(e\.g\. > 5\)",
+        "{test}：不支持 '?'；请去掉它再写条件（例如 > 5）。",
+    ),
+    (rf"(?P<test>{_Q}): unexpected (?P<raw>{_Q})", "{test}：无法识别 {raw}。"),
+    (r"empty test in a list: check the commas", "列表中有空条件：请检查逗号。"),
+    (
+        rf"(?P<test>{_Q}): a comparison takes one value, e\.g\. > 90",
+        "{test}：比较只能跟一个值，例如 > 90。",
+    ),
+    (
+        rf"(?P<test>{_Q}): function (?P<name>\w+)\(\) is not supported",
+        "{test}：不支持函数 {name}()。",
+    ),
+    (
+        rf"(?P<test>{_Q}): expressions are not supported in a unary test",
+        "{test}：一元测试中不支持表达式。",
+    ),
+    (
+        rf"(?P<test>{_Q}): a range is written \[low\.\.high\], \(low\.\.high\] etc\.",
+        "{test}：区间应写成 [下限..上限]、(下限..上限] 等形式。",
+    ),
+    (
+        rf"name (?P<name>{_Q}) is not supported: compare the input with a literal \(number, "
+        r'"string", true, false, null\)',
+        '不支持名称 {name}：请把输入与字面值比较（数字、"字符串"、true、false、null）。',
+    ),
+    (rf"(?P<raw>{_Q}) is not a value", "{raw} 不是一个值。"),
+    (r"unknown escape (?P<escape>\\.?) in string", "字符串中有无法识别的转义 {escape}。"),
     # accounts and the org file (engine.accounts, engine.org, engine.org_edit)
     (rf"(?P<key>{_Q}) already has an account", "{key} 已有账号。"),
     (rf"(?P<key>{_Q}) has no account", "{key} 没有账号。"),
@@ -429,6 +501,33 @@ ENTRIES: list[tuple[str, str]] = [
     (r"a token needs a name \(which client uses it\)", "令牌需要名称（说明哪个客户端使用）。"),
     (r"at most (?P<n>\d+) characters", "最多 {n} 个字符。"),
     (r"(?s)(?P<file>[^:]+): not valid YAML: (?P<rest>.+)", "{file}：不是有效的 YAML：{rest}"),
+    (
+        r"(?P<file>[^:]+): expected a mapping with departments, people, groups",
+        "{file}：应为包含 departments、people、groups 的映射（mapping）。",
+    ),
+    (
+        r"a (?P<kind>person|department|group) entry has no (?P<field>\w+): (?P<row>.+)",
+        "有一个{kind}条目缺少 {field}：{row}。",
+    ),
+    (rf"person (?P<key>{_Q}): (?P<inner>.+)", "人员 {key}：{inner}"),
+    # the admin's org upload checks the file's shape first (webapp.admin)
+    (
+        r"(?P<section>departments|people|groups): every entry must be a mapping, not "
+        r"(?P<row>.+)",
+        "{section}：每一项都应是映射（mapping，即“键: 值”），不能是 {row}。",
+    ),
+    (
+        r"(?P<section>departments|people|groups) (?P<key>.*): webhook must be a mapping",
+        "{section} {key}：webhook 应是映射（mapping），例如 {{url: ..., format: ...}}。",
+    ),
+    (
+        r"(?P<section>departments|people|groups) (?P<key>.*): groups must be a list",
+        "{section} {key}：groups 应是列表，例如 [reception, reviewers]。",
+    ),
+    (
+        r"the org file has an entry of the wrong shape: (?P<rest>.+)",
+        "组织架构文件中有结构不对的条目：{rest}",
+    ),
     # the supervisor's board (webapp.decisions)
     (
         rf"no chase action (?P<raw>{_Q}); actions are (?P<options>.+)",

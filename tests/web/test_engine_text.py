@@ -4,14 +4,19 @@ page in Chinese shows it in Chinese while English pages, the API and the CLI kee
 
 from __future__ import annotations
 
+import io
 import re
+import threading
+import time
 from datetime import date, datetime
 from html import unescape
+from xml.sax.saxutils import escape
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from engine import outbox
+from engine.absence import ReassignAll
 from engine.accounts import CreateAccount, IssueToken, SetAccountActive, SetRoles, principal
 from engine.assistance import RequestAssist
 from engine.calendars import OverrideDay, RemoveOverride
@@ -31,13 +36,15 @@ from engine.org_edit import SavePerson
 from engine.runtime import ClaimTask, CompleteTask, DelegateTask, ReassignTask, UnclaimTask
 from engine.sla import CASECLOCK_NS
 from engine.standards import RetireStandard, SetStandard
-from engine.store import Timer
+from engine.store import Task, Timer
 from webapp import decisions, engine_text
 
 from ..collection.helpers import csv_text, import_rows, row
-from ..conftest import SHANGHAI
+from ..conftest import PG_URL, SHANGHAI
 from ..test_deploy import diagram, timer_process
-from .conftest import post
+from .conftest import csrf, post
+from .late import go_overdue
+from .test_hostile_input import database_held
 
 
 def provoked(site, command, actor="li"):
@@ -123,12 +130,12 @@ def refusal(refused):
     return [caught.value.message, *caught.value.details.get("fields", {}).values()]
 
 
-def deploy_problems(site, *bodies):
-    """Every problem a deploy of each diagram body reports (as the designer lists them)."""
+def deploy_problems(site, *bodies, name="bad.bpmn"):
+    """Every problem a deploy of each file body reports (as the designer lists them)."""
     found = []
     for body in bodies:
         with pytest.raises(DeploymentError) as caught:
-            site.engine.execute(DeployDiagrams([("bad.bpmn", body)]), actor="huang")
+            site.engine.execute(DeployDiagrams([(name, body)]), actor="huang")
         found += [p["message"] for p in caught.value.details.get("problems") or []] or [
             caught.value.message
         ]
@@ -373,3 +380,172 @@ def test_chinese_admin_supervisor_and_collection_pages_show_them_in_chinese(site
     paid = post(site.client("li"), "/collection/receivables/R-1/payments", {"amount": "0"})
     html = shown(paid, 422)
     assert "付款金额必须大于零。" in html and "positive amount" not in html
+
+
+def test_chase_and_assist_messages_have_chinese(site, clock):
+    """A real chase task (li's 受理 goes late: wang's chase, and qian's for BJ-0002's) and
+    a real 协办 request, each used the wrong way."""
+    chase = go_overdue(site, clock)
+    qians = site.engine.read(lambda s: s.scalars(
+        select(Task.id).where(Task.kind == "chase", Task.assignee == "qian")).one())  # fmt: skip
+    ask = RequestAssist(site.receive, "li", "reviewers", "请核对材料")
+    assist = site.engine.execute(ask, actor="li").id
+    wang = site.engine.read(lambda s: principal(s, "wang"))
+    messages = [
+        provoked(site, CompleteTask(chase, "wang", {}), "wang"),
+        provoked(site, CompleteTask(assist, "yang", {}), "yang"),
+        provoked(site, ReassignAll("wang", None), "zhao"),
+    ]
+    for refused in (
+        lambda: decisions.chase(site.engine, wang, qians, "handle", {}),
+        lambda: decisions.chase(site.engine, wang, chase, "reassign", {"to": "yang"}),
+    ):
+        messages += refusal(refused)
+    assert untranslated(messages) == []
+    worded = [engine_text.chinese(m) for m in messages]
+    assert worded[:2] == [
+        f"任务 {chase} 是催办任务：请在“督办”页面催办或标记已处理。",
+        f"任务 {assist} 是协办请求：请直接答复。",
+    ]
+    assert "caseclock" not in "".join(worded)  # the CLI's hints stay off the pages
+
+
+def test_the_board_and_the_admin_page_show_chase_refusals_in_chinese(site, clock):
+    chase = go_overdue(site, clock)
+    wrong = post(site.client("wang"), f"/board/chase/{chase}/reassign", {"to": "yang"})
+    html = shown(wrong, 422)
+    assert "请选择组织架构中您的下级。" in html and "below you" not in html
+    handover = post(site.client("zhao"), "/admin/reassign", {"holder": "wang", "to": ""})
+    html = shown(handover, 422)
+    assert "催办任务不能退回组任务池：请选择接收人。" in html and "give --to" not in html
+
+
+def test_what_a_page_does_not_let_you_open_is_said_in_chinese(site):
+    yang = site.client("yang")
+    html = shown(yang.get(f"/tasks/{site.receive}"), 403)
+    assert f"任务 {site.receive} 不是您或您所在用户组的任务。" in html
+    html = shown(yang.get(f"/cases/{site.case}"), 403)
+    assert f"您没有参与办理案件 {site.case}。" in html and "work on" not in html
+
+
+def test_a_command_that_meets_a_busy_database_has_chinese(site):
+    with database_held(site):
+        messages = said(site, lambda: CreateAccount("qian", ["staff"], None), "zhao")
+    assert messages[0] == "create_account: the database is busy; try again"
+    assert engine_text.chinese(messages[0]) == "系统繁忙，本次操作未完成，请重试。"
+
+
+def _waiting_for_locks(site, count):
+    """Block until ``count`` transactions on this test's database wait for a lock
+    (PostgreSQL), or fail after 30 s."""
+    query = text(
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid IN "
+        "(SELECT pid FROM pg_stat_activity WHERE datname = current_database())"
+    )
+    deadline = time.monotonic() + 30
+    while site.engine.read(lambda s: s.scalar(query)) < count:
+        assert time.monotonic() < deadline, f"{count} lock waits never came"
+        time.sleep(0.01)
+
+
+@pytest.mark.skipif(not PG_URL, reason="SQLite runs one writer at a time: no race to lose")
+def test_a_command_that_loses_a_race_has_chinese(site):
+    """Two admins create 钱副主任's account at once. The first has inserted it and waits
+    for the access chain's lock (held here); the second passed its "already has an
+    account" check and waits on the first's row. The first commits: the second lost."""
+    outcomes = {}
+
+    def create(label, roles):
+        try:
+            site.engine.execute(CreateAccount("qian", roles, None), actor="zhao")
+            outcomes[label] = "ok"
+        except CaseClockError as exc:
+            outcomes[label] = exc.message
+
+    threads = [threading.Thread(target=create, args=(n, [r])) for n, r in
+               (("first", "staff"), ("second", "supervisor"))]  # fmt: skip
+    with site.engine.db.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_xact_lock(hashtext('access'))"))
+        for waits, thread in enumerate(threads, start=1):
+            thread.start()
+            _waiting_for_locks(site, waits)
+        holder.rollback()
+    for thread in threads:
+        thread.join(30)
+    assert outcomes == {
+        "first": "ok",
+        "second": "create_account: a concurrent change won; try again",
+    }
+    assert (
+        engine_text.chinese(outcomes["second"])
+        == "有人同时修改了同一内容，本次操作未保存，请重试。"
+    )
+
+
+def decision_table(*tests, hit_policy="UNIQUE", aggregation=""):
+    """A DMN file with one rule per FEEL input entry."""
+    rules = "".join(
+        f'<rule id="R{n}"><inputEntry id="In{n}"><text>{escape(test)}</text></inputEntry>'
+        f'<outputEntry id="Out{n}"><text>"x"</text></outputEntry></rule>'
+        for n, test in enumerate(tests)
+    )
+    table = f'hitPolicy="{hit_policy}"' + (f' aggregation="{aggregation}"' if aggregation else "")
+    return (
+        '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="D" name="d" '
+        'namespace="http://caseclock.dev/dmn"><decision id="grade" name="grade">'
+        f'<decisionTable id="T" {table}><input id="I"><inputExpression id="E" '
+        'typeRef="integer"><text>days</text></inputExpression></input>'
+        f'<output id="O" name="grade" typeRef="string"/>{rules}</decisionTable></decision>'
+        "</definitions>"
+    ).encode()
+
+
+def test_the_decision_table_problems_a_designer_meets_have_chinese(site):
+    feel = ("not 5", "not()", "!= 5", "? > 5", "5 + 1", "1,,2", "> 1 2", 'date("2026-01-01")',
+            "1 2", "[1..90", "days > 5", "> [", '"a\\q"')  # fmt: skip
+    messages = deploy_problems(
+        site,
+        decision_table(*feel),
+        decision_table("1", hit_policy="ANY"),
+        decision_table("1", hit_policy="COLLECT", aggregation="SUM"),
+        name="grade.dmn",
+    )
+    assert len(messages) == len(feel) + 2
+    assert untranslated(messages) == []
+    said_in_chinese = [engine_text.chinese(m) for m in messages]
+    assert (
+        "FEEL 条件有误：'[ 1 .. 90'：区间应写成 [下限..上限]、(下限..上限] 等形式。"
+        in said_in_chinese
+    )
+    assert (
+        said_in_chinese[-1]
+        == "不支持带聚合的命中策略 COLLECT；请用 UNIQUE、FIRST 或 COLLECT（不带聚合）。"
+    )
+    designer = site.client("huang")
+    body = {"xml": decision_table("[1..90").decode(), "file": "grade.dmn"}
+    token = csrf(designer, "/designer")
+    refused = designer.post("/designer/validate", json=body, headers={"X-CSRFToken": token})
+    [problem] = refused.get_json()["problems"]
+    assert problem["message"].startswith("FEEL 条件有误：'[ 1 .. 90'：区间应写成")
+
+
+# An org file, and what the admin's upload says about it in Chinese.
+ORG_FILES = {
+    "people:\n  - just a string\n": "people：每一项都应是映射（mapping，即“键: 值”），不能是 "
+    "'just a string'。",
+    "departments:\n  - {key: d, webhook: http://x}\n": "departments d：webhook 应是映射（mapping）",
+    "people:\n  - {key: x, groups: reception}\n": "people x：groups 应是列表",
+    "people:\n  - {key: x, groups: [{a: b}]}\n": "组织架构文件中有结构不对的条目：",
+    "people:\n  - {name: 无编号}\n": "有一个人员条目缺少 key：",
+    "- just\n- a list\n": "org.yaml：应为包含 departments、people、groups 的映射（mapping）。",
+    "people:\n  - {key: ma, phone: 110}\n": "人员 'ma'：phone '110' 不是电话号码",
+}
+
+
+def test_the_org_file_s_own_checks_are_shown_in_chinese(site):
+    admin = site.client("zhao")
+    for content, wording in ORG_FILES.items():
+        upload = {"file": (io.BytesIO(content.encode()), "org.yaml")}
+        html = shown(post(admin, "/admin/org/upload", upload), 422)
+        [error] = re.findall(r'data-error="upload.file">([^<]*)<', html)
+        assert wording in error, (content, error)

@@ -74,7 +74,7 @@ def test_reassign_the_late_task_only_to_someone_below_me(site, clock):
     wang = site.client("wang")
     wrong = post(wang, f"/board/chase/{chase}/reassign", {"to": "yang"})
     assert wrong.status_code == 422
-    assert "choose someone below you" in wrong.get_data(as_text=True)
+    assert "请选择组织架构中您的下级。" in wrong.get_data(as_text=True)
     assert task(site, site.receive).assignee == "li"
     assert post(wang, f"/board/chase/{chase}/reassign", {"to": "chen"}).status_code == 303
     assert task(site, site.receive).assignee == "chen"
