@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .errors import NotFound, ValidationError
 from .executor import CommandContext
+from .inputs import check_email, check_phone
 from .notices import parse_locale
 from .store import AuditEvent, Department, Group, GroupMember, Person, Task
 from .store.models import Absence
@@ -265,8 +266,8 @@ class ImportOrg:
                 person = people[row["key"]] = Person(key=row["key"], name=row["key"])
                 s.add(person)
             person.name = row.get("name") or person.name
-            person.email = row.get("email") or person.email
-            person.phone = str(row["phone"]) if row.get("phone") else person.phone
+            person.email = _contact(row, "email", check_email) or person.email
+            person.phone = _contact(row, "phone", check_phone) or person.phone
             if "digest" in row:
                 person.digest = bool(row["digest"])
             if row.get("locale"):
@@ -321,6 +322,22 @@ def _required(row: dict[str, Any], field: str, kind: str) -> str:
     if not value:
         raise ValidationError(f"a {kind} entry has no {field}: {row}")
     return str(value)
+
+
+def _contact(
+    row: dict[str, Any], field: str, check: Callable[[str | None, str], str | None]
+) -> str | None:
+    """The person's ``field`` (e-mail or phone) as the person form stores it, ``None`` when
+    the file leaves it empty. A refusal names the person, since a whole file is checked at
+    once, and keeps ``check``'s own message after the name (the page catalogue words that
+    part). It drops the field details: the upload form has no e-mail or phone field, so
+    the admin page shows the message at the file instead."""
+    value = row.get(field)
+    try:
+        # YAML reads an unquoted phone number as an int; check its digits all the same.
+        return check(None if value is None else str(value), field)
+    except ValidationError as exc:
+        raise ValidationError(f"person {str(row['key'])!r}: {exc.message}") from None
 
 
 def _ref(table: dict[str, Any], key: str, kind: str) -> Any:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine import org
 from engine.errors import ValidationError
 from engine.org import ImportOrg, parse_org_file
 from engine.runtime import ClaimTask, StartInstance
-from engine.store import Department, Person, Task
+from engine.store import AuditEvent, Department, Person, Task
 
 from .conftest import SHIPPED, deploy
 from .helpers import open_tasks
@@ -62,6 +62,69 @@ def test_bad_org_files_are_refused_whole(app, content, message):
     with pytest.raises(ValidationError, match=message):
         app.execute(ImportOrg(parse_org_file("org.yaml", content.encode())))
     assert app.read(lambda s: s.scalars(select(Person)).all()) == []
+
+
+PHONE_RULE = "5 to 20 digits, with an optional leading + and spaces, dashes or parentheses"
+
+
+def test_contact_data_is_stored_as_the_person_form_stores_it(org_app):
+    content = "people:\n  - {key: ma, email: ' ma@example.gov.cn ', phone: 13800138003}\n"
+    org_app.execute(ImportOrg(parse_org_file("org.yaml", content.encode())))
+    assert (person(org_app, "ma").email, person(org_app, "ma").phone) == (
+        "ma@example.gov.cn", "13800138003"
+    )  # fmt: skip
+    # Left empty, the stored contact stays: an import only changes what the file says.
+    org_app.execute(ImportOrg(parse_org_file("org.csv", b"key,email,phone\nma,,\n")))
+    assert (person(org_app, "ma").email, person(org_app, "ma").phone) == (
+        "ma@example.gov.cn", "13800138003"
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("org.yaml", "people:\n  - {key: ma, email: ma.example.gov.cn}\n",
+         "person 'ma': email 'ma.example.gov.cn': not an e-mail address: write name@domain.tld"),
+        ("org.csv", 'key,email\nma,"ma@example.com, li@example.com"\n',
+         "person 'ma': email 'ma@example.com, li@example.com': not an e-mail address: "
+         "write name@domain.tld"),
+        ("org.yaml", "people:\n  - {key: ma, phone: 110}\n",
+         f"person 'ma': phone '110': not a phone number: {PHONE_RULE}"),
+        ("org.csv", "key,phone\nma,call the front desk\n",
+         f"person 'ma': phone 'call the front desk': not a phone number: {PHONE_RULE}"),
+        ("org.yaml", f"people:\n  - {{key: ma, phone: '{'1' * 51}'}}\n",
+         "person 'ma': phone is longer than 50 characters"),
+    ],
+)  # fmt: skip
+def test_contact_data_that_is_no_address_is_refused_naming_the_person(app, name, content, message):
+    with pytest.raises(ValidationError) as refused:
+        app.execute(ImportOrg(parse_org_file(name, content.encode())))
+    # No field details: the admin page shows the message at the uploaded file.
+    assert (refused.value.message, refused.value.details) == (message, {})
+    assert app.read(lambda s: s.scalars(select(Person)).all()) == []
+
+
+def test_one_bad_address_refuses_the_whole_file_on_the_command_line(app, cli, tmp_path):
+    cli("org", "import", str(SHIPPED.parent / "demo" / "org.yaml"))
+
+    def state(s):
+        people = [(p.key, p.name, p.email, p.phone) for p in s.scalars(select(Person))]
+        return sorted(people), s.scalar(select(func.count()).select_from(AuditEvent))
+
+    before = app.read(state)
+    bad = tmp_path / "org.yaml"
+    bad.write_text(
+        "people:\n"
+        "  - {key: li, name: 李新, email: li.new@example.gov.cn, phone: 13800138001}\n"
+        "  - {key: ma, name: 马窗口, department: window, groups: [reception]}\n"
+        "  - {key: wang, phone: 'ext. 8001'}\n",
+        encoding="utf-8",
+    )
+    result = cli("org", "import", str(bad), ok=False)
+    assert result.output.strip() == (
+        f"error: person 'wang': phone 'ext. 8001': not a phone number: {PHONE_RULE}"
+    )
+    assert app.read(state) == before  # li unchanged, no ma, no audit event
 
 
 def test_responsible_person_and_superior_of_a_task(org_app):

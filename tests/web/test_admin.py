@@ -87,6 +87,11 @@ def test_upload_csv(site, admin):
         ("bad.yaml", b"departments:\n  - {key: d, webhook: http://x}\n", "webhook"),
         ("bad.yaml", "部门".encode("gbk"), "UTF-8"),
         ("bad.txt", b"x", ".csv"),
+        (
+            "bad.yaml",
+            b"people:\n  - {key: li, email: li.example.gov.cn}\n",
+            "不是电子邮件地址：请写成 name@domain.tld",
+        ),
         ("long.yaml", ("people:\n  - {key: " + "k" * 150 + "}\n").encode(), ""),
     ],
 )
