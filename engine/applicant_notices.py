@@ -4,7 +4,8 @@ A designer marks an element with ``caseclock:notifyApplicant="documents_needed"`
 ``case_concluded``, or any template in :mod:`engine.notices`); when the case reaches
 that element, the applicant is told at the contact in the case data
 (``applicant_email``, ``applicant_mobile``). Each element instance notifies once: the
-outbox idempotency key is built from the SpiffWorkflow task id.
+outbox idempotency key is built from the SpiffWorkflow task id, and a cached workflow
+remembers what it told, so later commands do not render it again.
 
 The notice is written in the applicant's language, ``applicant_locale`` in the case data
 (a locale of :data:`engine.notices.LOCALES`, or a regional spelling of one such as
@@ -42,9 +43,10 @@ def send(
     wanted = meta.get("applicant_notices") or {}
     if not wanted:
         return
+    told = _told(workflow)
     for task in workflow.get_tasks(state=REACHED):
         kind = wanted.get(task.task_spec.bpmn_id)
-        if kind is None:
+        if kind is None or task.id in told:
             continue
         data = task.data
         locale, unsupported = _applicant_locale(data.get("applicant_locale"))
@@ -60,6 +62,18 @@ def send(
                     body=notice.body, idempotency_key=f"applicant:{task.id}:{channel}",
                     payload=payload, instance_id=instance.id,
                 )  # fmt: skip
+        told.add(task.id)
+
+
+def _told(workflow: BpmnWorkflow) -> set[Any]:
+    """The element tasks this workflow object has already written notices for. It lives
+    as long as the cached workflow (a failed command evicts it with the workflow), so
+    later commands skip them without rendering; a workflow loaded afresh starts empty and
+    writes them once more, which the outbox drops by their idempotency keys."""
+    told: set[Any] | None = getattr(workflow, "applicant_told", None)
+    if told is None:
+        told = workflow.applicant_told = set()
+    return told
 
 
 def _applicant_locale(value: Any) -> tuple[str, str | None]:

@@ -4,11 +4,11 @@ the 补正 notice then goes out in it, and the form takes only the languages it 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from engine.app import CaseClock
 from engine.errors import ValidationError
-from engine.runtime import ClaimTask, CompleteTask, StartInstance
+from engine.runtime import ClaimTask, CompleteTask, CorrelateMessage, StartInstance
 from engine.store import OutboxMessage
 
 from .conftest import SHIPPED, deploy
@@ -79,3 +79,26 @@ def test_the_form_refuses_a_language_it_does_not_offer(case_app, refused):
     }
     assert "Task_receive" in open_tasks(case_app, case)
     assert outbox_rows(case_app, case) == []
+
+
+def test_later_commands_neither_render_nor_write_a_notice_already_sent(case_app):
+    """The 补正 notice goes with the command that reached it; while the case's workflow
+    stays cached, the documents arriving and the second receive that follows write no
+    applicant notice again, not even one the outbox would drop as a duplicate."""
+    case = start(case_app, "BJ-ONCE")
+    work(case_app, case, "Task_receive", "li", {**RECEIVE, "applicant_locale": "en"})
+    assert len(outbox_rows(case_app, case)) == 2
+    written: list[str] = []
+
+    def watch(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        if statement.startswith("INSERT INTO outbox ") and "applicant:" in str(parameters):
+            written.append(str(parameters))
+
+    event.listen(case_app.db, "before_cursor_execute", watch)
+    try:
+        case_app.execute(CorrelateMessage("documents_supplied", "BJ-ONCE"), actor="portal")
+        work(case_app, case, "Task_receive", "li", {**RECEIVE, "documents_complete": True})
+    finally:
+        event.remove(case_app.db, "before_cursor_execute", watch)
+    assert written == [] and "Task_review" in open_tasks(case_app, case)
+    assert len(outbox_rows(case_app, case)) == 2
