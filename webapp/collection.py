@@ -182,11 +182,18 @@ def visible_receivable(app: CaseClock, session: Session, key: str, user: Princip
             .join(Receivable, Receivable.id == CollectionCase.receivable_id)
             .where(Receivable.key == key)
         ).first()
-        if case is None:
-            raise
-        org, day = app.services.org.snapshot(session), today(app)
-        access.visible_case(session, case, user, org, day)  # Forbidden: not theirs either
+        if case is None or not _works_on(app, session, case, user):
+            raise  # the receivable's refusal, not the case's
         return session.scalars(select(Receivable).where(Receivable.key == key)).one()
+
+
+def _works_on(app: CaseClock, session: Session, instance_id: int, user: Principal) -> bool:
+    try:
+        access.visible_case(session, instance_id, user, app.services.org.snapshot(session),
+                            today(app))  # fmt: skip
+    except Forbidden:
+        return False
+    return True
 
 
 def receivable(app: CaseClock, user: Principal, key: str, daily: bool = False) -> dict[str, Any]:

@@ -177,6 +177,8 @@ def test_whoever_is_offered_a_step_of_the_case_sees_its_receivable(collection): 
     assert promised.status_code == 303
     assert "A-010" not in zheng.get("/collection/receivables").get_data(as_text=True)
     assert li.get("/collection/receivables/A-010").status_code == 403
+    refused = li.get("/api/collection/receivables/A-010", headers=bearer(collection.token("li")))
+    assert refused.status_code == 403 and "A-010" in refused.get_json()["message"]
 
     # Once wu has made the call, nothing of the case is offered to the pool: it is closed
     # to zheng again; the collector keeps it.
