@@ -43,7 +43,11 @@ def send(
     wanted = meta.get("applicant_notices") or {}
     if not wanted:
         return
-    told = _told(workflow)
+    # The element tasks this workflow object has told: it lives as long as the cached
+    # workflow (a failed command evicts both), so later commands skip them unrendered; a
+    # workflow loaded afresh starts empty and writes them once more, which the outbox
+    # drops by their idempotency keys.
+    told = workflow.applicant_told
     for task in workflow.get_tasks(state=REACHED):
         kind = wanted.get(task.task_spec.bpmn_id)
         if kind is None or task.id in told:
@@ -63,17 +67,6 @@ def send(
                     payload=payload, instance_id=instance.id,
                 )  # fmt: skip
         told.add(task.id)
-
-
-def _told(workflow: BpmnWorkflow) -> set[Any]:
-    """The element tasks this workflow object has already written notices for. It lives
-    as long as the cached workflow (a failed command evicts it with the workflow), so
-    later commands skip them without rendering; a workflow loaded afresh starts empty and
-    writes them once more, which the outbox drops by their idempotency keys."""
-    told: set[Any] | None = getattr(workflow, "applicant_told", None)
-    if told is None:
-        told = workflow.applicant_told = set()
-    return told
 
 
 def _applicant_locale(value: Any) -> tuple[str, str | None]:

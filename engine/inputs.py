@@ -77,7 +77,7 @@ _PHONE_LENGTH, _EMAIL_LENGTH = 50, 200  # the person and customer tables' column
 def check_phone(text: str | None, field: str = "phone") -> str | None:
     """``text`` stripped if it is a plausible phone number, ``None`` if empty; otherwise
     a :class:`ValidationError` at ``field`` saying what a phone number looks like."""
-    phone = _within((text or "").strip(), _PHONE_LENGTH, field)
+    phone = within((text or "").strip(), _PHONE_LENGTH, field)
     if not phone:
         return None
     digits = sum(c.isdigit() for c in phone)
@@ -91,7 +91,7 @@ def check_phone(text: str | None, field: str = "phone") -> str | None:
 def check_email(text: str | None, field: str = "email") -> str | None:
     """``text`` stripped if it has the shape of an e-mail address, ``None`` if empty;
     otherwise a :class:`ValidationError` at ``field``."""
-    email = _within((text or "").strip(), _EMAIL_LENGTH, field)
+    email = within((text or "").strip(), _EMAIL_LENGTH, field)
     if not email:
         return None
     if not EMAIL.fullmatch(email):
@@ -99,8 +99,9 @@ def check_email(text: str | None, field: str = "email") -> str | None:
     return email
 
 
-def _within(text: str, limit: int, field: str) -> str:
-    """``text`` if it fits its column; a longer one is refused without being echoed."""
+def within(text: str, limit: int, field: str) -> str:
+    """``text`` if it fits its column (``limit`` characters); a longer one is refused at
+    ``field`` without being echoed."""
     if len(text) > limit:
         raise at_field(field, f"{field} is longer than {limit} characters")
     return text

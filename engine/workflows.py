@@ -107,4 +107,5 @@ class WorkflowCache:
 def _prepared(workflow: BpmnWorkflow, script_engine: Any) -> BpmnWorkflow:
     workflow.script_engine = script_engine
     workflow.released_timers = frozenset()  # see engine.timer_events._released
+    workflow.applicant_told = set()  # see engine.applicant_notices.send
     return workflow

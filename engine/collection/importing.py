@@ -241,9 +241,7 @@ def _day(text: str | None, column: str) -> date | None:
 
 
 def _key(text: str, column: str) -> str:
-    if len(text) > _MAX_KEY:
-        raise ValidationError(f"{column} is longer than {_MAX_KEY} characters")
-    return text
+    return inputs.within(text, _MAX_KEY, column)
 
 
 def _optional_key(text: str | None, column: str) -> str | None:
@@ -251,9 +249,7 @@ def _optional_key(text: str | None, column: str) -> str | None:
 
 
 def _text(text: str | None, limit: int, column: str) -> str | None:
-    if text and len(text) > limit:
-        raise ValidationError(f"{column} is longer than {limit} characters")
-    return text or None
+    return inputs.within(text or "", limit, column) or None
 
 
 # --- export -------------------------------------------------------------------------------

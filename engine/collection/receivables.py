@@ -249,7 +249,7 @@ class ImportReceivables:
         session = ctx.session
         if session.scalar(select(Receivable.id).where(Receivable.key == data.key)) is not None:
             return f"receivable {data.key!r} exists already"
-        unknown = _unknown_org_key(session, data) or _inactive_collector(session, data)
+        unknown = _unknown_org_key(session, data)
         if unknown is not None:
             return unknown
         try:
@@ -342,30 +342,26 @@ def _shown(value: Any, customer: Customer) -> str:
 
 def _unknown_org_key(session: Session, data: ReceivableData) -> str | None:
     """Receivables are seen by their collector and department (``listing.scope_of``): a
-    key the organisation does not know would hide the receivable from everyone but
-    auditors and admins."""
-    known: tuple[tuple[str | None, Any, str, str], ...] = (
-        (data.department_key, Department, "department", "a department"),
-        (data.collector_key, Person, "collector", "a person"),
-    )
-    for key, model, column, what in known:
-        if key is not None and session.scalar(select(model.id).where(model.key == key)) is None:
-            return f"{column} {key!r} is not {what} in the organisation"
-    return None
-
-
-def _inactive_collector(session: Session, data: ReceivableData) -> str | None:
-    """A collector who is no longer active (left, erased) cannot log in: the receivable
-    would be in nobody's own list. Named by key only: the message goes into the import's
-    audit event, which is not erasable."""
-    key = data.collector_key
+    key the organisation does not know, or a collector who has left (and cannot log in),
+    would hide the receivable from everyone but auditors and admins. Named by key only:
+    the message goes into the import's audit event, which is not erasable."""
+    department, collector = data.department_key, data.collector_key
     if (
-        key is None
-        or session.scalar(select(Person.id).where(Person.key == key, Person.active.is_(False)))
-        is None
+        department is not None
+        and session.scalar(select(Department.id).where(Department.key == department)) is None
     ):
+        return f"department {department!r} is not a department in the organisation"
+    if collector is None:
         return None
-    return f"collector {key!r} is no longer active in the organisation: name an active person"
+    active = session.scalar(select(Person.active).where(Person.key == collector))
+    if active is None:
+        return f"collector {collector!r} is not a person in the organisation"
+    if not active:
+        return (
+            f"collector {collector!r} is no longer active in the organisation: "
+            "name an active person"
+        )
+    return None
 
 
 def _receivable_row(ctx: CommandContext, data: ReceivableData, customer: Customer) -> Receivable:
