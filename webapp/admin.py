@@ -1,5 +1,5 @@
 """Admins (系统管理): the org chart and accounts, absences and handovers, calendars and
-their overrides, SLA standards, incidents (failed timers) and the notice templates.
+their overrides, SLA standards, incidents (failed timers), the notice templates and the send log.
 
 Every action runs one engine command (which writes its audit event); bad input is shown
 at the field of the form that sent it, with the engine's status (422, 404, 409).
@@ -31,10 +31,11 @@ from engine.notice_templates import (
 from engine.notices import Notice
 from engine.org import ImportOrg, parse_org_file
 from engine.org_edit import SaveDepartment, SaveGroup, SavePerson
+from engine.outbox import CHANNELS
 from engine.sla import DEADLINE_ACTIONS
 from engine.standards import RetireStandard, SetStandard
 
-from . import admin_views, converters
+from . import admin_views, converters, notice_log
 from .i18n import gettext
 from .security import engine, login_required
 
@@ -581,3 +582,21 @@ def _text_field(kind: str) -> str:
     """The form field an error about the whole wording is shown at: the text, if any."""
     first, second = fields(kind)
     return second or first
+
+
+# --- send log -------------------------------------------------------------------------------
+
+
+@bp.get("/outbox")
+@login_required("admin")
+def outbox() -> Any:
+    app = engine()
+    choices = {"statuses": notice_log.STATUSES, "channels": CHANNELS, "limit": notice_log.LIMIT}
+    try:
+        chosen = notice_log.parse(request.args)
+    except ValidationError as exc:
+        flash(gettext("请更正标出的字段。"), "error")
+        return _page("outbox", exc.details["fields"], 422, None, rows=None, args=request.args,
+                     **choices)  # fmt: skip
+    rows = app.read(lambda s: notice_log.notices(s, app.services.timezone, chosen))
+    return _page("outbox", None, 200, None, rows=rows, args=chosen.args(), **choices)

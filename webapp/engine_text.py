@@ -181,6 +181,9 @@ ENTRIES: list[tuple[str, str]] = [
     (r"--to (?P<to>\S+) is before --from (?P<start>\S+)", "结束日 {to} 早于开始日 {start}。"),
     (r"no department (?P<key>'[^']*')", "没有部门 {key}。"),
     (r"exemption must be one of (?P<options>.+)", "免责筛选应为以下之一：{options}。"),
+    # the send log's filter (webapp.notice_log)
+    (r"status must be one of (?P<options>.+)", "状态筛选应为以下之一：{options}。"),
+    (r"channel must be one of (?P<options>.+)", "渠道筛选应为以下之一：{options}。"),
     # receivables (engine.collection)
     (r"a promise to pay needs a positive amount", "承诺还款金额必须大于零。"),
     (r"the promised day (?P<day>[\d-]+) is in the past", "承诺还款日 {day} 已过。"),

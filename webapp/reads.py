@@ -34,6 +34,7 @@ from engine.store import (
 from engine.store.account_tables import NoticeRead
 from engine.store.models import POOL_KINDS, Attachment, SlaExtension
 
+from . import notice_log
 from .access import groups_of, stood_in_for
 
 FILTERS = ("all", "mine", "group")
@@ -436,6 +437,7 @@ def case_detail(
     view["process"] = instance.definition.name
     view["comments"] = case_comments(session, instance.id, tz)
     view["attachments"] = case_attachments(session, instance.id, tz)
+    view["notices"] = notice_log.notices(session, tz, instance_id=instance.id)
     calendars = Calendars(session)
     for task in view["open_tasks"]:
         row = session.get(Task, task["id"])

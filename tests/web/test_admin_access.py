@@ -38,6 +38,7 @@ def endpoints(ids):
         ("GET", "/admin/sla", None),
         ("GET", "/admin/incidents", None),
         ("GET", "/admin/notices", None),
+        ("GET", "/admin/outbox", None),
         ("POST", "/admin/org/upload", {"file": (io.BytesIO(ORG), "org.yaml")}),
         ("POST", "/admin/org/people", {"key": "li", "name": "李窗口", "groups": ["reception"]}),
         ("POST", "/admin/org/departments", {"new": "1", "key": "archive", "name": "档案室"}),
