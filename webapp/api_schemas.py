@@ -22,8 +22,10 @@ from engine.collection.grading import GRADES
 from engine.collection.listing import MAX_PER_PAGE
 from engine.collection.risk import UNGRADED
 from engine.inputs import MAX_ID
+from engine.outbox import CHANNELS
 from engine.store.collection_tables import PRODUCTS
 
+from . import notice_log
 from .actions import ACTIONS
 from .ledger_view import EXEMPTION
 from .oversight import TREND_BY, TREND_PERIODS
@@ -440,6 +442,29 @@ class HistoryEntry(Open):
     )
 
 
+class SentNotice(Open):
+    """A notice of the case in the outbox: to whom (masked as on every list), what, and how
+    its delivery stands."""
+
+    id = fields.Integer(required=True)
+    at = _when("when it was written", required=True)
+    channel = fields.String(required=True, validate=OneOf(CHANNELS))
+    recipient = fields.String(required=True, metadata={"description": "masked"})
+    subject = fields.String(required=True)
+    body = fields.String(required=True)
+    status = fields.String(required=True, validate=OneOf(notice_log.STATUSES))
+    attempts = fields.Integer(required=True)
+    sent_at = _when("when it was delivered", required=True, allow_none=True)
+    last_error = _maybe(fields.String, "the last failed attempt's error")
+    instance_id = _maybe(fields.Integer, "its case")
+    business_key = _maybe(fields.String, "its case's number")
+    kind = _maybe(fields.String, "what it is about (a notice template's kind)")
+    locale = _maybe(fields.String, "the language it was written in")
+    unsupported_locale = _maybe(
+        fields.String, "the language the applicant asked for, when CaseClock does not write it"
+    )
+
+
 class Instance(InstanceRow):
     """A case: its data, open tasks with their clocks, what it waits for, its history."""
 
@@ -452,6 +477,11 @@ class Instance(InstanceRow):
     waiting_messages = fields.List(fields.Nested(WaitingMessage), required=True)
     comments = fields.List(fields.Nested(Comment), required=True)
     attachments = fields.List(fields.Nested(Attachment), required=True)
+    notices = fields.List(
+        fields.Nested(SentNotice),
+        required=True,
+        metadata={"description": "what the case sent to people (newest first, at most 200)"},
+    )
     history = fields.List(fields.Nested(HistoryEntry), required=True)
 
 
