@@ -9,12 +9,11 @@ import pytest
 
 from engine.collection import ladder
 from engine.collection.cases import StartCollectionCase
-from engine.collection.receivables import RecordPayment
 from engine.errors import NotFound
 from engine.runtime import ClaimTask, CorrelateMessage, StartInstance
 from timers.worker import Worker
 
-from .collection.helpers import import_rows, row
+from .collection.helpers import import_rows, pay, row
 from .conftest import SHANGHAI, SHIPPED, deploy
 from .helpers import open_tasks, timers, view, work
 
@@ -94,12 +93,12 @@ def test_a_partial_payment_updates_what_is_owed_and_the_ladder_goes_on(debt_app,
     case = start(debt_app, "AR-2")
     other = start(debt_app, "AR-3")
     fire_at(debt_app, clock, "2026-03-08T09:00")
-    debt_app.execute(RecordPayment("AR-2", "280.00", date(2026, 3, 8)))
+    pay(debt_app, "AR-2", "280.00", date(2026, 3, 8))
     result = view(debt_app, case)
     assert result["state"] == "running"
     assert (result["data"]["amount"], result["data"]["owed_minor"]) == ("1000.00", 100000)
     assert "Task_call" in open_tasks(debt_app, case)
-    debt_app.execute(RecordPayment("AR-2", "1000.00", date(2026, 3, 9)))
+    pay(debt_app, "AR-2", "1000.00", date(2026, 3, 9))
     result = view(debt_app, case)
     assert result["state"] == "completed"
     assert result["open_tasks"] == [] and result["waiting_timers"] == []

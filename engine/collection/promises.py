@@ -12,7 +12,7 @@ debtor who has just agreed to pay does not help.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,6 +26,10 @@ from ..store.ladder_tables import PromiseToPay
 from . import case_events
 from .money import format_amount, parse_amount
 from .receivables import load_account, local_today
+
+# While a promise stands the debtor gets no ladder notices: a promise further off would
+# hold the ladder for as long as the collector chose.
+LONGEST_PROMISE_DAYS = 90
 
 
 class RecordPromise:
@@ -43,6 +47,12 @@ class RecordPromise:
         today = local_today(ctx)
         if check_day(self.on, "on") < today:
             raise at_field("on", f"the promised day {self.on} is in the past")
+        if self.on > today + timedelta(days=LONGEST_PROMISE_DAYS):
+            raise at_field(
+                "on",
+                f"the promised day {self.on} is more than {LONGEST_PROMISE_DAYS} days ahead: "
+                "agree a payment plan instead",
+            )
         promise = PromiseToPay(
             receivable_id=receivable.id, customer_id=receivable.customer_id,
             amount_minor=amount, promised_on=self.on, made_on=today, outcome="pending",

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..errors import NotFound, ValidationError
+from ..errors import NotFound, ValidationError, at_field
 from ..executor import CommandContext
 from ..inputs import check_day
 from ..store import Department, Person
@@ -458,7 +458,12 @@ class RecordPayment:
         account = load_account(ctx.session, self.receivable, lock=True)
         receivable = account.receivable
         amount = parse_amount(self.amount, receivable.currency)
-        on = check_day(self.on, "on") if self.on else local_today(ctx)
+        today = local_today(ctx)
+        on = check_day(self.on, "on") if self.on else today
+        if on > today:
+            # It would be applied, and the receivable graded, as of a day not yet come;
+            # later payments, in date order, could then never be recorded.
+            raise at_field("on", f"the payment day {on} is in the future: record it once paid")
         parts = fees.allocate(
             account.terms, account.instalments, account.paid, amount, on, receivable.currency
         )

@@ -1,10 +1,18 @@
-"""Building receivables for the collection tests through the real CSV import."""
+"""Building receivables for the collection tests through the real CSV import, and
+paying them as a cashier does."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
+
 from engine.app import CaseClock
 from engine.collection.importing import COLUMNS, parse_csv
-from engine.collection.receivables import ImportReceivables, ImportReport
+from engine.collection.receivables import (
+    ImportReceivables,
+    ImportReport,
+    PaymentResult,
+    RecordPayment,
+)
 from engine.org import ImportOrg
 
 
@@ -49,3 +57,12 @@ def add_org(
     doc = {"departments": [{"key": key, "name": key} for key in departments],
            "people": [{"key": key, "name": key} for key in people], "groups": []}  # fmt: skip
     app.execute(ImportOrg(doc))
+
+
+def pay(app: CaseClock, key: str, amount: str, on: date, actor: str = "cashier") -> PaymentResult:
+    """Record a payment on its day: a payment cannot be dated after the day it is recorded,
+    so the clock first moves to 10:00 that day when it is earlier (clocks never go back)."""
+    arrived = datetime.combine(on, time(10), tzinfo=app.services.timezone)
+    if app.clock.now() < arrived:
+        app.clock.set(arrived)
+    return app.execute(RecordPayment(key, amount, on), actor=actor)

@@ -36,12 +36,12 @@ from sqlalchemy import select
 from engine.collection.aging import aging, buckets
 from engine.collection.demo import seed_demo_portfolio
 from engine.collection.grading import grade_receivable
-from engine.collection.receivables import RecordPayment, load_account
+from engine.collection.receivables import load_account
 from engine.errors import ValidationError
 from engine.store.collection_tables import Receivable
 
 from ..conftest import SHIPPED, deploy
-from .helpers import add_org, import_rows, row
+from .helpers import add_org, import_rows, pay, row
 
 AS_OF = date(2026, 3, 31)
 
@@ -68,9 +68,9 @@ def portfolio(app) -> None:
         r("K", "100.00", "2026-01-01", currency="USD"),
         r("L", "100.00", "2026-05-01", opened_on="2026-04-01"),
     )
-    app.execute(RecordPayment("F", "1000.00", date(2026, 1, 15)))
-    app.execute(RecordPayment("I", "8000.00", date(2025, 7, 10)))
-    app.execute(RecordPayment("J", "9000.00", date(2026, 4, 5)))
+    pay(app, "F", "1000.00", date(2026, 1, 15))
+    pay(app, "I", "8000.00", date(2025, 7, 10))
+    pay(app, "J", "9000.00", date(2026, 4, 5))
 
 
 def cells(group) -> dict[str, tuple[int, int, int]]:

@@ -12,14 +12,13 @@ from sqlalchemy import select
 from engine.collection.blacklist import DecideBlacklist, ProposeBlacklist, defaulters
 from engine.collection.credit import ApplyCreditRule, SetCreditRule, lateness_events, months_before
 from engine.collection.daily import run_collection_day
-from engine.collection.receivables import RecordPayment
 from engine.errors import Conflict, Forbidden
 from engine.store import AuditEvent
 from engine.store.collection_tables import Customer
 from engine.store.ladder_tables import BlacklistProposal, CreditLimitChange
 
 from ..conftest import ROOT, SHIPPED, deploy
-from .helpers import csv_text, import_rows, row
+from .helpers import csv_text, import_rows, pay, row
 
 
 @pytest.fixture
@@ -101,8 +100,8 @@ def test_months_before_counts_calendar_months():
 
 def test_repeated_lateness_reduces_the_credit_limit_once(debt_app):
     import_rows(debt_app, *late_customer_rows())
-    debt_app.execute(RecordPayment("CR-B", "100.00", date(2026, 2, 25)))
-    debt_app.execute(RecordPayment("CR-C", "100.00", date(2026, 2, 26)))
+    pay(debt_app, "CR-B", "100.00", date(2026, 2, 25))
+    pay(debt_app, "CR-C", "100.00", date(2026, 2, 26))
     events = debt_app.read(lambda s: lateness_events(
         s, customer(debt_app, "C-LATE").id, date(2025, 12, 2), date(2026, 3, 2)))  # fmt: skip
     assert events == [
@@ -129,8 +128,8 @@ def test_repeated_lateness_reduces_the_credit_limit_once(debt_app):
 
 def test_too_few_events_reduce_nothing(debt_app):
     import_rows(debt_app, *late_customer_rows())
-    debt_app.execute(RecordPayment("CR-B", "100.00", date(2026, 2, 25)))
-    debt_app.execute(RecordPayment("CR-C", "100.00", date(2026, 2, 25)))  # within grace
+    pay(debt_app, "CR-B", "100.00", date(2026, 2, 25))
+    pay(debt_app, "CR-C", "100.00", date(2026, 2, 25))  # within grace
     # Shipped rule: 3 events in 6 months; CR-A's two are not enough.
     assert debt_app.execute(ApplyCreditRule(date(2026, 3, 2)), actor="t") == []
     assert customer(debt_app, "C-LATE").credit_limit_minor == 99999
@@ -145,8 +144,8 @@ def test_the_default_announcement_list(app):
         row("D4", "400.00", "2026-01-01"),  # paid in full
         row("D5", "700.00", "2026-03-03", customer_key="C-E", customer_name="孙某"),  # 90 days
     )
-    app.execute(RecordPayment("D4", "400.00", date(2026, 1, 1)))
-    app.execute(RecordPayment("D1", "100.00", date(2026, 5, 1)))  # partly paid
+    pay(app, "D4", "400.00", date(2026, 1, 1))
+    pay(app, "D1", "100.00", date(2026, 5, 1))  # partly paid
     result = app.read(lambda s: [d.to_dict() for d in defaulters(s, date(2026, 6, 1), 90)])
     assert [(d["customer"], d["days_past_due"], d["receivables"], d["outstanding"])
             for d in result] == [("C-D", 120, 2, "1100.50"), ("C-E", 90, 1, "700.00")]  # fmt: skip

@@ -4,14 +4,13 @@ the day after their day, and a standing promise holds the debtor's notices."""
 from __future__ import annotations
 
 import subprocess
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from engine.collection.daily import run_collection_day
 from engine.collection.promises import RecordPromise, broken_promises
-from engine.collection.receivables import RecordPayment
 from engine.errors import ValidationError
 from engine.store import ProcessInstance
 from engine.store.collection_tables import Customer
@@ -20,7 +19,7 @@ from timers.worker import Worker
 
 from ..conftest import SHANGHAI, SHIPPED, deploy
 from ..helpers import open_tasks
-from .helpers import import_rows, row
+from .helpers import import_rows, pay, row
 
 
 @pytest.fixture
@@ -63,7 +62,7 @@ def test_cases_start_at_d_minus_3_or_when_overdue_and_only_once(debt_app, clock)
         verified("S-LATE", "2026-01-15"),  # imported long overdue
         verified("S-PAID", "2026-02-20"),
     )
-    debt_app.execute(RecordPayment("S-PAID", "1000.00", date(2026, 2, 20)))
+    pay(debt_app, "S-PAID", "1000.00", date(2026, 2, 20))
     report = run_collection_day(debt_app, date(2026, 3, 2))
     assert report.started == ["S-D3", "S-LATE"]
     assert cases(debt_app) == {"S-D3": "running", "S-LATE": "running"}
@@ -93,8 +92,8 @@ def test_a_kept_promise_changes_nothing_and_holds_the_notices(debt_app, clock):
         morning(clock, date(2026, 3, day))
         report = run_collection_day(debt_app)
         assert report.notices == [] and report.broken == []
-    debt_app.execute(RecordPayment("P-1", "250.00", date(2026, 3, 9)))
-    debt_app.execute(RecordPayment("P-1", "150.00", date(2026, 3, 9)))
+    pay(debt_app, "P-1", "250.00", date(2026, 3, 9))
+    pay(debt_app, "P-1", "150.00", date(2026, 3, 9))
     morning(clock, date(2026, 3, 10))
     report = run_collection_day(debt_app)
     assert (len(report.kept), report.broken) == (1, [])
@@ -113,7 +112,7 @@ def test_a_broken_promise_counts_on_the_customer_and_opens_a_follow_up(debt_app,
     run_collection_day(debt_app)
     debt_app.execute(RecordPromise("P-2", "400.00", date(2026, 3, 3)))
     debt_app.execute(RecordPromise("P-3", "100.00", date(2026, 3, 3)))
-    debt_app.execute(RecordPayment("P-2", "399.99", date(2026, 3, 3)))  # a cent short
+    pay(debt_app, "P-2", "399.99", date(2026, 3, 3))  # a cent short
     morning(clock, date(2026, 3, 4))
     report = run_collection_day(debt_app)
     Worker(debt_app).run_once()
@@ -139,8 +138,10 @@ def test_a_promise_must_be_for_a_positive_amount_and_a_coming_day(debt_app, cloc
 
 def test_the_promise_cli(debt_app, cli):
     import_rows(debt_app, verified("P-5", "2026-03-01"))
-    out = cli("collection", "promise", "P-5", "--amount", "300.00", "--on", "2099-01-01").output
-    assert "P-5 pays 300.00 by 2099-01-01" in out
+    # The command line runs on the real clock: a month from today is within a promise's reach.
+    on = (date.today() + timedelta(days=30)).isoformat()
+    out = cli("collection", "promise", "P-5", "--amount", "300.00", "--on", on).output
+    assert f"P-5 pays 300.00 by {on}" in out
 
 
 def test_the_recorded_letter_prints_as_a_pdf(debt_app, cli, tmp_path):

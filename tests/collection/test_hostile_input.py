@@ -319,6 +319,32 @@ def test_payment_promise_and_remedy_days_are_in_range(org_app):
     assert org_app.read(lambda s: s.scalars(select(Payment)).all()) == []
 
 
+def test_a_payment_dated_after_today_is_refused_and_a_later_one_still_goes_in(org_app):
+    """A future-dated payment used to be applied and graded as of that day, and every
+    payment after it was refused as out of date order, with no way to undo it."""
+    import_rows(org_app, row("P-1", "100.00", "2026-02-01", collector="wu"))
+    with pytest.raises(ValidationError, match="2026-03-03 is in the future") as refused:
+        org_app.execute(RecordPayment("P-1", "10.00", date(2026, 3, 3)), actor="wu")
+    assert refused.value.details["fields"] == {"on": refused.value.message}
+    assert org_app.read(lambda s: s.scalars(select(Payment)).all()) == []
+    paid = org_app.execute(RecordPayment("P-1", "10.00", date(2026, 3, 2)), actor="wu")
+    assert paid.paid_on == date(2026, 3, 2)
+    org_app.clock.advance(timedelta(days=1))
+    org_app.execute(RecordPayment("P-1", "10.00", date(2026, 3, 3)), actor="wu")
+    assert len(org_app.read(lambda s: s.scalars(select(Payment)).all())) == 2
+
+
+def test_a_promise_holds_the_ladder_for_at_most_90_days(org_app):
+    import_rows(org_app, row("P-1", "100.00", "2026-02-01", collector="wu"))
+    with pytest.raises(ValidationError, match="more than 90 days ahead") as refused:
+        org_app.execute(RecordPromise("P-1", "10.00", date(2099, 1, 1)), actor="wu")
+    assert refused.value.details["fields"] == {"on": refused.value.message}
+    last = date(2026, 3, 2) + timedelta(days=90)
+    with pytest.raises(ValidationError, match="more than 90 days ahead"):
+        org_app.execute(RecordPromise("P-1", "10.00", last + timedelta(days=1)), actor="wu")
+    assert org_app.execute(RecordPromise("P-1", "10.00", last), actor="wu").promised_on == last
+
+
 # --- the daily job ------------------------------------------------------------------------
 
 

@@ -12,7 +12,6 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from engine.collection.daily import run_collection_day
-from engine.collection.receivables import RecordPayment
 from engine.collection.risk import ACTIONS, grade_summary, previous_month
 from engine.store import AuditEvent, OutboxMessage, ProcessInstance
 from engine.store.ladder_tables import CollectionCase, GradeChange
@@ -20,7 +19,7 @@ from timers.worker import Worker
 
 from ..conftest import SHANGHAI, SHIPPED, deploy
 from ..helpers import open_tasks
-from .helpers import import_rows, row
+from .helpers import import_rows, pay, row
 
 
 @pytest.fixture
@@ -61,7 +60,7 @@ def test_downgrades_open_warning_reports_and_a_payment_regrades(risk_app):
     task = open_tasks(risk_app, second.id)["Task_warning_report"]
     assert task["candidate_groups"] == ["collection_supervisors"]
     # A payment regrades at once: paid in full on 1 Jun, back to 正常 (no report).
-    risk_app.execute(RecordPayment("W-1", "1000.00", date(2026, 6, 1)))
+    pay(risk_app, "W-1", "1000.00", date(2026, 6, 1))
     assert history(risk_app) == [
         ("2026-03-02", None, "关注", 1),
         ("2026-05-31", "关注", "次级", 91),
@@ -92,7 +91,7 @@ def portfolio(app) -> None:
     run_collection_day(app, date(2026, 3, 2))
     # 15 Apr: G1 104 → 次级, G2 45 (关注 still), card G3 135 → 可疑, G4 5 → 关注.
     run_collection_day(app, date(2026, 4, 15))
-    app.execute(RecordPayment("G2", "200.00", date(2026, 4, 20)))  # G2 → 正常
+    pay(app, "G2", "200.00", date(2026, 4, 20))  # G2 → 正常
 
 
 def test_distribution_and_migration_matrix(risk_app):

@@ -93,6 +93,7 @@ def collection(site: Site, clock) -> Iterator[Site]:
     )  # fmt: skip
     at(clock, EARLIER)
     run_collection_day(app, EARLIER)
+    at(clock, PAID_ON)  # a payment is recorded on or after its day
     for seed in SEEDS:
         if seed.paid != "0":
             app.execute(RecordPayment(seed.key, seed.paid, PAID_ON), actor="tests")
