@@ -129,6 +129,11 @@ class ReassignAll:
             select(Task).where(Task.assignee == self.holder, Task.state == "open")
             .order_by(Task.instance_id, Task.id)
         ).all()  # fmt: skip
+        if not held and self.holder not in ctx.org().people:
+            # Someone who left the org chart may still hold tasks, so an unknown key is
+            # refused only when it holds nothing: most likely a typo.
+            raise at_field("holder", f"unknown user {self.holder!r}, and no open task is held "
+                           "under that key")  # fmt: skip
         if any(t.kind == "chase" for t in held) and self.to is None:
             raise ValidationError("chase tasks need a person to go to: give --to")
         for task in held:

@@ -31,7 +31,15 @@ from . import (
     standards,
 )
 from .definitions import latest_definition_id
-from .errors import CaseClockError, Conflict, Forbidden, NotFound, ScriptError, ValidationError
+from .errors import (
+    CaseClockError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ScriptError,
+    ValidationError,
+    at_field,
+)
 from .executor import CommandContext
 from .store import Definition, MessageSubscription, ProcessInstance, Task
 from .store.models import POOL_KINDS
@@ -295,6 +303,9 @@ class DelegateTask:
         task, instance = lock_task(ctx, self.task_id)
         if task.assignee != self.user:
             raise Forbidden(f"only the assignee of task {task.id} can delegate it")
+        if self.to == self.user:
+            # The task would wait for its own assignee to hand it back to themselves.
+            raise at_field("to", f"task {task.id} is yours already: delegate it to someone else")
         task.owner = task.owner or self.user
         task.assignee, task.delegation_state = self.to, "pending"
         audit.append(ctx, "delegate", instance=instance, task_id=task.id,

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from engine.absence import CancelAbsence, DeclareAbsence, ReassignAll
 from engine.chase import HandleChase, UrgeChase
 from engine.erasure import ErasePerson
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.runtime import ClaimTask, CompleteTask, StartInstance
+from engine.store import AuditEvent
 
 from .helpers import open_tasks, view
 from .test_chase import fire_at, inbox, late  # noqa: F401  (fixture)
@@ -123,7 +125,8 @@ def test_reassign_all_hands_over_every_task_and_chase(org_app, clock, late):  # 
     [chase] = [t for t in view(org_app, instance)["history"] if t["command"] == "chase_closed"]
     assert chase["payload"]["outcome"] == "reassigned to huang"
     org_app.execute(ErasePerson("yang"))  # nothing open is left with yang
-    assert org_app.execute(ReassignAll("yang", "huang")) == []
+    with pytest.raises(ValidationError, match="unknown user 'yang', and no open task is held"):
+        org_app.execute(ReassignAll("yang", "huang"))
 
 
 def test_reassign_all_of_chases_needs_a_person(org_app, clock, late):  # noqa: F811
@@ -131,6 +134,14 @@ def test_reassign_all_of_chases_needs_a_person(org_app, clock, late):  # noqa: F
     with pytest.raises(ValidationError, match="give --to"):
         org_app.execute(ReassignAll("liu", None))
     assert len(inbox(org_app, "liu")) == 1
+
+
+def test_reassigning_from_an_unknown_key_that_holds_nothing_is_refused(org_app):
+    with pytest.raises(ValidationError, match="unknown user 'ghost'") as refused:
+        org_app.execute(ReassignAll("ghost", "huang"), actor="zhao")
+    assert refused.value.details["fields"] == {"holder": refused.value.message}
+    commands = org_app.read(lambda s: list(s.scalars(select(AuditEvent.command))))
+    assert "reassign" not in commands and "reassign_all" not in commands
 
 
 def test_absence_cli(cli, org_app):

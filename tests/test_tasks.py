@@ -115,6 +115,15 @@ def test_unknown_users_and_tasks_are_clear_errors(org_app, task_id):
         org_app.execute(DelegateTask(task_id, "li", "ghost"))
 
 
+def test_a_task_is_not_delegated_to_its_own_assignee(org_app, task_id):
+    org_app.execute(ClaimTask(task_id, "li"))
+    with pytest.raises(ValidationError, match="is yours already") as refused:
+        org_app.execute(DelegateTask(task_id, "li", "li"))
+    assert refused.value.details["fields"] == {"to": refused.value.message}
+    task = open_tasks(org_app, 1)["Task_receive"]
+    assert (task["assignee"], task["delegation_state"]) == ("li", None)
+
+
 def test_bad_form_data_is_refused_field_by_field(org_app, task_id):
     org_app.execute(ClaimTask(task_id, "li"))
     bad = {"applicant_name": "x" * 101, "documents_complete": "maybe", "colour": "red"}
