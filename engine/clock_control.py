@@ -104,7 +104,7 @@ class ResumeClock:
         if task.paused_at is None:
             raise Conflict(f"the clock of task {task.id} is not paused")
         calendar = ctx.calendar(task.calendar_name)
-        paused = max(calendar.working_time_between(task.paused_at, ctx.now), timedelta(0))
+        paused = sla.paused_for(ctx, task)
         timers = _clock_timers(ctx, task, ("paused",))
         _shift(ctx, instance, task, timers, calendar, paused)
         for timer in timers:

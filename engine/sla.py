@@ -241,13 +241,35 @@ def _schedule(
 
 
 def stop_task_clock(ctx: CommandContext, task: Task) -> None:
-    """The task closed: its pending warnings and deadline will never matter.
+    """The task closed: its pending warnings and deadline will never matter, and a pause
+    of its clock ends.
 
     A task without a due time never had a clock (every SLA timer of a task belongs to the
     clock that set its ``due_at``), so there is nothing to cancel and no query is made.
     """
+    if task.paused_at is not None:
+        _end_pause(ctx, task)
     if task.due_at is not None:
         _cancel(ctx, Timer.task_id == task.id)
+
+
+def paused_for(ctx: CommandContext, task: Task) -> timedelta:
+    """The working time the paused ``task``'s clock has stood still, until now."""
+    calendar = ctx.calendar(task.calendar_name)
+    return max(calendar.working_time_between(task.paused_at, ctx.now), timedelta(0))
+
+
+def _end_pause(ctx: CommandContext, task: Task) -> None:
+    """A task closed while its clock was paused (补正 and the work done meanwhile): the
+    pause ends with it, and its due time moves by the pause, as resuming would have moved
+    it, so the task is judged met or late, and charged, on the time its clock ran."""
+    paused = paused_for(ctx, task)
+    calendar = ctx.calendar(task.calendar_name)
+    if paused:
+        task.due_at = calendar.add_working_time(task.due_at, paused) if task.due_at else None
+        task.warn_at = calendar.add_working_time(task.warn_at, paused) if task.warn_at else None
+    task.paused_at = None
+    task.paused_seconds += int(paused.total_seconds())
 
 
 def stop_scope_clock(ctx: CommandContext, instance: ProcessInstance, spiff_task_id: str) -> None:

@@ -15,7 +15,8 @@ from engine.digests import ComposeDigests
 from engine.errors import Conflict, DeploymentError, Forbidden
 from engine.org import ImportOrg
 from engine.runtime import ClaimTask, CompleteTask, StartInstance
-from engine.store import Calendar, CalendarOverride, Definition, OutboxMessage
+from engine.sla import light as sla_light
+from engine.store import Calendar, CalendarOverride, Definition, OutboxMessage, Task
 from timers.worker import Worker
 
 from .conftest import SHANGHAI
@@ -142,6 +143,27 @@ def test_pause_moves_deadline_and_warnings_by_the_paused_working_time(org_app, s
     assert sla["paused_seconds"] == 24 * 3600
     commands = [e["command"] for e in view(org_app, instance)["history"]]
     assert commands[-2:] == ["pause_clock", "resume_clock"]
+
+
+def test_a_task_completed_while_paused_ends_its_pause_and_is_judged_on_its_running_time(
+    org_app, started, clock
+):
+    """As in the test above, but 杨审核 completes the task on Monday 10:30 without resuming:
+    the pause ends with the task, the due time moves by the 24 paused working hours (to Wed
+    11 Mar 12:00), so a task whose clock ran 1.5 working days of 3 is on time."""
+    instance, task_id = started(when="2026-03-02T09:00", limit="3 working days",
+                                warnings="1 working day before")  # fmt: skip
+    clock.set(at("2026-03-03T16:00"))
+    org_app.execute(PauseClock(task_id, "yang", "补正"))
+    clock.set(at("2026-03-09T10:30"))
+    org_app.execute(CompleteTask(task_id, "yang"))
+    task = org_app.read(lambda s: s.get(Task, task_id))
+    assert task.state == "completed" and task.paused_at is None
+    assert task.paused_seconds == 24 * 3600
+    assert task.due_at == at("2026-03-11T12:00")
+    assert sla_light(task, clock.now()) == "met"
+    # Not charged as late: judged on the old due time it would have been 2 days late.
+    assert "ledger_final" not in [e["command"] for e in view(org_app, instance)["history"]]
 
 
 def test_extension_needs_the_superior(org_app, started):
