@@ -2,7 +2,8 @@
 
 Every command prints its result (``--json`` for machines) and exits 0; any
 :class:`~engine.errors.CaseClockError` prints ``error: <message>`` on one line and
-exits non-zero.
+exits non-zero, and so does a database that cannot serve it (not reachable, no tables,
+an older schema: :mod:`cli.database_errors`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from engine.app import CaseClock, settings_from_env
 from engine.errors import CaseClockError, NotFound
 
-from . import output
+from . import database_errors, output
 
 
 class AppGroup(click.Group):
@@ -32,6 +34,14 @@ class AppGroup(click.Group):
                 click.echo(f"  {problem['file']}: {problem['element_id']}: {problem['message']}",
                            err=True)  # fmt: skip
             sys.exit(exc.exit_code)
+        except DBAPIError:
+            # Most often an uninitialised or unreachable database: say so in one line.
+            obj: output.Context | None = ctx.obj
+            reason = database_errors.explain(obj.settings.database_url) if obj else None
+            if reason is None:
+                raise  # a CaseClock database at the newest schema: a bug, keep its traceback
+            click.echo(f"error: {reason}", err=True)
+            sys.exit(1)
 
 
 @click.group(cls=AppGroup)

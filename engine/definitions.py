@@ -27,7 +27,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from . import audit, feel, notices, safexml, sla
+from . import audit, feel, forms, notices, safexml, sla
 from .calendars import calendar_names
 from .errors import DeploymentError, NotFound, ScriptError
 from .executor import CommandContext
@@ -161,6 +161,8 @@ def _check_process(process: etree._Element, name: str) -> list[Problem]:
             problems.append(Problem(name, element_id, "no incoming sequence flow"))
         if local in ("userTask", "subProcess", "callActivity"):
             problems += _check_sla(el, name)
+        if local == "formField":
+            problems += _check_form_field(el, name)
         notice = el.get(f"{{{sla.CASECLOCK_NS}}}notifyApplicant")
         if notice and notice not in notices.TEMPLATES:
             problems.append(Problem(name, element_id, f"notifyApplicant: no notice {notice!r}; "
@@ -201,6 +203,11 @@ def _is_in_flow(el: etree._Element) -> bool:
     parent = el.getparent()
     in_event_subprocess = parent is not None and parent.get("triggeredByEvent") == "true"
     return not (in_event_subprocess or el.get("triggeredByEvent") == "true")
+
+
+def _check_form_field(field: etree._Element, name: str) -> list[Problem]:
+    """Named at the task (or start event) that declares the field; the message names it."""
+    return [Problem(name, _owner_id(field), p) for p in forms.field_problems(_form_field(field))]
 
 
 def _check_sla(el: etree._Element, name: str) -> list[Problem]:

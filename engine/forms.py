@@ -3,15 +3,33 @@
 Fields come from ``camunda:formData`` (as Camunda Modeler writes it). A task that
 declares fields accepts exactly those; each problem is reported at its field, and
 nothing is applied unless every field is valid.
+
+Constraints are Camunda's (``required``, ``minlength``, ``maxlength``, ``min``,
+``max``) plus ``format`` (config ``email`` or ``phone``): a text field whose value must
+look like an e-mail address or a phone number, checked as :mod:`engine.inputs` checks a
+person's, since a notice goes to what is stored. A diagram naming another format is
+refused at deploy (:func:`field_problems`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from . import inputs
 from .errors import ValidationError
 
+# format name -> (the shared check, what the value should look like)
+FORMATS: dict[str, tuple[Callable[[str, str], str | None], str]] = {
+    "email": (inputs.check_email, "is not an e-mail address: write name@domain.tld"),
+    "phone": (
+        inputs.check_phone,
+        f"is not a phone number: {inputs.PHONE_DIGITS[0]} to {inputs.PHONE_DIGITS[1]} digits, "
+        "with an optional leading + and spaces, dashes or parentheses",
+    ),
+}
+_SHOWN = 60  # a longer refused value is not echoed back
 TRUE_WORDS = {"true", "1", "yes", "on", "是"}
 FALSE_WORDS = {"false", "0", "no", "off", "否", ""}
 
@@ -58,8 +76,40 @@ def _clean(field: dict[str, Any], raw: Any) -> Any:
             raise ValueError("is required")
         return None
     value = _convert(field, raw)
+    if "format" in constraints:
+        # First: "not a phone number" says more than "at most 20 characters".
+        value = _formatted(str(constraints["format"]), value)
     _check_constraints(constraints, value)
     return value
+
+
+def _formatted(name: str, value: Any) -> Any:
+    """``value`` stripped if it has the format, else a ValueError saying what it should be."""
+    if name not in FORMATS:
+        return value  # a version deployed before formats were checked at deploy
+    check, problem = FORMATS[name]
+    try:
+        cleaned = check(str(value), "value")
+    except ValidationError:
+        shown = repr(value) if len(str(value)) <= _SHOWN else "the value"
+        raise ValueError(f"{shown} {problem}") from None
+    return cleaned if cleaned is not None else value
+
+
+def field_problems(field: dict[str, Any]) -> list[str]:
+    """What is wrong with a field's declaration (checked at deploy, so a diagram cannot
+    promise a check the engine does not make)."""
+    constraints = field.get("constraints") or {}
+    if "format" not in constraints:
+        return []
+    name = constraints["format"]
+    known = ", ".join(FORMATS)
+    if name not in FORMATS:
+        return [f"form field {field['id']!r}: unknown format {name!r}; known: {known}"]
+    if field["type"] != "string":
+        return [f"form field {field['id']!r}: format {name!r} needs type string, "
+                f"not {field['type']!r}"]  # fmt: skip
+    return []
 
 
 def _convert(field: dict[str, Any], raw: Any) -> Any:

@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.errors import MessageError
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -54,6 +55,11 @@ _TRUE = {"1", "true", "yes", "on"}
 
 class DeliveryError(Exception):
     """A delivery that did not succeed; its text becomes the message's ``last_error``."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """A delivery that can never succeed as the message stands (its recipient is not an
+    address): retrying it only delays the dead letter, so it is dead at once."""
 
 
 @dataclass(frozen=True)
@@ -286,7 +292,9 @@ class OutboxSender:
             self.deliver(message, mailer)
         except Exception as exc:  # every failure is recorded and retried, never lost
             error = describe(exc)
-            status = self._record(MarkFailed(message.id, self.owner, error, self.max_attempts))
+            # A permanent failure is the last try: MarkFailed gives up once attempts reach 1.
+            limit = 1 if isinstance(exc, PermanentDeliveryError) else self.max_attempts
+            status = self._record(MarkFailed(message.id, self.owner, error, limit))
             result.failed += 1
             log.warning(
                 "outbox %s (%s) failed, attempt %d, now %s: %s",
@@ -354,7 +362,7 @@ class OutboxSender:
     def _email(self, message: LeasedMessage) -> EmailMessage:
         email = EmailMessage()  # UTF-8 headers and body, encoded by the default policy
         email["From"] = self.config.smtp_from
-        email["To"] = message.recipient
+        email["To"] = _recipient(message.recipient)
         email["Subject"] = message.subject
         email["Date"] = format_datetime(self.app.clock.now())
         email["Message-ID"] = message_id(message.idempotency_key)
@@ -395,6 +403,24 @@ class OutboxSender:
         fmt = str(message.payload.get("format", "plain"))
         if message.channel == "webhook" and fmt.startswith(("wecom", "dingtalk")):
             _check_robot_reply(reply, where)
+
+
+def _recipient(recipient: str) -> str:
+    """``recipient`` if it parses as e-mail addresses, each with a name and a domain; else a
+    permanent error (the header parser raises IndexError on ``bad@``, and an address
+    without a domain would be delivered nowhere)."""
+    header = EmailMessage()
+    try:
+        header["To"] = recipient
+        addresses = header["To"].addresses
+    except (IndexError, ValueError, MessageError):
+        addresses = ()
+    if not addresses or not all(a.username and a.domain for a in addresses):
+        shown = repr(recipient) if len(recipient) <= 100 else f"{recipient[:100]!r}…"
+        raise PermanentDeliveryError(
+            f"permanent: the recipient {shown} is not a valid e-mail address; not retried"
+        )
+    return recipient
 
 
 def _peek(exc: urllib.error.HTTPError) -> str:

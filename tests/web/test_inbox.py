@@ -116,7 +116,9 @@ def test_bad_form_data_shows_errors_at_the_fields_and_changes_nothing(site):
     mobile_field = re.search(
         r'class="field[^"]*" data-field="applicant_mobile".*?</div>', page, re.S
     ).group(0)
-    assert "has-error" not in mobile_field and 'value="1380"' in mobile_field  # kept
+    # Four digits are no phone number (the form's format constraint); what was typed stays.
+    assert "has-error" in mobile_field and "不是电话号码" in mobile_field
+    assert 'value="1380"' in mobile_field
     # Nothing half-written: still open, no data, no audit event.
     assert task_row(site.engine, site.receive).state == "open"
     assert site.engine.read(lambda s: s.get(ProcessInstance, site.case).data) == {}
