@@ -106,24 +106,40 @@ def plan(
     Warnings are walked forward from the start, so "1 working day before" a deadline at
     the end of Saturday is the end of Friday, not the start of Saturday.
     """
+    due, placed = _placed(calendar, start, sla)
+    return due, sorted(p for p in placed.values() if p is not None and start <= p < due)
+
+
+def misplaced_warnings(
+    calendar: WorkingCalendar, start: datetime, sla: dict[str, Any]
+) -> list[str]:
+    """The warnings a clock started at ``start`` would never give: before its start or at
+    or after its deadline (``5 working days`` after the start of a 2-day limit)."""
+    due, placed = _placed(calendar, start, sla)
+    return [text for text, p in placed.items() if p is None or not start <= p < due]
+
+
+def _placed(
+    calendar: WorkingCalendar, start: datetime, sla: dict[str, Any]
+) -> tuple[datetime, dict[str, datetime | None]]:
+    """The deadline, and each warning's instant (None: before the start)."""
     due = parse_calendar_duration(sla["limit"]).add_to(calendar, start)
     total = calendar.working_time_between(start, due)
-    points = []
+    placed: dict[str, datetime | None] = {}
     for text in sla["warnings"]:
         warning = _parse_warning(text)
         if isinstance(warning, _After):
-            points.append(warning.amount.add_to(calendar, start))
+            placed[text] = warning.amount.add_to(calendar, start)
             continue
         if isinstance(warning, Fraction):
             offset = timedelta(microseconds=int(total / timedelta(microseconds=1) * warning))
         elif warning.unit in _CALENDAR_UNITS:
-            points.append(due - _CALENDAR_UNITS[warning.unit] * float(warning.amount))
+            placed[text] = due - _CALENDAR_UNITS[warning.unit] * float(warning.amount)
             continue
         else:
             offset = total - _working_amount(calendar, warning)
-        if offset > timedelta(0):
-            points.append(calendar.add_working_time(start, offset))
-    return due, sorted(p for p in points if start <= p < due)
+        placed[text] = calendar.add_working_time(start, offset) if offset > timedelta(0) else None
+    return due, placed
 
 
 _CALENDAR_UNITS = {"days": timedelta(days=1), "hours": timedelta(hours=1),

@@ -153,6 +153,7 @@ class SetStandard:
 
     def __call__(self, ctx: CommandContext) -> SlaStandard:
         _check_names(ctx.session, self.values)
+        _check_warnings_fit(ctx, self.values)
         if self.values["kind"] == "basic":
             for old in ctx.session.scalars(
                 select(SlaStandard).where(
@@ -200,6 +201,18 @@ def _check(values: dict[str, Any]) -> None:
                               f"{', '.join(sla.DEADLINE_ACTIONS)}")  # fmt: skip
     if values["condition"]:
         validate_expression(values["condition"])
+
+
+def _check_warnings_fit(ctx: CommandContext, values: dict[str, Any]) -> None:
+    """A warning must come before the deadline, or it would silently never be given. It
+    is placed on a clock starting now in the standard's calendar."""
+    misplaced = sla.misplaced_warnings(ctx.calendar(values["calendar"]), ctx.now, values)
+    if misplaced:
+        raise at_field(
+            "warnings",
+            f"warning {misplaced[0]!r} would come at or after the deadline of a "
+            f"{values['limit']} limit, or before the clock starts",
+        )
 
 
 def _check_names(session: Session, values: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from engine import queries
 from engine.clock_control import RecomputeClocks
 from engine.errors import ScriptError, ValidationError
 from engine.runtime import StartInstance
-from engine.standards import RetireStandard, SetStandard
+from engine.standards import RetireStandard, SetStandard, standards
 
 from .helpers import open_tasks
 from .test_deploy import deploy_bytes
@@ -89,6 +89,22 @@ def test_bad_standards_are_refused(kwargs, error, message):
     values = {"process_key": "sla", "step": "t", "limit": "1 working day"} | kwargs
     with pytest.raises(error, match=message):
         SetStandard(values.pop("process_key"), values.pop("step"), values.pop("limit"), **values)
+
+
+@pytest.mark.parametrize(
+    "warnings", [["5 working days"], ["3 working days before"], ["50%", "2 working days"]]
+)
+def test_a_warning_that_would_never_be_given_is_refused(sla_app, warnings):
+    """A 2-working-day limit: a warning 5 working days after the start or 3 before the
+    deadline falls outside the clock, and used to be dropped without a word."""
+    with pytest.raises(ValidationError, match=f"warning {warnings[-1]!r} would come") as refused:
+        sla_app.execute(SetStandard("sla", "t", "2 working days", warnings=warnings))
+    assert list(refused.value.details["fields"]) == ["warnings"]
+    assert sla_app.read(standards) == []
+    kept = sla_app.execute(
+        SetStandard("sla", "t", "2 working days", warnings=["50%", "1 working day before"])
+    )
+    assert kept.warnings == ["50%", "1 working day before"]
 
 
 def test_recompute_applies_a_new_standard_to_open_tasks(sla_app, clock):

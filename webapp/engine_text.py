@@ -36,6 +36,15 @@ ENTRIES: list[tuple[str, str]] = [
     (r"must be at least (?P<n>[-\d.]+)", "不能小于 {n}。"),
     (r"must be at most (?P<n>[-\d.]+)", "不能大于 {n}。"),
     (r"unknown field; this task accepts: (?P<fields>.+)", "未知字段；本任务接受：{fields}。"),
+    (
+        r"(?P<raw>.+) is not an e-mail address: write name@domain\.tld",
+        "{raw} 不是电子邮件地址：请写成 name@domain.tld。",
+    ),
+    (
+        r"(?P<raw>.+) is not a phone number: (?P<low>\d+) to (?P<high>\d+) digits, with an "
+        r"optional leading \+ and spaces, dashes or parentheses",
+        "{raw} 不是电话号码：应为 {low} 到 {high} 位数字，可带开头的 +、空格、连字符或括号。",
+    ),
     # tasks (engine.runtime)
     (rf"no task {_ID}", "没有任务 {id}。"),
     (rf"no process instance {_ID}", "没有案件 {id}。"),
@@ -58,6 +67,10 @@ ENTRIES: list[tuple[str, str]] = [
     ),
     (rf"only the assignee of task {_ID} can delegate it", "只有任务 {id} 的办理人可以委派。"),
     (rf"task {_ID} is not delegated to {_WHO}", "任务 {id} 没有委派给 {who}。"),
+    (
+        rf"task {_ID} is yours already: delegate it to someone else",
+        "任务 {id} 已由您办理：请委派给其他人。",
+    ),
     (
         rf"task {_ID} is assigned to {_WHO}; only they complete it",
         "任务 {id} 由 {who} 办理，只有其本人可以办结。",
@@ -188,6 +201,15 @@ ENTRIES: list[tuple[str, str]] = [
     (r"a promise to pay needs a positive amount", "承诺还款金额必须大于零。"),
     (r"the promised day (?P<day>[\d-]+) is in the past", "承诺还款日 {day} 已过。"),
     (
+        r"the promised day (?P<day>[\d-]+) is more than (?P<n>\d+) days ahead: "
+        r"agree a payment plan instead",
+        "承诺还款日 {day} 在 {n} 天以后：请改为约定分期还款。",
+    ),
+    (
+        r"the payment day (?P<day>[\d-]+) is in the future: record it once paid",
+        "付款日 {day} 尚未到来：请在收到款项后登记。",
+    ),
+    (
         r"amount (?P<raw>.+) is not a plain decimal: write e\.g\. 1234\.50 or 1,234\.50",
         "金额 {raw} 不是普通的十进制数：请写成 1234.50 或 1,234.50 这样的形式。",
     ),
@@ -227,6 +249,10 @@ ENTRIES: list[tuple[str, str]] = [
     (rf"no absence {_ID}", "没有休假记录 {id}。"),
     (rf"absence {_ID} is already cancelled", "休假记录 {id} 已取消。"),
     (r"reassigning to the same person changes nothing", "移交给同一个人没有变化。"),
+    (
+        r"unknown user (?P<who>'[^']*'), and no open task is held under that key",
+        "未知用户 {who}，也没有以此账号办理中的任务。",
+    ),
     # people and groups named in a form (engine.org, engine.org_edit)
     (r"unknown user (?P<who>'[^']*')", "未知用户 {who}。"),
     (
@@ -352,6 +378,11 @@ ENTRIES: list[tuple[str, str]] = [
         "预警 {raw} 必须在 0 与时限之间（不含两端）。",
     ),
     (
+        rf"warning (?P<raw>{_Q}) would come at or after the deadline of a (?P<limit>.+) limit, "
+        r"or before the clock starts",
+        "预警 {raw} 会落在时限 {limit} 的截止时间或之后，或在计时开始之前，不会发出。",
+    ),
+    (
         rf"onDeadline (?P<raw>{_Q})(?:: use one of| is not one of) (?P<options>.+)",
         "超时处理 {raw} 无效，可选：{options}。",
     ),
@@ -422,6 +453,15 @@ ENTRIES: list[tuple[str, str]] = [
         "{end} {raw} 没有对应的元素。",
     ),
     (r"no incoming sequence flow", "没有流入的顺序流。"),
+    (
+        rf"form field (?P<field>{_Q}): unknown format (?P<raw>{_Q}); known: (?P<names>.+)",
+        "表单字段 {field}：未知格式 {raw}；可用：{names}。",
+    ),
+    (
+        rf"form field (?P<field>{_Q}): format (?P<raw>{_Q}) needs type string, not "
+        rf"(?P<kind>{_Q})",
+        "表单字段 {field}：格式 {raw} 只能用于 string 类型，不能用于 {kind}。",
+    ),
     (
         rf"condition (?P<raw>{_Q}) is in another engine's expression language; write a Python "
         r"expression \(e\.g\. approved == True\)",

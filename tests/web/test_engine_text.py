@@ -74,6 +74,7 @@ def test_the_engine_messages_staff_meet_have_chinese(site):
         provoked(site, PauseClock(task, "chen", "等材料"), "chen"),
         provoked(site, ClaimTask(99999, "li")),
         provoked(site, UrgeChase(99999, "wang"), "wang"),
+        provoked(site, DelegateTask(task, "li", "li")),
     ]
     with pytest.raises(CaseClockError) as empty:
         AddComment(site.case, "li", "  ")
@@ -244,6 +245,13 @@ def test_the_admin_pages_engine_messages_have_chinese(site):
         *said(
             site,
             lambda: SetStandard(
+                "case_handling", "Task_receive", "2 working days", warnings=["5 working days"]
+            ),
+            "zhao",
+        ),
+        *said(
+            site,
+            lambda: SetStandard(
                 "case_handling", "Task_receive", "2 working days", calendar="hainan"
             ),
             "zhao",
@@ -316,6 +324,8 @@ def test_the_collection_pages_engine_messages_have_chinese(site):
         *said(site, lambda: RecordPayment("R-1", "5000.00", date(2026, 2, 21))),
         *said(site, lambda: RecordPayment("R-1", "10.00", date(2026, 2, 10))),
         *said(site, lambda: RecordPromise("R-1", "10.00", date(2026, 1, 1))),
+        *said(site, lambda: RecordPromise("R-1", "10.00", date(2099, 1, 1))),
+        *said(site, lambda: RecordPayment("R-1", "10.00", date(2099, 1, 1))),
     ]
     for refused in (
         lambda: parse_filter({"product": "car"}),
@@ -395,6 +405,7 @@ def test_chase_and_assist_messages_have_chinese(site, clock):
         provoked(site, CompleteTask(chase, "wang", {}), "wang"),
         provoked(site, CompleteTask(assist, "yang", {}), "yang"),
         provoked(site, ReassignAll("wang", None), "zhao"),
+        provoked(site, ReassignAll("ghost", "wang"), "zhao"),
     ]
     for refused in (
         lambda: decisions.chase(site.engine, wang, qians, "handle", {}),
