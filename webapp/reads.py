@@ -118,9 +118,9 @@ def inbox_page(
         return InboxPage([], None, None)  # a person who left the org chart has no work
     held, offered = queries.pool_scope(org, user.key, now.astimezone(tz).date())
     scopes = {"mine": [held], "group": [offered]}.get(which, [held, offered])
-    pattern = f"%{search.strip().lower()}%" if search.strip() else None
+    text = search.strip().lower() or None
     window = _soonest(
-        session, scopes, pattern, limit or INBOX_LIMIT,
+        session, scopes, text, limit or INBOX_LIMIT,
         Position.parse(after, "after") if after else None,
         Position.parse(before, "before") if before else None,
     )  # fmt: skip
@@ -156,7 +156,7 @@ class Window:
 def _soonest(
     session: Session,
     scopes: list[Any],
-    pattern: str | None,
+    text: str | None,
     limit: int,
     after: Position | None = None,
     before: Position | None = None,
@@ -173,11 +173,12 @@ def _soonest(
     (docs/benchmarks.md, "Staff inbox"). One row more than the page tells whether
     another page follows."""
     base = select(Task.due_at, Task.id).where(Task.state == "open", Task.kind.in_(POOL_KINDS))
-    if pattern is not None:
+    if text is not None:
         base = base.join(ProcessInstance, ProcessInstance.id == Task.instance_id).where(
             or_(
-                func.lower(ProcessInstance.business_key).like(pattern),
-                func.lower(Task.name).like(pattern),
+                # autoescape: % and _ are characters to look for, not LIKE wildcards
+                func.lower(ProcessInstance.business_key).contains(text, autoescape=True),
+                func.lower(Task.name).contains(text, autoescape=True),
             )
         )
 

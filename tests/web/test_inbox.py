@@ -72,6 +72,10 @@ def test_filters_and_search(site):
     assert "BJ-0002" in group and "BJ-0001" not in group
     found = client.get("/inbox?q=bj-0002").get_data(as_text=True)
     assert "BJ-0002" in found and "BJ-0001" not in found
+    # % and _ are looked for as they are, not as LIKE wildcards matching every task.
+    for wildcard in ("%", "_", "bj_0002"):
+        shown = client.get("/inbox", query_string={"q": wildcard}).get_data(as_text=True)
+        assert "BJ-0001" not in shown and "BJ-0002" not in shown, wildcard
     assert "BJ-0001" in client.get("/inbox?filter=bogus").get_data(as_text=True)
     # chen sees li's claimed task nowhere in his inbox, only the group's.
     chen = site.client("chen").get("/inbox").get_data(as_text=True)
