@@ -101,6 +101,8 @@ def tasks(
         held, offered = pool_scope(org, user, (now or datetime.now(tz)).astimezone(tz).date())
         query = query.where(or_(held, offered))
     if group:
+        if group not in org.group_keys.values():
+            raise NotFound(f"unknown group {group!r}")
         query = query.where(
             Task.id.in_(
                 select(TaskCandidateGroup.task_id).where(TaskCandidateGroup.group_key == group)

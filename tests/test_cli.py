@@ -50,6 +50,7 @@ def test_message_start_and_correlation(cli):
         (("deploy", "/no/such/file.bpmn"), "error: no such file: /no/such/file.bpmn"),
         (("instance", "77"), "error: no process instance 77"),
         (("tasks", "--user", "ghost"), "error: unknown user 'ghost'"),
+        (("tasks", "--group", "ghost"), "error: unknown group 'ghost'"),
     ],
 )
 def test_errors_are_one_clear_line_and_non_zero(cli, args, message):
