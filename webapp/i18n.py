@@ -26,7 +26,7 @@ from flask import Flask, g, session
 from flask_babel import Babel, get_translations
 from flask_babel.speaklater import LazyString
 
-__all__ = ["LANGUAGES", "gettext", "init", "lazy_gettext", "ngettext"]
+__all__ = ["LANGUAGES", "gettext", "init", "lazy_gettext", "lazy_pgettext", "ngettext", "pgettext"]
 
 DEFAULT_LOCALE = "zh_CN"
 # Locale -> what the switch link says (each in its own language).
@@ -63,6 +63,17 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
 def lazy_gettext(string: str, **variables: Any) -> LazyString:
     """Translated when used (module-level labels), in the language of that request."""
     return LazyString(gettext, string, **variables)
+
+
+def pgettext(context: str, string: str) -> str:
+    """``string`` as ``context`` words it: the same Chinese can need two English words
+    (办理 is the inbox's "Open" button and the history's "completed")."""
+    text: str = translations().upgettext(context, string)
+    return text
+
+
+def lazy_pgettext(context: str, string: str) -> LazyString:
+    return LazyString(pgettext, context, string)
 
 
 def init(app: Flask) -> None:

@@ -140,19 +140,23 @@ def test_language_switch_is_kept_in_the_session(site, clock):
 def test_every_page_text_has_an_english_translation():
     webapp = ROOT / "webapp"
     method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
-    keywords = {"_": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2)}
+    keywords = {
+        "_": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2),
+        "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2),
+    }  # fmt: skip
     found = {
-        message if isinstance(message, str) else message[0]
-        for _, _, message, *_ in extract_from_dir(webapp, method_map, keywords=keywords)
+        (context, message if isinstance(message, str) else message[0])
+        for _, _, message, _, context in extract_from_dir(webapp, method_map, keywords=keywords)
     }
     po = webapp / "translations" / "en" / "LC_MESSAGES" / "messages.po"
     with Path(po).open("rb") as handle:
         translated = {
-            m.id if isinstance(m.id, str) else m.id[0]
+            (m.context, m.id if isinstance(m.id, str) else m.id[0])
             for m in read_po(handle)
             if m.id and all(m.string if isinstance(m.string, tuple) else (m.string,))
         }
     assert found - translated == set()
+    assert ("history", "办理") in found  # contexts are read, and checked
 
 
 def test_cli_user_add_and_list(cli):

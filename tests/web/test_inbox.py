@@ -225,6 +225,11 @@ def test_case_view(site):
     assert "sla deadline" in page  # its waiting clock timer
     assert "张三" in page  # case data
     assert "办理" in page and "认领" in page  # history: claim + complete by li
+    client.get("/lang/en")
+    history = client.get(f"/cases/{site.case}").get_data(as_text=True).split("<h2>History")[-1]
+    commands = re.findall(r"<tr><td[^>]*>[^<]*</td><td>li</td><td>([^<]*)</td>", history)
+    assert commands == ["claimed", "completed"]  # not the inbox button's "Claim" and "Open"
+    assert ">Open</a>" in client.get("/inbox").get_data(as_text=True)
     auditor = site.client("zhou")
     assert auditor.get(f"/cases/{site.case}").status_code == 200
     assert site.client("huang").get(f"/cases/{site.case}").status_code == 403
