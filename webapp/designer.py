@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, g, jsonify, render_template, url_for
@@ -55,16 +56,22 @@ class ValidateOnly:
 @bp.get("")
 @login_required(*ROLES)
 def index() -> Any:
-    rows = engine().read(queries.definitions)
+    app = engine()
+    zone = app.services.timezone
+    rows = app.read(queries.definitions)
     processes: dict[str, dict[str, Any]] = {}
     for row in rows:
         entry = processes.setdefault(row["key"], {"key": row["key"], "versions": []})
         entry["name"] = row["name"]  # rows come in version order: the latest name wins
+        # The JSON view's instant is UTC; the page shows the organisation's time.
+        row["deployed_at"] = queries.local(datetime.fromisoformat(row["deployed_at"]), zone)
         entry["versions"].append(row)
     for entry in processes.values():
         entry["versions"].reverse()  # newest first
         entry["running"] = sum(v["running_instances"] for v in entry["versions"])
-    tables = engine().read(decision_tables)
+    tables = app.read(decision_tables)
+    for table in tables:
+        table["deployed_at"] = queries.local(table["deployed_at"], zone)
     return render_template("designer/index.html", processes=list(processes.values()), tables=tables)
 
 

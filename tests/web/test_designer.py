@@ -58,6 +58,8 @@ def test_lists_versions_with_running_cases(site):
     assert "行政审批办件" in html and 'data-testid="open-case_handling"' in html
     running = re.search(r'data-testid="running-case_handling-1">(\d+)<', html)
     assert running and running.group(1) == "3"
+    # Deployed at the fixture clock's 09:00 in Shanghai, shown so (not as 01:00+00:00).
+    assert '<td class="nowrap">2026-03-02 09:00</td>' in html and "+00:00" not in html
 
 
 def test_modeler_page_loads_its_script_and_the_deployed_file(site):
