@@ -1,7 +1,7 @@
 """Requests a superior approves or refuses: extensions (延期) and exemptions (免责).
 
 Both are decided the same way: the request is read after its case is locked, it must
-still be pending, only the requester's superior decides, and the decision is stamped
+only the requester's superior decides, it must still be pending, and the decision is stamped
 on the request. What an approval *does* is the caller's business.
 """
 
@@ -38,14 +38,16 @@ def decide(
     assert task is not None
     instance = lock_instance(ctx, task.instance_id)
     ctx.session.refresh(request)
-    if request.status != "pending":
-        raise Conflict(f"{what} {request.id} was already {request.status}")
+    # Who may decide first: someone else learns nothing of the request, not even that it
+    # was already decided.
     requester = ctx.session.scalars(
         select(Person).where(Person.key == request.requested_by)
     ).first()
     if requester is None or requester.superior_id != ctx.org().person_id(user):
         raise Forbidden(f"only the superior of {request.requested_by} can decide "
                         f"{what} {request.id}")  # fmt: skip
+    if request.status != "pending":
+        raise Conflict(f"{what} {request.id} was already {request.status}")
     request.status = "approved" if approve else "refused"
     request.decided_by, request.decided_at, request.note = user, ctx.now, note
     return request, task, instance

@@ -51,7 +51,7 @@ def test_json_views(client):
         ("/api/instances/999", 404, "not_found"),
         ("/api/tasks?user=ghost", 404, "not_found"),
         ("/api/instances?state=bogus", 422, "invalid"),
-        ("/nowhere", 404, "not_found"),
+        ("/api/nowhere", 404, "not_found"),
     ],
 )
 def test_errors_are_json(client, url, status, code):

@@ -14,7 +14,7 @@ import os
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -25,7 +25,8 @@ from . import converters, filters, i18n, openapi, security
 
 log = logging.getLogger(__name__)
 
-# Blueprints whose errors are HTML pages; everything else (the API, unknown URLs) is JSON.
+# Blueprints whose errors are HTML pages; the other blueprints (the API, the designer's and
+# the diagram's JSON) answer JSON. Unknown URLs: see wants_page.
 PAGE_BLUEPRINTS = {
     "auth",
     "inbox",
@@ -97,14 +98,24 @@ def create_app(
     # The API authenticates by bearer token only (never by the session cookie), so a
     # forged cross-site request carries no credentials and needs no CSRF token.
     csrf.exempt(api.bp)
+    _favicon(app)
     _register_errors(app)
     if start_worker:
         _start_worker(app, engine)
     return app
 
 
+# Paths outside the page blueprints that answer JSON (or text) to machine clients.
+MACHINE_PATHS = ("/api/", "/health", "/metrics")
+
+
 def wants_page() -> bool:
-    return request.blueprint in PAGE_BLUEPRINTS
+    """An HTML error page, not JSON: for the page blueprints, and for URLs that matched no
+    route (or not with this method) outside the API, which a browser was sent to."""
+    if request.blueprint is not None or request.url_rule is not None:
+        return request.blueprint in PAGE_BLUEPRINTS
+    path = request.path
+    return not any(path == p.rstrip("/") or path.startswith(p) for p in MACHINE_PATHS)
 
 
 def _page_error(status: int, code: str, message: str) -> Any:
@@ -117,6 +128,29 @@ def _busy(exc: Busy) -> Any:
         page, status = _page_error(503, exc.code, i18n.gettext("系统繁忙，请稍后重试。"))
         return page, status, {"Retry-After": str(exc.retry_after)}
     return jsonify(exc.to_dict()), 503, {"Retry-After": str(exc.retry_after)}
+
+
+def _page_message(status: int | None) -> str | None:
+    """Werkzeug's English description of the common errors, in the page's language."""
+    if status == 404:
+        return i18n.gettext("没有这个页面：地址有误，或所指的内容不存在。")
+    if status == 405:
+        return i18n.gettext("该地址不接受这种请求方式（例如用链接打开了只接受表单提交的地址）。")
+    if status == 413:
+        return i18n.gettext("提交的内容过大。")
+    return None
+
+
+def _favicon(app: Flask) -> None:
+    """Browsers ask for /favicon.ico on every page: answer it instead of logging a 404."""
+
+    def favicon() -> Any:
+        return send_from_directory(
+            app.static_folder or "static", "favicon.ico",
+            mimetype="image/vnd.microsoft.icon", max_age=86400,
+        )  # fmt: skip
+
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 
 def _register_errors(app: Flask) -> None:
@@ -142,7 +176,8 @@ def _register_errors(app: Flask) -> None:
         # What the error says beyond its body, e.g. a 405's Allow: the methods that work.
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if wants_page():
-            page, status = _page_error(exc.code or 500, code, exc.description or exc.name)
+            message = _page_message(exc.code) or exc.description or exc.name
+            page, status = _page_error(exc.code or 500, code, message)
             return page, status, headers
         return jsonify({"error": code, "message": exc.description}), (exc.code or 500), headers
 

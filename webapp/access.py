@@ -12,6 +12,7 @@ checks come first so that what you may not see you cannot probe either.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import exists, or_, select
@@ -98,6 +99,22 @@ def visible_case(
     if not allowed:
         raise Forbidden(f"case {instance_id} is not one you work on")
     return instance
+
+
+def commentable_case(
+    session: Session,
+    instance_id: int,
+    user: Principal,
+    org: OrgSnapshot,
+    today: date | None = None,
+) -> ProcessInstance:
+    """The case if ``user`` may comment on it: staff, on a case they take part in. Reading
+    every case as auditor or admin is read-only, so those roles open no case to comments
+    (a staff member who also audits comments only where they work)."""
+    if not user.has("staff"):
+        raise Forbidden(f"case {instance_id} is not one you work on")
+    worker = replace(user, roles=user.roles - set(READ_ALL_CASES))
+    return visible_case(session, instance_id, worker, org, today)
 
 
 def today(app: CaseClock) -> date:

@@ -64,6 +64,14 @@ def _day(field: str) -> date:
         raise at_field(field, gettext("日期格式应为 YYYY-MM-DD。")) from None
 
 
+FLAG_VALUES = {"1": True, "true": True, "on": True, "0": False, "false": False, "off": False}
+
+
+def _flag(field: str) -> bool | None:
+    """A yes/no field: True or False for a recognised value, None for anything else."""
+    return FLAG_VALUES.get((request.form.get(field) or "").strip().lower())
+
+
 def _instant(field: str) -> datetime | None:
     value = (request.form.get(field) or "").strip()
     if not value:
@@ -312,10 +320,13 @@ def set_roles(person: str) -> Any:
 @bp.post("/accounts/<person>/active")
 @login_required("admin")
 def set_active(person: str) -> Any:
-    active = request.form.get("active") == "1"
+    active = _flag("active")
     done = gettext("账号已启用。") if active else gettext("账号已停用。")
 
     def build() -> Any:
+        if active is None:
+            # Anything but a clear yes or no changes nothing: "maybe" must not disable.
+            raise at_field("active", gettext("应为 1（启用）或 0（停用）。"))
         if person == g.user.key and not active:
             raise at_field("active", gettext("不能停用自己的账号。"))
         return account_commands.SetAccountActive(person, active)

@@ -73,11 +73,12 @@ def decide(kind: str, request_id: int, decision: str) -> Any:
 @bp.response(201, api_schemas.Created)
 @bp.fails(403, 404, 422)
 def comment(instance_id: int) -> Any:
-    """Comment on a case you may see (staff)."""
+    """Comment on a case you work on (staff; reading every case as auditor or admin does
+    not open it to comments)."""
     need("staff")
     app = engine()
     app.read(
-        lambda s: access.visible_case(
+        lambda s: access.commentable_case(
             s, instance_id, g.user, app.services.org.snapshot(s), access.today(app)
         )
     )

@@ -81,5 +81,5 @@ def export(which: str, fmt: str) -> Any:
     tables = engine().read(load)
     body = accountability.to_csv(tables) if fmt == "csv" else accountability.to_xlsx(tables)
     name = f"{which}-{chosen.period.first}-{chosen.period.last}.{fmt}"
-    return Response(body, mimetype=MEDIA[fmt],
+    return Response(body, content_type=MEDIA[fmt],  # as given: mimetype= doubles the charset
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip

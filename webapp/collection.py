@@ -153,7 +153,9 @@ def grades_export(summary: risk.GradeSummary, fmt: str) -> tuple[bytes | str, st
 
 
 def download(body: bytes | str, name: str, fmt: str) -> Response:
-    return Response(body, mimetype=MEDIA[fmt],
+    # content_type, not mimetype: werkzeug appends a charset to a text/* mimetype, and
+    # MEDIA's already has one (the header said "charset=utf-8; charset=utf-8").
+    return Response(body, content_type=MEDIA[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from engine import queries
 from engine.accounts import Principal
 from engine.app import CaseClock
@@ -21,6 +23,7 @@ from engine.errors import Forbidden, NotFound, ValidationError
 from engine.ledger import DecideExemption
 from engine.runtime import ReassignTask
 from engine.store import Task
+from engine.store.models import DecidedRequest, Exemption, SlaExtension
 
 from . import actions
 from .actions import text_of
@@ -28,6 +31,7 @@ from .actions import text_of
 CHASE_ACTIONS = ("urge", "handle", "reassign", "comment")
 DECISIONS = ("approve", "refuse")
 KINDS = ("extension", "exemption")
+REQUESTS: dict[str, type[DecidedRequest]] = {"extension": SlaExtension, "exemption": Exemption}
 
 
 def chase(
@@ -77,3 +81,9 @@ def decide(
         raise ValidationError(message, details={"fields": {"note": message}})
     model = DecideExtension if kind == "extension" else DecideExemption
     return app.execute(model(request_id, user.key, decision == "approve", note), actor=user.key)
+
+
+def decided_request(session: Session, kind: str, request_id: int) -> DecidedRequest | None:
+    """The extension or exemption request ``request_id``, if there is one."""
+    row: DecidedRequest | None = session.get(REQUESTS[kind], request_id)
+    return row

@@ -695,6 +695,7 @@ _UNITS = {"working days": "个工作日", "working hours": "个工作小时",
           "minutes": "分钟"}  # fmt: skip
 _WORDS: dict[str, dict[str, str]] = {
     "kind": _KINDS, "what": _KINDS, "state": _STATES, "unit": _UNITS,
+    "status": {"approved": "已批准", "refused": "已驳回", "pending": "待审批"},
     "days": {"working days": "工作日数", "days": "天数"},
     "form": {"duration": "时长", "date-time": "日期时间", "repeating interval": "重复间隔"},
     "code": {"expression": "表达式", "script": "脚本"},

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from engine.accounts import MarkNoticesRead
-from engine.errors import CaseClockError, Conflict, ValidationError
+from engine import queries
+from engine.accounts import MarkNoticesRead, Principal
+from engine.attachments import may_act
+from engine.errors import CaseClockError, Conflict, Forbidden, ValidationError
+from engine.org import OrgSnapshot
+from engine.store import ProcessInstance, Task
 
 from . import access, actions, converters, reads
 from .i18n import gettext, lazy_gettext
@@ -148,15 +155,46 @@ def act(task_id: int, action: str) -> Any:
 
 
 def _case(instance_id: int) -> dict[str, Any]:
-    """The case as its page shows it, if the user may read it."""
+    """The case as its page shows it, if the user may read it, with what the user may add
+    to it (``may_comment``, ``may_upload``: the page offers only those forms)."""
     app = engine()
 
     def load(s: Any) -> dict[str, Any]:
-        org = app.services.org.snapshot(s)
-        instance = access.visible_case(s, instance_id, g.user, org, access.today(app))
-        return reads.case_detail(s, instance, app.services.timezone, app.clock.now())
+        org, today = app.services.org.snapshot(s), access.today(app)
+        instance = access.visible_case(s, instance_id, g.user, org, today)
+        detail = reads.case_detail(s, instance, app.services.timezone, app.clock.now())
+        detail["may_comment"] = may_comment(s, instance, g.user, org, today)
+        detail["may_upload"] = may_upload(s, instance, g.user, org, today)
+        return detail
 
     return app.read(load)
+
+
+def may_comment(
+    s: Session, instance: ProcessInstance, user: Principal, org: OrgSnapshot, today: date
+) -> bool:
+    """Whether the page offers ``user`` the comment form (access.commentable_case)."""
+    try:
+        access.commentable_case(s, instance.id, user, org, today)
+    except Forbidden:
+        return False
+    return True
+
+
+def may_upload(
+    s: Session, instance: ProcessInstance, user: Principal, org: OrgSnapshot, today: date
+) -> bool:
+    """Whether the engine would take a file from ``user`` on the case (AddAttachment's
+    rule): a running case with an open task they work on, or, as supervisor, that someone
+    below them does."""
+    if not user.has("staff", "supervisor") or instance.state != "running":
+        return False
+    if user.key not in org.people:
+        return False
+    below = set(queries.below(s, user.key)) if user.has("supervisor") else set()
+    deputy_for = access.stood_in_for(org, user, today)
+    tasks = s.scalars(select(Task).where(Task.instance_id == instance.id, Task.state == "open"))
+    return any(may_act(t, user.key, org, deputy_for, below) for t in tasks)
 
 
 @bp.get("/cases/<int:instance_id>")
@@ -169,6 +207,8 @@ def case(instance_id: int) -> Any:
 @login_required("staff")
 def comment(instance_id: int) -> Any:
     detail = _case(instance_id)  # what you may not read you may not comment on
+    if not detail["may_comment"]:
+        raise Forbidden(f"case {instance_id} is not one you work on")
     try:
         actions.comment(engine(), g.user, instance_id, request.form)
     except ValidationError as exc:

@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from engine.errors import Conflict, ValidationError
+from engine.store.models import Person
 
 from . import charts, decisions, oversight
 from .i18n import gettext
@@ -90,6 +92,27 @@ def chase(chase_id: int, action: str) -> Any:
 @login_required("supervisor")
 def decide(kind: str, request_id: int, decision: str) -> Any:
     def run() -> Any:
-        return decisions.decide(engine(), g.user, kind, request_id, decision, request.form)
+        try:
+            return decisions.decide(engine(), g.user, kind, request_id, decision, request.form)
+        except Conflict:
+            raise Conflict(_already_decided(kind, request_id)) from None
 
     return _outcome(run, decision, f"{kind}{request_id}")
+
+
+def _already_decided(kind: str, request_id: int) -> str:
+    """Said plainly, so it cannot pass for this user's own success: somebody else (or this
+    user, earlier) decided the request, and this click changed nothing."""
+
+    def outcome(session: Any) -> tuple[str, str]:
+        row = decisions.decided_request(session, kind, request_id)
+        assert row is not None  # requests are never deleted
+        who = row.decided_by or ""
+        name = session.scalar(select(Person.name).where(Person.key == who))
+        return (name or who), row.status
+
+    who, status = engine().read(outcome)
+    result = gettext("已批准") if status == "approved" else gettext("已驳回")
+    return gettext(
+        "该申请此前已由 %(who)s 处理（%(result)s），您的操作未生效。", who=who, result=result
+    )

@@ -129,7 +129,10 @@ def test_ids_too_big_for_the_database_are_404_on_pages(site):
     ):
         response = post(client, url) if method == "post" else client.get(url)
         assert response.status_code == 404, url
-        assert response.get_json()["error"] == "not_found"
+        # The browser's error page, in the page's language (the API's stays JSON).
+        page = response.get_data(as_text=True)
+        assert response.mimetype == "text/html" and 'data-code="not_found"' in page, url
+        assert "没有这个页面" in page
 
 
 @pytest.mark.parametrize("ids", [[TOO_BIG], [1, -1], ["²"], [1.5], [True], [None], [[1]]])
