@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 from engine.app import CaseClock, settings_from_env
 from engine.errors import Busy, CaseClockError
 
-from . import converters, filters, i18n, openapi, security
+from . import converters, filters, i18n, labels, openapi, security
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,7 @@ def create_app(
 
     i18n.init(app)
     filters.init(app)
+    labels.install(app)
     csrf = CSRFProtect(app)
     security.init(app)
 

@@ -308,6 +308,13 @@ class Task(Open):
         required=True, allow_none=True, validate=OneOf(("pending", "resolved"))
     )
     candidate_groups = fields.List(fields.String(), required=True)
+    group_names = fields.List(
+        fields.String(),
+        metadata={"description": "the candidate groups' names, in the same order"},
+    )
+    assignee_name = fields.String(
+        allow_none=True, metadata={"description": "the assignee's name (null: none, or unknown)"}
+    )
     created_at = _when("when it opened", required=True)
     due_at = _when("its deadline", required=True, allow_none=True)
     kind = _text("user, assist or chase", required=True)
@@ -345,12 +352,7 @@ class OfferedTask(TaskRow):
 
 
 class InboxRow(OfferedTask):
-    assignee_name = _maybe(fields.String, "the assignee's name")
     on_behalf_of_name = _maybe(fields.String, "the name of whom you stand in for")
-    group_names = fields.List(
-        fields.String(), required=True,
-        metadata={"description": "the candidate groups' names, in their order"},
-    )  # fmt: skip
 
 
 class FormOption(Open):

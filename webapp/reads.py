@@ -128,15 +128,10 @@ def inbox_page(
     calendars = Calendars(session)
     me = Acting(user, groups_of(org, user), stood_in_for(org, user, now.astimezone(tz).date()))
     rows = [_task_row(session, task, key, me, tz, now, calendars) for task, key in found]
-    asking = [r["assisted"] for r in rows if r["assisted"]]
-    names = person_names(session, {r["assignee"] for r in [*rows, *asking]})
-    groups = group_names(session, {g for r in rows for g in r["candidate_groups"]})
-    for asked in asking:
-        asked["assignee_name"] = names.get(asked["assignee"])
+    named(session, [*rows, *(r["assisted"] for r in rows if r["assisted"])])
     for row in rows:
-        row["assignee_name"] = names.get(row["assignee"])
-        row["on_behalf_of_name"] = names.get(row["on_behalf_of"])
-        row["group_names"] = [groups.get(g, g) for g in row["candidate_groups"]]
+        # A deputy's row stands in for its assignee (Acting.deputy_for).
+        row["on_behalf_of_name"] = row["assignee_name"] if row["on_behalf_of"] else None
     return InboxPage(
         rows,
         window.before.token() if window.before else None,
@@ -425,10 +420,19 @@ def task_detail(
         completed_by=task.completed_by,
         ended_at=queries.local(task.ended_at, tz),
     )
-    if view["assisted"]:
-        holder = view["assisted"]["assignee"]
-        view["assisted"]["assignee_name"] = person_names(session, {holder}).get(holder)
+    named(session, [view, *([view["assisted"]] if view["assisted"] else [])])
     return view
+
+
+def named(session: Session, tasks: list[dict[str, Any]]) -> None:
+    """Give task views the names of their assignee and candidate groups (pages show
+    names; a key without a name, such as a person who left, stays as it is)."""
+    people = person_names(session, {t["assignee"] for t in tasks})
+    groups = group_names(session, {g for t in tasks for g in t.get("candidate_groups", ())})
+    for task in tasks:
+        task["assignee_name"] = people.get(task["assignee"]) if task["assignee"] else None
+        if "candidate_groups" in task:  # a 协办 request's asking step has none listed
+            task["group_names"] = [groups.get(g, g) for g in task["candidate_groups"]]
 
 
 def case_detail(
@@ -439,6 +443,7 @@ def case_detail(
     view["comments"] = case_comments(session, instance.id, tz)
     view["attachments"] = case_attachments(session, instance.id, tz)
     view["notices"] = notice_log.notices(session, tz, instance_id=instance.id)
+    named(session, view["open_tasks"])
     calendars = Calendars(session)
     for task in view["open_tasks"]:
         row = session.get(Task, task["id"])
