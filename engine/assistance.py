@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from . import audit, chase, ledger, notices, sla
+from . import audit, chase, ledger, notices, org, sla
 from .calendar import CalendarError, parse_duration
 from .errors import Forbidden, NotFound, ValidationError, at_field
 from .executor import CommandContext
@@ -83,7 +83,8 @@ class AnswerAssist:
         holder = ctx.accountable(asking)[0]
         if holder is not None:
             _notify(ctx, holder, "assist_answered", request, instance,
-                    {"by": self.user, "task": asking.name, "answer": self.answer})  # fmt: skip
+                    {"by": org.name_of(ctx.session, self.user), "task": asking.name,
+                     "answer": self.answer})  # fmt: skip
         audit.append(ctx, self.name, instance=instance, task_id=request.id,
                      payload={"assists": asking.id}, private={"answer": self.answer})  # fmt: skip
         return request
@@ -118,7 +119,7 @@ def _tell_the_group(ctx: CommandContext, instance: ProcessInstance, request: Tas
         return
     due = request.due_at.astimezone(ctx.services.timezone) if request.due_at else None
     _notify(ctx, head, "assist_request", request, instance, {
-        "by": by, "task": asking.name, "question": question,
+        "by": org.name_of(ctx.session, by), "task": asking.name, "question": question,
         "due": due.strftime("%Y-%m-%d %H:%M") if due else "-",
     })  # fmt: skip
 

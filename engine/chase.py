@@ -69,7 +69,7 @@ def _open(
     sla.start_task_clock(ctx, instance, chase, grace, late.calendar_name, "chase grace period")
     notice = notices.render(ctx, "chase_task", {
         "person": to.name, "task": late.name, "case": instance.business_key or instance.id,
-        "holder": late.assignee or "-", "level": level,
+        "holder": org.name_of(ctx.session, late.assignee), "level": level,
     }, to.locale)  # fmt: skip
     key = f"chase:{chase.id}:{{channel}}"
     notices.send(ctx, to, notice, key, {"kind": "chase_task"}, instance.id)
@@ -157,7 +157,7 @@ class UrgeChase:
             raise Conflict(f"task {late.id} was already urged this hour; try again later")
         notice = notices.render(ctx, "urge", {
             "person": target.name, "task": late.name, "case": instance.business_key or instance.id,
-            "by": self.user, "message": self.message,
+            "by": org.name_of(ctx.session, self.user), "message": self.message,
         }, target.locale)  # fmt: skip
         notices.send(
             ctx,

@@ -47,7 +47,7 @@ SAMPLES: dict[str, dict[str, str]] = {
     "zh-CN": {
         "person": "王科长", "task": "受理审查", "case": "BJ-2026-0001",
         "due": "2026-10-09 17:00", "left": "4 小时", "holder": "li", "level": "1",
-        "by": "zhou", "question": "请确认申请人的营业执照是否有效。",
+        "by": "周律师", "question": "请确认申请人的营业执照是否有效。",
         "answer": "营业执照有效。", "message": "请今天内办结。", "matter": "营业执照变更登记",
         "applicant_name": "张三",
         "debtor_name": "张三", "receivable": "L-2026-0001", "amount": "10070.00",
@@ -59,7 +59,7 @@ SAMPLES: dict[str, dict[str, str]] = {
     "en": {
         "person": "Section chief Wang", "task": "Review application", "case": "BJ-2026-0001",
         "due": "2026-10-09 17:00", "left": "4 hours", "holder": "li", "level": "1",
-        "by": "zhou", "question": "Is the applicant's business licence valid?",
+        "by": "周律师", "question": "Is the applicant's business licence valid?",
         "answer": "The licence is valid.", "message": "Please finish it today.",
         "matter": "Business licence change", "applicant_name": "Zhang San",
         "debtor_name": "Zhang San", "receivable": "L-2026-0001", "amount": "10070.00",

@@ -188,6 +188,13 @@ def acting(
     return (stand_in, person) if stand_in is not None else (person, None)
 
 
+def name_of(session: Session, key: str | None) -> str:
+    """How a notice names a person: their name, else their key (someone who left), else -."""
+    if not key:
+        return "-"
+    return session.scalar(select(Person.name).where(Person.key == key)) or key
+
+
 def superior_of(session: Session, person: Person) -> Person | None:
     return session.get(Person, person.superior_id) if person.superior_id else None
 

@@ -68,7 +68,7 @@ def test_the_chase_climbs_level_by_level_and_closes_when_the_work_is_done(org_ap
         ("inapp", "yang"),
         ("email", "yang@example.gov.cn"),
     }
-    assert "钱副主任" not in urged[0].body and "今天必须办结" in urged[0].body
+    assert "钱副主任 催办您" in urged[0].body and "今天必须办结" in urged[0].body  # by name
     org_app.execute(CompleteTask(task_id, "yang"))
     assert inbox(org_app, "qian") == []
     commands = [

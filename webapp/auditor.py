@@ -39,9 +39,10 @@ def ledger() -> Any:
         def load(s: Any) -> dict[str, Any]:
             found = ledger_view.rows(s, chosen)
             report = ledger_view.report(s, chosen)
+            snapshots = ledger_view.snapshots(s, [r["breach_event_id"] for r in found], tz)
             return {
                 "rows": found, "report": report, "chain": ledger_view.chain_status(s),
-                "snapshots": ledger_view.snapshots(s, [r["breach_event_id"] for r in found], tz),
+                "snapshots": snapshots, "names": ledger_view.names_in(s, snapshots),
                 "departments": ledger_view.departments(s),
             }  # fmt: skip
 

@@ -36,7 +36,10 @@ from engine.store.ladder_tables import CollectionCase
 from . import access, charts
 from .access import today
 from .actions import text_of
+from .filters import GRADES as GRADE_NAMES
+from .filters import label
 from .i18n import gettext, lazy_gettext
+from .reads import department_names, person_names
 from .security import engine, login_required
 
 bp = Blueprint("collection", __name__, url_prefix="/collection")
@@ -66,6 +69,19 @@ def product_name(key: str | None) -> str:
 @bp.context_processor
 def names() -> dict[str, Any]:
     return {"product_name": product_name}
+
+
+def org_names(app: CaseClock, people: set[str | None],
+              departments: set[str | None]) -> dict[str, dict[str, str]]:  # fmt: skip
+    """The names of the people and departments a page shows by key (collector, recorder,
+    department): ``{"people": {key: name}, "departments": {key: name}}``. The engine and
+    the API keep the keys; a page shows the name with the key beside it."""
+
+    def load(s: Session) -> dict[str, dict[str, str]]:
+        return {"people": person_names(s, people),
+                "departments": department_names(s, departments)}  # fmt: skip
+
+    return app.read(load)
 
 
 def _given(values: Mapping[str, Any], field: str, message: str) -> str:
@@ -289,7 +305,24 @@ def _bucket_name(label: str) -> str:
     return gettext("未逾期") if label == "current" else gettext("逾期 %(d)s 天", d=label)
 
 
-def _aging_charts(report: aging.AgingReport) -> dict[str, charts.Chart]:
+def _group_name(report: aging.AgingReport, group: str | None,
+                names: dict[str, dict[str, str]]) -> str:  # fmt: skip
+    """A group of the aging by its name: a product's, a department's or a collector's."""
+    if report.by == "product":
+        return product_name(group)
+    found = names["departments" if report.by == "department" else "people"]
+    return found.get(group or "", group or "–")
+
+
+def _aging_names(app: CaseClock, report: aging.AgingReport) -> dict[str, dict[str, str]]:
+    keys = {group.group for group in report.groups}
+    if report.by == "department":
+        return org_names(app, set(), keys)
+    return org_names(app, keys if report.by == "collector" else set(), set())
+
+
+def _aging_charts(report: aging.AgingReport,
+                  names: dict[str, dict[str, str]]) -> dict[str, charts.Chart]:  # fmt: skip
     """Outstanding per bucket (all groups), and the overdue rate per group."""
     money = report.currency
     cells = report.total.cells if report.total else {}
@@ -300,8 +333,8 @@ def _aging_charts(report: aging.AgingReport) -> dict[str, charts.Chart]:
             for label, c in cells.items()
         ),
         "by_group": charts.bars(
-            (product_name(group.group) if report.by == "product" else group.group or "–",
-             float(group.overdue_rate), f"{group.overdue_rate:.2%}")
+            (_group_name(report, group.group, names), float(group.overdue_rate),
+             f"{group.overdue_rate:.2%}")
             for group in report.groups
         ),
     }  # fmt: skip
@@ -319,8 +352,10 @@ def aging_page() -> Any:
                                errors=exc.details.get("fields", {}), charts={}), 422  # fmt: skip
     args = {k: v for k, v in (("as_of", report.as_of.isoformat()), ("by", report.by or ""),
                               ("buckets", text_of(request.args, "buckets"))) if v}  # fmt: skip
+    names = _aging_names(app, report)
     return render_template("collection/aging.html", report=report, args=args, errors={},
-                           charts=_aging_charts(report), bucket_name=_bucket_name)  # fmt: skip
+                           charts=_aging_charts(report, names), bucket_name=_bucket_name,
+                           names=names)  # fmt: skip
 
 
 @bp.get("/aging/export.<fmt>")
@@ -342,7 +377,9 @@ def grades_page() -> Any:
         return render_template("collection/grades.html", summary=None, args=request.args,
                                errors=exc.details.get("fields", {})), 422  # fmt: skip
     dist = summary.distribution
-    chart = charts.bars((grade, dist["to"][grade], str(dist["to"][grade])) for grade in GRADES)
+    chart = charts.bars(
+        (label(GRADE_NAMES, grade), dist["to"][grade], str(dist["to"][grade])) for grade in GRADES
+    )
     return render_template(
         "collection/grades.html", summary=summary, errors={}, grade_chart=chart, grades=GRADES,
         rows=summary.rows(), args={"from": summary.first.isoformat(),
@@ -368,17 +405,32 @@ def receivable_list() -> Any:
         return render_template("collection/receivables.html", view=None, args=request.args,
                                errors=exc.details.get("fields", {}), products=PRODUCTS,
                                grades=GRADES), 422  # fmt: skip
+    rows = view["rows"]
+    names = org_names(engine(), {r["collector"] for r in rows}, {r["department"] for r in rows})
     return render_template("collection/receivables.html", view=view, args=view["filter"],
-                           errors={}, products=PRODUCTS, grades=GRADES)  # fmt: skip
+                           errors={}, products=PRODUCTS, grades=GRADES,
+                           names=names)  # fmt: skip
 
 
 def _receivable_page(key: str, errors: dict[str, str] | None = None,
                      typed: Mapping[str, Any] | None = None, status: int = 200) -> Any:  # fmt: skip
     daily = request.args.get("fees") == "daily"
-    detail = receivable(engine(), g.user, key, daily)
+    app = engine()
+    detail = receivable(app, g.user, key, daily)
     return render_template("collection/receivable.html", r=detail, daily=daily,
                            errors=errors or {}, typed=typed or {}, failed=(typed or {})
-                           .get("form"), can_act=g.user.has(*ACTORS)), status  # fmt: skip
+                           .get("form"), can_act=g.user.has(*ACTORS),
+                           names=org_names(app, _people_of(detail), {detail["department"]}),
+                           ), status  # fmt: skip
+
+
+def _people_of(detail: Mapping[str, Any]) -> set[str | None]:
+    """Whom a receivable page names: its collector and who recorded or decided what."""
+    return {detail["collector"],
+            *(p["recorded_by"] for p in detail["payments"]),
+            *(p["recorded_by"] for p in detail["promises"]),
+            *(m["requested_by"] for m in detail["remedies"]),
+            *(m["decided_by"] for m in detail["remedies"])}  # fmt: skip
 
 
 @bp.get("/receivables/<key>")

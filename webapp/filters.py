@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+import chinese_calendar
 from flask import Flask
 
 from engine.calendar import CalendarError, parse_duration
@@ -115,6 +118,155 @@ def _sla_chinese(text: str) -> str:
     return f"{duration.amount.normalize():f} {_UNITS_ZH[duration.unit]}"
 
 
+# --- the names of codes the engine stores (the engine and the API keep the codes) ------
+
+# The five-tier risk grade is stored in Chinese (the DMN's output); an English page names
+# it by the standard English terms. "grade": 正常 is also a light ("on time").
+GRADES = {
+    "正常": lazy_pgettext("grade", "正常"),
+    "关注": lazy_pgettext("grade", "关注"),
+    "次级": lazy_pgettext("grade", "次级"),
+    "可疑": lazy_pgettext("grade", "可疑"),
+    "损失": lazy_pgettext("grade", "损失"),
+    "未评级": lazy_pgettext("grade", "未评级"),
+}
+
+# The shipped collection ladder's levels (engine.collection.ladder.DEFAULT_LEVELS); a
+# level an admin added keeps its key.
+LADDER_LEVELS = {
+    "courtesy": lazy_gettext("到期前提醒"),
+    "sms": lazy_gettext("短信提醒"),
+    "call": lazy_gettext("电话催收"),
+    "notice": lazy_gettext("正式催收函"),
+    "review": lazy_gettext("主管复核"),
+    "restriction": lazy_gettext("限制授信及黑名单提议"),
+    "legal": lazy_gettext("法务审查"),
+}
+
+# The wording of a debtor notice (engine.collection.notices.PARTS).
+NOTICE_KINDS = {
+    "courtesy": lazy_gettext("还款提醒"),
+    "reminder": lazy_gettext("逾期提醒"),
+    "formal": lazy_gettext("催收函"),
+    "final": lazy_gettext("最后催收通知"),
+    "remedy": lazy_gettext("还款计划确认"),
+}
+
+CHANNELS = {
+    "sms": lazy_gettext("短信"),
+    "email": lazy_gettext("电子邮件"),
+    "letter": lazy_gettext("信函"),
+    "phone": lazy_gettext("电话"),
+    "none": lazy_gettext("无"),
+}
+
+GUARANTEES = {
+    "none": lazy_gettext("无担保"),
+    "guaranteed": lazy_gettext("保证"),
+    "collateral": lazy_gettext("抵质押"),
+}
+
+DAY_COUNTS = {"daily": lazy_gettext("按日")}  # act/360 and act/365 are written so
+
+COLLECTION_CASE_STATES = {
+    "open": lazy_gettext("催收中"),
+    "settled": lazy_gettext("已结清"),
+}
+
+# A deferral or instalment plan is "requested" until a supervisor decides.
+REMEDY_STATES = {**REQUEST_STATES, "requested": REQUEST_STATES["pending"]}
+
+DEADLINE_ACTIONS = {
+    "notify": lazy_gettext("到期通知"),
+    "chase": lazy_gettext("到期催办"),
+}
+
+ROLES = {
+    "staff": lazy_gettext("工作人员"),
+    "supervisor": lazy_gettext("主管"),
+    "auditor": lazy_gettext("审计员"),
+    "designer": lazy_gettext("流程设计"),
+    "admin": lazy_gettext("系统管理员"),
+}
+
+
+def label(labels: Mapping[str, Any], code: str | None) -> str:
+    """The code's name in the page's language; an unknown code as it is, none as "–"."""
+    if not code:
+        return "–"
+    found = labels.get(code)
+    return str(found) if found is not None else code
+
+
+# Why a debtor notice was held or withheld (engine.collection.contact), "; "-joined.
+_HELD = [
+    (re.compile(r"outside contact hours (?P<start>\S+)–(?P<end>\S+)"),
+     "不在联系时段 {start}–{end} 内"),
+    (re.compile(r"daily cap of (?P<n>\d+) contacts reached on (?P<day>\S+)"),
+     "{day} 已达每日联系上限（{n} 次）"),
+    (re.compile(r"withheld: the debtor has no verified contact of their own"),
+     "未发送：债务人没有经核实的本人联系方式"),
+]  # fmt: skip
+
+
+def held_reason(text: str | None) -> str:
+    """The engine's reason (English) on an English page, in Chinese on a Chinese one."""
+    if not text:
+        return "–"
+    if current_locale() == "en":
+        return text
+    return "；".join(_held_chinese(part.strip()) for part in text.split(";"))
+
+
+def _held_chinese(part: str) -> str:
+    for pattern, chinese in _HELD:
+        found = pattern.fullmatch(part)
+        if found:
+            return chinese.format(**found.groupdict())
+    return part
+
+
+_LADDER_LABEL = re.compile(r"催收阶梯 (?P<level>\w+)")
+
+
+def standard_label(text: str | None) -> str:
+    """An SLA standard's label: the collection ladder's (``催收阶梯 call``, written by
+    engine.collection.ladder) names its level; any other as the engine or admin wrote it."""
+    found = _LADDER_LABEL.fullmatch(text or "")
+    if found and found["level"] in LADDER_LEVELS:
+        return gettext("催收阶梯：%(level)s", level=str(LADDER_LEVELS[found["level"]]))
+    return sla_text(text)
+
+
+def warnings_text(text: str | None) -> str:
+    """An SLA standard's warnings (``50%; 1 working hour``), each in the page's language."""
+    if not text:
+        return ""
+    return "; ".join(sla_text(part.strip()) for part in text.split(";"))
+
+
+@lru_cache(maxsize=1)
+def _holidays() -> dict[str, tuple[str, str]]:
+    """chinese_calendar's "<English> <Chinese>" name -> (English, Chinese)."""
+    return {f"{h.value} {h.chinese}": (h.value, h.chinese) for h in chinese_calendar.Holiday}
+
+
+def holiday_name(text: str | None) -> str:
+    """An official holiday as engine.calendar names it (``National Day 国庆节``), in the
+    page's language; any other text (an override's note) as it is."""
+    if not text:
+        return ""
+    found = _holidays().get(text)
+    if found is None:
+        return text
+    return found[0] if current_locale() == "en" else found[1]
+
+
+def name_map(rows: Iterable[Mapping[str, Any]], key: str = "key", name: str = "name") -> dict:
+    """``{row[key]: row[name]}`` for rows that have a name (a template's lookup table)."""
+    return {row[key]: row[name] for row in rows if row.get(key) and row.get(name)}
+
+
 def when(iso: str | None) -> str:
     """Local ISO time as ``2026-03-02 09:00`` (the zone is the organisation's)."""
     return iso[:16].replace("T", " ") if iso else "–"
@@ -129,6 +281,21 @@ def init(app: Flask) -> None:
         engine_text=engine_text.localize,
         sla_text=sla_text,
         request_state=lambda state: REQUEST_STATES.get(state, state),
+        grade_name=lambda grade: label(GRADES, grade),
+        ladder_level=lambda level: label(LADDER_LEVELS, level),
+        notice_kind=lambda kind: label(NOTICE_KINDS, kind),
+        channel_name=lambda channel: label(CHANNELS, channel),
+        guarantee_name=lambda guarantee: label(GUARANTEES, guarantee),
+        day_count_name=lambda basis: label(DAY_COUNTS, basis),
+        collection_state=lambda state: label(COLLECTION_CASE_STATES, state),
+        remedy_state=lambda state: label(REMEDY_STATES, state),
+        deadline_action=lambda action: label(DEADLINE_ACTIONS, action),
+        role_name=lambda role: label(ROLES, role),
+        held_reason=held_reason,
+        standard_label=standard_label,
+        warnings_text=warnings_text,
+        holiday_name=holiday_name,
+        name_map=name_map,
     )
 
     @app.context_processor

@@ -16,6 +16,8 @@ from engine.accountability import Period
 from engine.errors import NotFound, ValidationError
 from engine.store import AuditEvent, Department
 
+from .reads import person_names
+
 EXEMPTION = ("", "none", "pending", "approved", "refused")
 DEFAULT_DAYS = 30
 
@@ -102,6 +104,16 @@ def snapshots(session: Session, event_ids: list[int], tz: tzinfo) -> dict[int, d
         ]  # fmt: skip
         found[event_id] = {**payload, "holders": holders}
     return found
+
+
+def names_in(session: Session, snapshots: Mapping[int, Mapping[str, Any]]) -> dict[str, str]:
+    """The names of the people the breach entries name (responsible, on whose behalf,
+    superior, holders): the page shows names, the ledger and its exports keep keys."""
+    keys: set[str | None] = set()
+    for payload in snapshots.values():
+        keys |= {payload.get(k) for k in ("responsible", "on_behalf_of", "superior")}
+        keys |= {h.get("holder") for h in payload.get("holders", [])}
+    return person_names(session, keys)
 
 
 def _local(iso: str | None, tz: tzinfo) -> str | None:

@@ -8,7 +8,7 @@ story of a deadline (limit, standard, calendar, pauses, extensions).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -25,6 +25,7 @@ from engine.org import OrgSnapshot
 from engine.store import (
     AuditEvent,
     Definition,
+    Department,
     Group,
     OutboxMessage,
     Person,
@@ -306,20 +307,25 @@ def assisted(session: Session, task: Task) -> dict[str, Any] | None:
     return {"id": asking.id, "name": asking.name, "assignee": asking.assignee}
 
 
-def person_names(session: Session, keys: set[str | None]) -> dict[str, str]:
-    wanted = [k for k in keys if k]
+def person_names(session: Session, keys: Iterable[str | None]) -> dict[str, str]:
+    """Person key -> name, for the keys that name someone."""
+    return _names(session, Person, keys)
+
+
+def group_names(session: Session, keys: Iterable[str | None]) -> dict[str, str]:
+    """Group key -> name (a candidate group may also be written by its name)."""
+    return _names(session, Group, keys)
+
+
+def department_names(session: Session, keys: Iterable[str | None]) -> dict[str, str]:
+    return _names(session, Department, keys)
+
+
+def _names(session: Session, model: Any, keys: Iterable[str | None]) -> dict[str, str]:
+    wanted = sorted({k for k in keys if k})
     if not wanted:
         return {}
-    return dict(
-        session.execute(select(Person.key, Person.name).where(Person.key.in_(wanted))).all()
-    )
-
-
-def group_names(session: Session, keys: set[str]) -> dict[str, str]:
-    """Group key -> name (a candidate group may also be written by its name)."""
-    if not keys:
-        return {}
-    return dict(session.execute(select(Group.key, Group.name).where(Group.key.in_(keys))).all())
+    return dict(session.execute(select(model.key, model.name).where(model.key.in_(wanted))).all())
 
 
 def allowed_actions(task: Task, me: Acting) -> list[str]:
