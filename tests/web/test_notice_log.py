@@ -15,17 +15,10 @@ from engine.runtime import StartInstance
 from timers.sender import OutboxSender, SenderConfig
 
 from ..helpers import work
+from ..test_case_handling_locale import EMAIL, MOBILE, RECEIVE
 from ..test_delivery import enqueue
 from .conftest import Site
 
-EMAIL, MOBILE = "applicant@example.com", "13900000000"
-RECEIVE = {
-    "applicant_name": "Zhang San",
-    "matter": "Food business licence",
-    "applicant_email": EMAIL,
-    "applicant_mobile": MOBILE,
-    "documents_complete": False,
-}
 SUBJECT = "【补正通知】您申请的“Food business licence”（BJ-FR）需要补充材料"
 ROBOT = "https://robot.example.com/send?access_token=SECRET-TOKEN"
 
