@@ -17,7 +17,7 @@ from sqlalchemy import select
 from . import approvals, audit, chase, sla, standards
 from .calendar import CalendarError, WorkingCalendar
 from .calendar import parse_duration as parse_calendar_duration
-from .errors import Conflict, Forbidden, ValidationError, at_field
+from .errors import Conflict, Forbidden, ValidationError
 from .executor import CommandContext, RollBack
 from .runtime import definition_of, load_workflow, lock_instance, lock_task
 from .store import ProcessInstance, Task, Timer
@@ -120,12 +120,18 @@ class RequestExtension:
     name = "request_extension"
 
     def __init__(self, task_id: int, user: str, amount: str, reason: str) -> None:
+        fields = {}  # every bad field at once, as a form shows them
         try:
-            parse_calendar_duration(amount, positive=True)
+            if amount.strip():
+                parse_calendar_duration(amount, positive=True)
+            else:
+                fields["amount"] = "how long, e.g. 2 working days"
         except CalendarError as exc:
-            raise at_field("amount", f"extension: {exc}") from None
+            fields["amount"] = f"extension: {exc}"
         if not reason.strip():
-            raise ValidationError("an extension needs a reason")
+            fields["reason"] = "an extension needs a reason"
+        if fields:
+            raise ValidationError("; ".join(fields.values()), details={"fields": fields})
         self.task_id, self.user, self.amount, self.reason = task_id, user, amount, reason.strip()
 
     def __call__(self, ctx: CommandContext) -> SlaExtension:

@@ -120,15 +120,9 @@ def run(
         command = AnswerAssist(task_id, me, _required(values, "answer", "write the answer"))
     elif action == "comment":
         return comment(app, user, instance_id, values, task_id)
-    else:
-        amount = _required(values, "amount", "how long, e.g. 2 working days")
-        reason = _required(values, "reason", "give a reason for the extension")
-        try:
-            command = RequestExtension(task_id, me, amount, reason)
-        except ValidationError as exc:
-            raise ValidationError(
-                exc.message, details={"fields": {"amount": exc.message}}
-            ) from None
+    else:  # the engine names each bad field, both at once
+        amount, reason = text_of(values, "amount"), text_of(values, "reason")
+        command = RequestExtension(task_id, me, amount, reason)
     try:
         return app.execute(command, actor=me)
     except NotFound as exc:

@@ -154,6 +154,10 @@ def test_pause_resume_and_extension(site, clock):
     response = post(client, f"/tasks/{site.receive}/extend",
                     {"amount": "two days", "reason": "材料复杂"})  # fmt: skip
     assert response.status_code == 422 and "延期时长无效" in response.get_data(as_text=True)
+    # Both fields wrong: both are marked at once, not one after the other.
+    response = post(client, f"/tasks/{site.receive}/extend", {"amount": "abc", "reason": " "})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "延期时长无效" in page and "申请延期需要说明原因" in page
     response = post(client, f"/tasks/{site.receive}/extend",
                     {"amount": "2 working days", "reason": "材料复杂"})  # fmt: skip
     assert response.status_code == 303
