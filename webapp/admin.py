@@ -119,6 +119,10 @@ def _calendars(
         year = _year((request.form.get("day") or "")[:4])
     app = engine()
     view = app.read(lambda s: admin_views.calendars(s, name, year, app.clock.now()))
+    if view["name"] != name:
+        # Shown is the default calendar, and the page says why (not silently another one).
+        errors["view.calendar"] = gettext("没有名为 %(name)s 的日历，显示的是默认日历。", name=name)
+        status = 422
     return _page("calendars", errors, status, failed, cal=view)
 
 

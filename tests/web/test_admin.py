@@ -232,6 +232,11 @@ def test_calendar_page_shows_holidays(admin):
     html = text(page)
     assert 'data-day="2026-10-01"' in html and "国庆" in html
     assert 'data-day="2026-01-04"' in html or 'data-day="2026-02-14"' in html  # 调休
+    # An unknown calendar is not silently swapped for the default one.
+    unknown = admin.get("/admin/calendars?calendar=nope&year=2026")
+    assert unknown.status_code == 422
+    assert "没有名为 nope 的日历，显示的是默认日历。" in text(unknown)
+    assert 'data-day="2026-10-01"' in text(unknown)
 
 
 def test_add_and_clear_an_override(site, admin):
