@@ -28,6 +28,12 @@ ENTRIES: list[tuple[str, str]] = [
     (r"must be a whole number", "应为整数。"),
     (r"(?P<raw>.+) is not a whole number", "{raw} 不是整数。"),
     (r"(?P<raw>.+) is not true or false", "{raw} 不是“是”或“否”。"),
+    # a report or ledger filter's date (engine.accountability) names its command-line flag:
+    # a page has fields, not flags, so it is worded here before the form field's entry
+    (
+        rf"--(?P<bound>from|to) (?P<raw>{_Q}) is not a date \(YYYY-MM-DD\)",
+        "{bound} {raw} 不是日期（YYYY-MM-DD）。",
+    ),
     (r"(?P<raw>.+) is not a date \(YYYY-MM-DD\)", "{raw} 不是日期（YYYY-MM-DD）。"),
     (r"(?P<raw>.+) is not one of (?P<options>.+)", "{raw} 不在可选项内：{options}。"),
     (r"must be text", "应为文字。"),
@@ -194,6 +200,20 @@ ENTRIES: list[tuple[str, str]] = [
     (r"--to (?P<to>\S+) is before --from (?P<start>\S+)", "结束日 {to} 早于开始日 {start}。"),
     (r"no department (?P<key>'[^']*')", "没有部门 {key}。"),
     (r"exemption must be one of (?P<options>.+)", "免责筛选应为以下之一：{options}。"),
+    # the supervisor's trend filter (webapp.oversight)
+    (
+        r"(?P<trend>by|period) must be one of (?P<choices>\w+(?:, \w+)*)",
+        "{trend}应为以下之一：{choices}。",
+    ),
+    (
+        r"at most (?P<n>\d+) (?P<period>week|month)s: choose a shorter range or months",
+        "最多 {n} {period}：请缩短时间范围，或改为按月查看。",
+    ),
+    # a page the user's roles do not open (webapp.security, webapp.collection)
+    (
+        rf"{_WHO} lacks the role (?P<needed>\w+(?: or \w+)*)",
+        "{who} 没有打开此页面所需的角色（{needed}）。",
+    ),
     # the send log's filter (webapp.notice_log)
     (r"status must be one of (?P<options>.+)", "状态筛选应为以下之一：{options}。"),
     (r"channel must be one of (?P<options>.+)", "渠道筛选应为以下之一：{options}。"),
@@ -279,7 +299,6 @@ ENTRIES: list[tuple[str, str]] = [
     (r"say what input you need", "请说明需要什么。"),
     (r"write the answer", "请填写答复。"),
     (r"how long, e\.g\. 2 working days", "延期多久，例如 2 working days（2 个工作日）。"),
-    (r"give a reason for the extension", "请说明延期理由。"),
     (r"data must be an object of form fields", "数据应为表单字段的对象。"),
     # durations (engine.calendar.parse_duration); composed into the messages below
     (
@@ -478,7 +497,24 @@ ENTRIES: list[tuple[str, str]] = [
         rf"calls process (?P<key>{_Q}), which is neither in this deploy nor deployed before",
         "调用的流程 {key} 既不在本次部署中，也未曾部署。",
     ),
+    (
+        r"(?P<file>[^:]+): not well-formed XML: (?P<why>.+), line (?P<line>\d+), "
+        r"column (?P<col>\d+) \(.*\)",
+        "{file}：XML 格式不正确（第 {line} 行第 {col} 列）：{why}",
+    ),
     (r"(?P<file>[^:]+): not well-formed XML: (?P<rest>.+)", "{file}：XML 格式不正确：{rest}"),
+    (
+        r"(?P<file>[^:]+): file is (?P<size>[\d,]+) bytes, over the limit of (?P<limit>[\d,]+)",
+        "{file}：文件有 {size} 字节，超过了 {limit} 字节的上限。",
+    ),
+    (
+        r"(?P<file>[^:]+): DTDs and entity declarations are not allowed",
+        "{file}：不允许使用 DTD 和实体声明（<!DOCTYPE>、<!ENTITY>）。",
+    ),
+    (
+        r'send JSON \{"xml": .+\}',
+        '请求应为 JSON：{{"xml": "<bpmn:definitions …>", "file": "name.bpmn"}}。',
+    ),
     # decision tables: hit policies and FEEL unary tests (engine.feel)
     (
         r"hit policy (?P<policy>\w+) with aggregation is not supported; use UNIQUE, FIRST or "
@@ -677,6 +713,15 @@ ENTRIES: list[tuple[str, str]] = [
         r"(?P<column>principal|credit_limit|penalty_cap|schedule): (?P<inner>.+)",
         "{column}：{inner}",
     ),
+    (rf"receivable (?P<key>{_Q}) exists already", "应收款 {key} 已存在。"),
+    (
+        rf"receivable (?P<key>{_Q}) appears twice in this file",
+        "应收款 {key} 在本文件中出现了两次。",
+    ),
+    (
+        rf"department (?P<key>{_Q}) is not a department in the organisation",
+        "department（部门）{key} 不是组织架构中的部门。",
+    ),
     (
         rf"customer (?P<key>{_Q}) is new: customer_name is required",
         "客户 {key} 是新客户：customer_name（客户名称）必填。",
@@ -702,7 +747,23 @@ _WORDS: dict[str, dict[str, str]] = {
     "feature": {"complex gateways": "复杂网关", "compensation events": "补偿事件",
                 "link events": "链接事件", "data stores": "数据存储", "choreographies": "编排"},
     "column": {"product": "产品", "grade": "风险等级"},
+    "bound": {"from": "开始日", "to": "结束日"},
+    "trend": {"by": "分组", "period": "周期"}, "period": {"week": "周", "month": "个月"},
+    # libxml2's commonest reasons (lxml words them); any other stays as it is
+    "why": {"Document is empty": "文件为空",
+            "Start tag expected, '<' not found": "不是 XML（应以“<”开头的标签开始）",
+            "Invalid bytes in character encoding": "字符编码无效，请存为 UTF-8",
+            "Extra content at the end of the document": "文档结尾后还有多余内容"},
 }  # fmt: skip
+# The same names as webapp.filters.ROLES (its msgids; a test keeps them equal). Not
+# imported: filters imports this module, and these are needed outside a request too.
+_ROLES = {"staff": "工作人员", "supervisor": "主管", "auditor": "审计员",
+          "designer": "流程设计", "admin": "系统管理员"}  # fmt: skip
+# Groups that are lists of known words: (separator in the English, the words, "or"?)
+_LISTS: dict[str, tuple[str, dict[str, str], bool]] = {
+    "needed": (" or ", _ROLES, True),
+    "choices": (", ", {"person": "人员", "step": "环节", "week": "周", "month": "月"}, False),
+}
 _COMPILED: list[tuple[re.Pattern[str], str]] = [
     (re.compile(pattern), chinese) for pattern, chinese in ENTRIES
 ]
@@ -742,4 +803,14 @@ def _field_part(part: str) -> str:
 
 def _word(name: str, value: str) -> str:
     """Known words inside a message (a kind of thing, a task state, a unit) in Chinese too."""
+    if name in _LISTS:
+        return _listed(value, *_LISTS[name])
     return _WORDS.get(name, {}).get(value, value)
+
+
+def _listed(value: str, separator: str, words: dict[str, str], alternatives: bool) -> str:
+    """``a or b or c`` as ``甲、乙或丙``; ``a, b`` as ``甲、乙`` (unknown words as they are)."""
+    items = [words.get(item, item) for item in value.split(separator)]
+    if alternatives and len(items) > 1:
+        return "、".join(items[:-1]) + "或" + items[-1]
+    return "、".join(items)
