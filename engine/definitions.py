@@ -419,6 +419,9 @@ class DeployDiagrams:
         problems += _unknown_calendars(ctx.session, trees)
         if problems:
             _raise(problems)
+        problems = _warnings_never_given(ctx, trees)  # needs the calendars found above
+        if problems:
+            _raise(problems)
         parser = CaseClockParser()
         for name, tree in trees:
             _add_to_parser(parser, name, tree)
@@ -492,6 +495,28 @@ def _unknown_calendars(session: Session, trees: list[tuple[str, Any]]) -> list[P
         for name, element_id, wanted in named
         if wanted not in known
     ]
+
+
+def _warnings_never_given(ctx: CommandContext, trees: list[tuple[str, Any]]) -> list[Problem]:
+    """A warning that falls at or after its deadline, or before its clock starts, would
+    never be given: refused at deploy, as an SLA standard with one is. Placed on a clock
+    starting now in the element's calendar (else its process's)."""
+    found = []
+    for name, tree in trees:
+        if _is_dmn(tree):
+            continue
+        for process in _executable(tree):
+            default = process.get(f"{{{sla.CASECLOCK_NS}}}calendar")
+            for el in process.iter(etree.Element):
+                declared = sla.read_attributes(el)
+                if not declared or not declared["warnings"]:
+                    continue
+                calendar = ctx.calendar(declared["calendar"] or default)
+                found += [
+                    Problem(name, el.get("id"), f"SLA: {sla.never_given(text, declared['limit'])}")
+                    for text in sla.misplaced_warnings(calendar, ctx.now, declared)
+                ]
+    return found
 
 
 def _build(

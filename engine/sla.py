@@ -119,6 +119,14 @@ def misplaced_warnings(
     return [text for text, p in placed.items() if p is None or not start <= p < due]
 
 
+def never_given(text: str, limit: str) -> str:
+    """What is wrong with a warning :func:`misplaced_warnings` found."""
+    return (
+        f"warning {text!r} would come at or after the deadline of a {limit} limit, "
+        "or before the clock starts"
+    )
+
+
 def _placed(
     calendar: WorkingCalendar, start: datetime, sla: dict[str, Any]
 ) -> tuple[datetime, dict[str, datetime | None]]:

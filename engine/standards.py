@@ -208,11 +208,7 @@ def _check_warnings_fit(ctx: CommandContext, values: dict[str, Any]) -> None:
     is placed on a clock starting now in the standard's calendar."""
     misplaced = sla.misplaced_warnings(ctx.calendar(values["calendar"]), ctx.now, values)
     if misplaced:
-        raise at_field(
-            "warnings",
-            f"warning {misplaced[0]!r} would come at or after the deadline of a "
-            f"{values['limit']} limit, or before the clock starts",
-        )
+        raise at_field("warnings", sla.never_given(misplaced[0], values["limit"]))
 
 
 def _check_names(session: Session, values: dict[str, Any]) -> None:

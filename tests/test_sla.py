@@ -223,6 +223,9 @@ def test_case_level_limit(org_app, clock):
         ({"warnings": "soon"}, "write a fraction"),
         ({"warnings": "2 fortnights"}, "unknown unit"),
         ({"extra": 'caseclock:onDeadline="explode"'}, "onDeadline 'explode'"),
+        # A 3-working-day limit: warnings outside the clock would never be given.
+        ({"warnings": "5 working days"}, "warning '5 working days' would come at or after"),
+        ({"warnings": "4 working days before"}, "would come at or after the deadline of a 3"),
     ],
 )
 def test_bad_sla_attributes_are_refused_at_deploy(app, kwargs, message):
