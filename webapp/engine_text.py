@@ -230,6 +230,10 @@ ENTRIES: list[tuple[str, str]] = [
         "付款日 {day} 尚未到来：请在收到款项后登记。",
     ),
     (
+        rf"a payment with reference (?P<ref>{_Q}) is already recorded on (?P<key>\S+)",
+        "流水号 {ref} 的付款已登记在 {key} 上，不能重复登记。",
+    ),
+    (
         r"amount (?P<raw>.+) is not a plain decimal: write e\.g\. 1234\.50 or 1,234\.50",
         "金额 {raw} 不是普通的十进制数：请写成 1234.50 或 1,234.50 这样的形式。",
     ),

@@ -22,7 +22,7 @@ from typing import Any
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations
-from flask import Flask, g, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel, get_translations
 from flask_babel.speaklater import LazyString
 
@@ -34,7 +34,17 @@ LANGUAGES = {"zh_CN": "中文", "en": "English"}
 SOURCE = Path(__file__).parent / "translations"
 
 
+API_PREFIX = "/api/"
+API_PAGES = ("/api/docs",)  # under /api/ but for people: in the chosen language
+
+
 def current_locale() -> str:
+    """The page's language: the one chosen in this session, else zh-CN. The JSON API
+    speaks English whoever calls it, as the engine's own messages do: a machine client
+    matches on one wording, not on whichever a shared check was written in."""
+    path = request.path if has_request_context() else ""
+    if path.startswith(API_PREFIX) and path not in API_PAGES:
+        return "en"
     chosen = session.get("lang")
     return chosen if chosen in LANGUAGES else DEFAULT_LOCALE
 

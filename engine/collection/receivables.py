@@ -458,6 +458,16 @@ class RecordPayment:
         account = load_account(ctx.session, self.receivable, lock=True)
         receivable = account.receivable
         amount = parse_amount(self.amount, receivable.currency)
+        reference = (self.reference or "").strip() or None
+        if reference is not None and ctx.session.scalar(
+            select(Payment.id).where(
+                Payment.receivable_id == receivable.id, Payment.reference == reference
+            )
+        ):
+            # The same bank transaction entered twice would be applied twice, for good:
+            # payments are never reversed. Checked under the receivable's lock.
+            raise at_field("reference", f"a payment with reference {reference!r} is already "
+                           f"recorded on {receivable.key}")  # fmt: skip
         today = local_today(ctx)
         on = check_day(self.on, "on") if self.on else today
         if on > today:
@@ -472,7 +482,7 @@ class RecordPayment:
             paid_on=on,
             amount_minor=amount,
             currency=receivable.currency,
-            reference=self.reference,
+            reference=reference,
             recorded_at=ctx.now,
             recorded_by=ctx.actor,
         )

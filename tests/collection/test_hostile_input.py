@@ -334,6 +334,29 @@ def test_a_payment_dated_after_today_is_refused_and_a_later_one_still_goes_in(or
     assert len(org_app.read(lambda s: s.scalars(select(Payment)).all())) == 2
 
 
+def test_a_bank_reference_is_recorded_once_per_receivable(org_app):
+    """The same transaction entered twice would be applied twice, and payments are never
+    reversed: a reference already on the receivable is refused at its field."""
+    import_rows(org_app, row("P-1", "1000.00", "2026-02-01", collector="wu"),
+                row("P-2", "1000.00", "2026-02-01", collector="wu"))  # fmt: skip
+    org_app.execute(RecordPayment("P-1", "100.00", date(2026, 3, 2), " TX-1 "), actor="wu")
+    with pytest.raises(ValidationError, match="reference 'TX-1' is already recorded") as refused:
+        org_app.execute(RecordPayment("P-1", "100.00", date(2026, 3, 2), "TX-1"), actor="wu")
+    assert refused.value.details["fields"] == {"reference": refused.value.message}
+    # Another receivable's payment may carry it (a transfer can settle several), and so
+    # may payments with no reference at all.
+    org_app.execute(RecordPayment("P-2", "100.00", date(2026, 3, 2), "TX-1"), actor="wu")
+    for _ in range(2):
+        org_app.execute(RecordPayment("P-1", "10.00", date(2026, 3, 2)), actor="wu")
+    payments = org_app.read(lambda s: s.scalars(select(Payment).order_by(Payment.id)).all())
+    assert [(p.amount_minor, p.reference) for p in payments] == [
+        (10000, "TX-1"),
+        (10000, "TX-1"),
+        (1000, None),
+        (1000, None),
+    ]
+
+
 def test_a_promise_holds_the_ladder_for_at_most_90_days(org_app):
     import_rows(org_app, row("P-1", "100.00", "2026-02-01", collector="wu"))
     with pytest.raises(ValidationError, match="more than 90 days ahead") as refused:

@@ -42,6 +42,9 @@ def test_aging_and_grades(collection):  # noqa: F811
     for query in ("aging?as_of=0001-01-01", "aging?buckets=30,999999999", "grades?to=0001-01-05"):
         response = call("GET", f"/api/collection/{query}")
         assert response.status_code == 422 and response.get_json()["details"]["fields"], query
+    # The API answers in English, whatever language the shared checks are written in.
+    refused = call("GET", "/api/collection/aging?as_of=bad").get_json()
+    assert refused["message"] and refused["message"].isascii(), refused["message"]
 
 
 def test_receivables_list_and_detail(collection):  # noqa: F811

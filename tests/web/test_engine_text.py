@@ -318,7 +318,7 @@ def test_the_collection_pages_engine_messages_have_chinese(site):
     file and row reports."""
     app = site.engine
     import_rows(app, row("R-1", "1000.00", "2026-02-01", collector="li"))
-    app.execute(RecordPayment("R-1", "100.00", date(2026, 2, 20)), actor="li")
+    app.execute(RecordPayment("R-1", "100.00", date(2026, 2, 20), "TX-1"), actor="li")
     messages = [
         *said(site, lambda: RecordPayment("R-1", "0", date(2026, 2, 21))),
         *said(site, lambda: RecordPayment("R-1", "5000.00", date(2026, 2, 21))),
@@ -326,6 +326,7 @@ def test_the_collection_pages_engine_messages_have_chinese(site):
         *said(site, lambda: RecordPromise("R-1", "10.00", date(2026, 1, 1))),
         *said(site, lambda: RecordPromise("R-1", "10.00", date(2099, 1, 1))),
         *said(site, lambda: RecordPayment("R-1", "10.00", date(2099, 1, 1))),
+        *said(site, lambda: RecordPayment("R-1", "10.00", date(2026, 3, 2), "TX-1")),
     ]
     for refused in (
         lambda: parse_filter({"product": "car"}),
