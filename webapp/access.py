@@ -21,9 +21,12 @@ from sqlalchemy.orm import Session
 from engine import queries
 from engine.accounts import Principal
 from engine.app import CaseClock
+from engine.collection import listing
 from engine.errors import Forbidden, NotFound
 from engine.org import OrgSnapshot
 from engine.store import ProcessInstance, Task, TaskCandidateGroup
+from engine.store.collection_tables import Receivable
+from engine.store.ladder_tables import CollectionCase
 from engine.store.models import POOL_KINDS
 
 # Roles that may read any case (never act on its tasks through that).
@@ -96,9 +99,27 @@ def visible_case(
     allowed = session.scalar(
         select(exists().where(Task.instance_id == instance.id, or_(held, offered)))
     )
-    if not allowed:
+    if not allowed and not _sees_its_receivable(session, instance, user):
         raise Forbidden(f"case {instance_id} is not one you work on")
     return instance
+
+
+def _sees_its_receivable(session: Session, instance: ProcessInstance, user: Principal) -> bool:
+    """A collection case opens to whoever has its receivable in their portfolio (its
+    collector, their superiors, the head of its department): the receivable's page links
+    to it, and the case's steps may be in a pool none of them is in."""
+    key = session.scalar(
+        select(Receivable.key)
+        .join(CollectionCase, CollectionCase.receivable_id == Receivable.id)
+        .where(CollectionCase.instance_id == instance.id)
+    )
+    if key is None:
+        return False
+    try:
+        listing.visible_receivable(session, key, user)
+    except Forbidden:
+        return False
+    return True
 
 
 def commentable_case(

@@ -189,6 +189,21 @@ def test_whoever_is_offered_a_step_of_the_case_sees_its_receivable(collection): 
     assert collection.client("wu").get("/collection/receivables/A-010").status_code == 200
 
 
+def test_whoever_has_the_receivable_opens_its_collection_case(collection):  # noqa: F811
+    """The receivable page links to its case: 孙经理 (heading collections) and zheng (its
+    collector) open it though its steps sit in pools they may not be offered; wu, another
+    collector, and li may not."""
+    app = collection.engine
+    case = app.read(lambda s: s.scalar(
+        select(ProcessInstance.id).where(ProcessInstance.business_key == "A-045")
+    ))  # fmt: skip
+    assert case is not None
+    page = collection.client("sun").get("/collection/receivables/A-045").get_data(as_text=True)
+    assert f'href="/cases/{case}"' in page
+    for user, status in (("sun", 200), ("zheng", 200), ("wu", 403), ("li", 403)):
+        assert collection.client(user).get(f"/cases/{case}").status_code == status, user
+
+
 def _open_steps(app, key: str) -> list[Task]:
     return app.read(lambda s: list(s.scalars(
         select(Task).join(ProcessInstance, ProcessInstance.id == Task.instance_id)

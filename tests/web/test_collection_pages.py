@@ -353,7 +353,7 @@ def test_csv_import_reports_each_bad_row(collection):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert re.search(r'<tr data-line="2" class="ok">', html)
-    for line, words in ((3, "principal"), (4, "exists already"), (5, "due_date")):
+    for line, words in ((3, "principal"), (4, "已存在"), (5, "due_date")):
         found = re.search(rf'<tr data-line="{line}" class="failed">(.*?)</tr>', html, re.S)
         assert found and words in found.group(1), line
     assert keys(client.get("/collection/receivables?collector=wu").get_data(True)).count("N-1") == 1
