@@ -11,9 +11,9 @@ import is for admins and supervisors. The helpers here are shared with the JSON 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -41,6 +41,8 @@ from .filters import label
 from .i18n import gettext, lazy_gettext
 from .reads import department_names, person_names
 from .security import engine, login_required
+
+T = TypeVar("T")
 
 bp = Blueprint("collection", __name__, url_prefix="/collection")
 
@@ -231,6 +233,30 @@ def record(app: CaseClock, user: Principal, key: str, action: str,
     if not user.has(*ACTORS):
         raise Forbidden(f"{user.key} lacks the role {' or '.join(ACTORS)}")
     currency = app.read(lambda s: visible_receivable(app, s, key, user).currency)
+    fields: dict[str, str] = {}  # every bad field at once, as the form shows them
+
+    def checked(field: str, check: Callable[[], T]) -> T | None:
+        try:
+            return check()
+        except ValidationError as exc:
+            fields[field] = (exc.details.get("fields") or {}).get(field, exc.message)
+            return None
+
+    amount = checked("amount", lambda: _amount(values, currency))
+    reference = checked("reference", lambda: _reference(values))
+    default = today(app) if action == "payments" else None
+    on = checked("on", lambda: _day(values, "on", default))
+    if fields:
+        raise ValidationError("; ".join(fields.values()), details={"fields": fields})
+    assert amount is not None and on is not None
+    if action == "payments":
+        command: Any = RecordPayment(key, amount, on, reference)
+    else:
+        command = RecordPromise(key, amount, on)
+    return app.execute(command, actor=user.key)
+
+
+def _amount(values: Mapping[str, Any], currency: str) -> str:
     amount = _given(values, "amount", gettext('金额请写成文本，例如 "500.00"。'))
     if not amount:
         raise at_field("amount", gettext("必填。"))
@@ -238,14 +264,14 @@ def record(app: CaseClock, user: Principal, key: str, action: str,
         parse_amount(amount, currency)
     except ValidationError as exc:
         raise at_field("amount", exc.message) from None
+    return amount
+
+
+def _reference(values: Mapping[str, Any]) -> str | None:
     reference = _given(values, "reference", gettext("请写成文本。")) or None
     if reference is not None and len(reference) > 100:
         raise at_field("reference", gettext("最多 %(n)s 个字符。", n=100))
-    if action == "payments":
-        command: Any = RecordPayment(key, amount, _day(values, "on", today(app)), reference)
-    else:
-        command = RecordPromise(key, amount, _day(values, "on"))
-    return app.execute(command, actor=user.key)
+    return reference
 
 
 def import_csv(app: CaseClock, user: Principal, text: str, source: str) -> ImportReport:

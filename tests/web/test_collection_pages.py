@@ -314,6 +314,12 @@ def test_payment_and_promise_with_errors_at_the_field(collection):
     assert 'data-error="promises.on"' in late.get_data(as_text=True)
     missing = post(client, "/collection/receivables/A-010/promises", {"amount": "500"})
     assert 'data-error="promises.on"' in missing.get_data(as_text=True)
+    # Every bad field at once, not the first one only.
+    both = post(client, "/collection/receivables/A-010/payments",
+                {"amount": "abc", "on": "2026-13-01"})  # fmt: skip
+    html = both.get_data(as_text=True)
+    assert both.status_code == 422
+    assert 'data-error="payments.amount"' in html and 'data-error="payments.on"' in html
     done = post(client, "/collection/receivables/A-010/payments",
                 {"amount": "500.00", "reference": "BANK-1"})  # fmt: skip
     assert done.status_code == 303
