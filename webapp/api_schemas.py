@@ -51,6 +51,15 @@ def _maybe(field: type[fields.Field], about: str) -> fields.Field:
     return field(required=True, allow_none=True, metadata={"description": about})
 
 
+def _data_labels() -> fields.Dict:
+    """What a case page shows for its data (webapp.reads.data_labels)."""
+    about = (
+        "what the process's forms call each case variable: "
+        "``{variable: {label, type, options: {value: name}}}``"
+    )
+    return fields.Dict(required=True, metadata={"description": about})
+
+
 class Open(Schema):
     """An object that may carry more keys than it lists (documented as such)."""
 
@@ -392,6 +401,29 @@ class Attachment(Open):
     deleted_at = _when("when deleted", required=True, allow_none=True)
 
 
+class AssistRequest(Open):
+    """A 协办 request: the question put to another group, its state and the answer."""
+
+    id = fields.Integer(required=True, metadata={"description": "the 协办 task's id"})
+    assists = fields.Integer(required=True, metadata={"description": "the asking task"})
+    group = _maybe(fields.String, "the group asked")
+    group_name = _maybe(fields.String, "its name")
+    question = _maybe(fields.String, "what was asked (null once erased)")
+    asked_by = _maybe(fields.String, "who asked")
+    asked_by_name = _maybe(fields.String, "their name")
+    asked_at = _when("when asked", required=True)
+    limit = _maybe(fields.String, "the time allowed, e.g. ``2 working days``")
+    due_at = _when("its deadline", required=True, allow_none=True)
+    state = fields.String(required=True, validate=OneOf(("pending", "answered", "withdrawn")))
+    assignee = _maybe(fields.String, "who claimed it")
+    assignee_name = _maybe(fields.String, "their name")
+    answer = _maybe(fields.String, "the answer (null: none yet, or erased)")
+    answered_by = _maybe(fields.String, "who answered")
+    answered_by_name = _maybe(fields.String, "their name")
+    answered_at = _when("when answered", required=True, allow_none=True)
+    ended_at = _when("when answered or withdrawn", required=True, allow_none=True)
+
+
 class TaskDetail(OfferedTask):
     sla = fields.Nested(ClockStory, required=True, allow_none=True)
     case_state = fields.String(required=True)
@@ -402,6 +434,15 @@ class TaskDetail(OfferedTask):
     attachments = fields.List(fields.Nested(Attachment), required=True)
     completed_by = _maybe(fields.String, "who completed it")
     ended_at = _when("when it closed", required=True, allow_none=True)
+    data_labels = _data_labels()
+    assist_question = fields.Nested(
+        AssistRequest, required=True, allow_none=True,
+        metadata={"description": "a 协办 request: what it asks (null: another kind of task)"},
+    )  # fmt: skip
+    assist_requests = fields.List(
+        fields.Nested(AssistRequest), required=True,
+        metadata={"description": "the 协办 requests this task made, oldest first"},
+    )  # fmt: skip
 
 
 class Completed(Open):
@@ -465,6 +506,7 @@ class SentNotice(Open):
     unsupported_locale = _maybe(
         fields.String, "the language the applicant asked for, when CaseClock does not write it"
     )
+    recipient_name = _maybe(fields.String, "an in-app recipient's name")
 
 
 class Instance(InstanceRow):
@@ -485,6 +527,14 @@ class Instance(InstanceRow):
         metadata={"description": "what the case sent to people (newest first, at most 200)"},
     )
     history = fields.List(fields.Nested(HistoryEntry), required=True)
+    data_labels = _data_labels()
+    names = fields.Dict(
+        required=True,
+        metadata={
+            "description": "the names of what the history stores as keys: "
+            "``{people, steps, tasks, departments, groups}``, each key -> name"
+        },
+    )
 
 
 class Notice(Open):

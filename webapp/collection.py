@@ -39,7 +39,7 @@ from .actions import text_of
 from .filters import GRADES as GRADE_NAMES
 from .filters import label
 from .i18n import gettext, lazy_gettext
-from .reads import department_names, person_names
+from .names import department_names, person_names
 from .security import engine, login_required
 
 T = TypeVar("T")

@@ -41,6 +41,10 @@ COMMANDS = {
     "decide_extension": lazy_pgettext("history", "延期审批"),
     "message": lazy_pgettext("history", "收到消息"),
     "timer_fired": lazy_pgettext("history", "定时触发"),
+    "sla_warning": lazy_pgettext("history", "时限预警"),
+    "sla_breach": lazy_pgettext("history", "超出时限"),
+    # a warning that came due after its deadline (after downtime): the breach says it all
+    "sla_warning_coalesced": lazy_pgettext("history", "预警并入超时"),
     "timer_failed": lazy_pgettext("history", "定时失败"),
     "timer_retry": lazy_pgettext("history", "定时重试"),
     "timer_skip": lazy_pgettext("history", "定时跳过"),
@@ -65,6 +69,7 @@ COMMANDS = {
     "delete_attachment": lazy_pgettext("history", "删除附件"),
     "recompute_clock": lazy_pgettext("history", "重算时限"),
     "erase_case": lazy_pgettext("history", "删除个人信息"),
+    "recompute_clocks": lazy_pgettext("history", "重算全部时限"),
 }
 
 
@@ -150,6 +155,21 @@ NOTICE_KINDS = {
     "formal": lazy_gettext("催收函"),
     "final": lazy_gettext("最后催收通知"),
     "remedy": lazy_gettext("还款计划确认"),
+}
+
+# What a notice in the outbox is about (its payload's ``kind``: engine.notices.TEMPLATES,
+# the digest, engine.collection's notices); another kind is shown as it is.
+SENT_NOTICE_KINDS = {
+    "sla_warning": lazy_gettext("时限预警通知"),
+    "sla_breach": lazy_gettext("超期通知"),
+    "chase_task": lazy_gettext("催办通知"),
+    "assist_request": lazy_gettext("协办请求"),
+    "assist_answered": lazy_gettext("协办答复通知"),
+    "urge": lazy_gettext("催促通知"),
+    "documents_needed": lazy_gettext("补正材料通知"),
+    "case_concluded": lazy_gettext("办结通知"),
+    "digest": lazy_gettext("汇总通知"),
+    "grade_summary": lazy_gettext("月度风险分类汇总"),
 }
 
 CHANNELS = {
@@ -267,6 +287,13 @@ def name_map(rows: Iterable[Mapping[str, Any]], key: str = "key", name: str = "n
     return {row[key]: row[name] for row in rows if row.get(key) and row.get(name)}
 
 
+def sent_notice_kind(kind: str | None) -> str:
+    """An outbox notice's kind in words (a debtor notice's is ``collection_<kind>``)."""
+    if kind and kind.startswith("collection_") and kind[11:] in NOTICE_KINDS:
+        return str(NOTICE_KINDS[kind[11:]])
+    return label(SENT_NOTICE_KINDS, kind)
+
+
 def when(iso: str | None) -> str:
     """Local ISO time as ``2026-03-02 09:00`` (the zone is the organisation's)."""
     return iso[:16].replace("T", " ") if iso else "–"
@@ -284,6 +311,7 @@ def init(app: Flask) -> None:
         grade_name=lambda grade: label(GRADES, grade),
         ladder_level=lambda level: label(LADDER_LEVELS, level),
         notice_kind=lambda kind: label(NOTICE_KINDS, kind),
+        sent_notice_kind=sent_notice_kind,
         channel_name=lambda channel: label(CHANNELS, channel),
         guarantee_name=lambda guarantee: label(GUARANTEES, guarantee),
         day_count_name=lambda basis: label(DAY_COUNTS, basis),

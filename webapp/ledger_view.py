@@ -16,7 +16,7 @@ from engine.accountability import Period
 from engine.errors import NotFound, ValidationError
 from engine.store import AuditEvent, Department
 
-from .reads import person_names
+from .names import person_names
 
 EXEMPTION = ("", "none", "pending", "approved", "refused")
 DEFAULT_DAYS = 30

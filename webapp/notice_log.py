@@ -21,7 +21,7 @@ from engine import queries
 from engine.errors import ValidationError
 from engine.incidents import masked_recipient
 from engine.outbox import CHANNELS
-from engine.store import OutboxMessage, ProcessInstance
+from engine.store import OutboxMessage, Person, ProcessInstance
 
 # pending | held (for a digest) | sent | dead | dropped, as engine.store.models has them
 STATUSES = ("pending", "held", "sent", "dead", "dropped")
@@ -83,7 +83,20 @@ def notices(
             for column in (OutboxMessage.recipient, OutboxMessage.subject,
                            ProcessInstance.business_key)
         )))  # fmt: skip
-    return [_row(message, business_key, tz) for message, business_key in session.execute(query)]
+    rows = [_row(message, business_key, tz) for message, business_key in session.execute(query)]
+    names = _inapp_names(session, rows)
+    for row in rows:
+        row["recipient_name"] = names.get(row["recipient"]) if row["channel"] == "inapp" else None
+    return rows
+
+
+def _inapp_names(session: Session, rows: list[dict[str, Any]]) -> dict[str, str]:
+    """An in-app notice goes to a person's key: their name, for the list to show."""
+    keys = {row["recipient"] for row in rows if row["channel"] == "inapp"}
+    if not keys:
+        return {}
+    found = session.execute(select(Person.key, Person.name).where(Person.key.in_(keys)))
+    return {key: name for key, name in found if name}
 
 
 def _row(message: OutboxMessage, business_key: str | None, tz: tzinfo) -> dict[str, Any]:

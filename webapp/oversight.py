@@ -18,7 +18,8 @@ from engine.errors import at_field
 from engine.store import Person, Task
 from engine.store.models import POOL_KINDS, Exemption, SlaExtension
 
-from .reads import Calendars, business_keys, explain_clock, person_names
+from .names import person_names
+from .reads import Calendars, business_keys, explain_clock
 
 # Decisions a supervisor takes, by the kind of request.
 REQUESTS: dict[str, type[SlaExtension] | type[Exemption]] = {

@@ -35,8 +35,11 @@ from engine.store import (
 from engine.store.account_tables import NoticeRead
 from engine.store.models import POOL_KINDS, Attachment, SlaExtension
 
-from . import notice_log
+from . import assist_view, notice_log
 from .access import groups_of, stood_in_for
+from .labels import PEOPLE_KEYS
+from .names import group_names, person_names
+from .security import engine
 
 FILTERS = ("all", "mine", "group")
 INBOX_LIMIT = 50  # rows a page; more follow by keyset paging
@@ -307,27 +310,6 @@ def assisted(session: Session, task: Task) -> dict[str, Any] | None:
     return {"id": asking.id, "name": asking.name, "assignee": asking.assignee}
 
 
-def person_names(session: Session, keys: Iterable[str | None]) -> dict[str, str]:
-    """Person key -> name, for the keys that name someone."""
-    return _names(session, Person, keys)
-
-
-def group_names(session: Session, keys: Iterable[str | None]) -> dict[str, str]:
-    """Group key -> name (a candidate group may also be written by its name)."""
-    return _names(session, Group, keys)
-
-
-def department_names(session: Session, keys: Iterable[str | None]) -> dict[str, str]:
-    return _names(session, Department, keys)
-
-
-def _names(session: Session, model: Any, keys: Iterable[str | None]) -> dict[str, str]:
-    wanted = sorted({k for k in keys if k})
-    if not wanted:
-        return {}
-    return dict(session.execute(select(model.key, model.name).where(model.key.in_(wanted))).all())
-
-
 def allowed_actions(task: Task, me: Acting) -> list[str]:
     """What the page offers (the engine re-checks each one when it runs)."""
     if task.state != "open" or task.kind not in POOL_KINDS:
@@ -425,7 +407,9 @@ def task_detail(
         attachments=case_attachments(session, instance.id, tz),
         completed_by=task.completed_by,
         ended_at=queries.local(task.ended_at, tz),
+        data_labels=data_labels(instance.definition.meta),
     )
+    view.update(assist_view.for_task(session, task, tz))  # its 协办: question, requests
     named(session, [view, *([view["assisted"]] if view["assisted"] else [])])
     return view
 
@@ -456,7 +440,74 @@ def case_detail(
         task["sla"] = (
             explain_clock(session, row, tz, now, calendars, history=False) if row else None
         )
+    view["data_labels"] = data_labels(instance.definition.meta)
+    view["names"] = case_names(session, instance, view)
     return view
+
+
+def data_labels(meta: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """What the process's forms call each case variable: ``{variable: {label, type,
+    options: {value: name}}}`` (the first form that declares a variable names it)."""
+    labels: dict[str, dict[str, Any]] = {}
+    for step in ((meta or {}).get("user_tasks") or {}).values():
+        for field in step.get("form") or ():
+            key = field.get("id")
+            if not key or key in labels:
+                continue
+            options = {o["id"]: o["name"] for o in field.get("options") or ()
+                       if o.get("id") and o.get("name")}  # fmt: skip
+            labels[key] = {"label": field.get("label") or key,
+                           "type": field.get("type") or "string", "options": options}  # fmt: skip
+    return labels
+
+
+def case_names(
+    session: Session, instance: ProcessInstance, view: dict[str, Any]
+) -> dict[str, dict[Any, str]]:
+    """The names of what the case's history, notices and waits store as keys: people,
+    the diagram's elements, the case's tasks, departments and groups."""
+    payloads = [{**e["payload"], **(e.get("private") or {})} for e in view["history"]]
+    people = {e["actor"] for e in view["history"]} | set(_values_at(payloads, PEOPLE_KEYS))
+    tasks = session.execute(select(Task.id, Task.name).where(Task.instance_id == instance.id))
+    departments = {v for v in _values_at(payloads, {"department_id"}) if isinstance(v, int)}
+    found = session.execute(
+        select(Department.id, Department.name).where(Department.id.in_(departments))
+    )
+    return {
+        "people": person_names(session, (p for p in people if isinstance(p, str))),
+        "steps": element_names(session, instance),
+        "tasks": {task_id: name for task_id, name in tasks if name},
+        "departments": {d: name for d, name in found if name},
+        "groups": group_names(session, (g for g in _values_at(payloads, {"group"}))),
+    }
+
+
+def _values_at(payloads: Iterable[Any], keys: Iterable[str] | frozenset[str]) -> Iterable[Any]:
+    """Every value stored under one of ``keys``, however deep in lists and dicts."""
+    wanted = set(keys)
+    for payload in payloads:
+        if isinstance(payload, list):
+            yield from _values_at(payload, wanted)
+        elif isinstance(payload, dict):
+            for key, value in payload.items():
+                if key in wanted and not isinstance(value, list | dict):
+                    yield value
+                elif isinstance(value, list | dict):
+                    yield from _values_at([value], wanted)
+
+
+def element_names(session: Session, instance: ProcessInstance) -> dict[str, str]:
+    """The diagram's element id -> its name, for the elements that have one (steps, timers,
+    message events): read from the version's parsed spec, which keeps every BPMN name."""
+    loaded = engine().services.definitions.get(session, instance.definition_id)
+    names: dict[str, str] = {}
+    for spec in (loaded.spec, *loaded.subprocess_specs.values()):
+        for task_spec in spec.task_specs.values():
+            bpmn_id = getattr(task_spec, "bpmn_id", None)
+            name = getattr(task_spec, "bpmn_name", None)
+            if bpmn_id and name:
+                names.setdefault(bpmn_id, name)
+    return names
 
 
 def case_comments(session: Session, instance_id: int, tz: tzinfo) -> list[dict[str, Any]]:

@@ -34,13 +34,13 @@ def test_the_case_page_names_states_people_groups_timers_and_details(site: Site)
     assert re.search(r"data-kind=\"sla deadline\">[^<]*· 时限截止 · 审核<", page)
     assert "sla deadline" not in re.sub(r'data-kind="[^"]*"', "", page)
     done = history(page)
-    assert '<span data-key="user">用户: li</span>' in done
+    assert '<span data-key="user">用户: 李窗口</span>' in done
 
     li.get("/lang/en")
     page = text(li.get(f"/cases/{site.case}"))
     assert '<dd data-state="running">running</dd>' in page
     assert "· time-limit deadline · " in page and "group: 审核科" in page
-    assert '<span data-key="user">user: li</span>' in history(page)
+    assert '<span data-key="user">user: 李窗口</span>' in history(page)
 
 
 def test_the_task_page_names_its_state_holder_and_groups(site: Site):
@@ -59,6 +59,6 @@ def test_a_breach_in_the_history_reads_in_local_time_and_working_time(site: Site
     shown = breach.group(1)
     deadline = re.search(r'<span data-key="deadline">截止时间: ([^<]*)</span>', shown)
     assert deadline and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", deadline.group(1))
-    assert '<span data-key="responsible">责任人: li</span>' in shown
+    assert '<span data-key="responsible">责任人: 李窗口</span>' in shown
     holders = re.search(r'<span data-key="holders">经手人: ([^<]*)</span>', shown)
-    assert holders and holders.group(1).startswith("li ") and "{" not in holders.group(1)
+    assert holders and holders.group(1).startswith("李窗口 ") and "{" not in holders.group(1)

@@ -231,7 +231,9 @@ def test_case_view(site):
     assert "办理" in page and "认领" in page  # history: claim + complete by li
     client.get("/lang/en")
     history = client.get(f"/cases/{site.case}").get_data(as_text=True).split("<h2>History")[-1]
-    commands = re.findall(r"<tr><td[^>]*>[^<]*</td><td>li</td><td>([^<]*)</td>", history)
+    commands = re.findall(
+        r'<tr><td[^>]*>[^<]*</td><td data-actor="li">李窗口</td><td>([^<]*)</td>', history
+    )
     assert commands == ["claimed", "completed"]  # not the inbox button's "Claim" and "Open"
     assert ">Open</a>" in client.get("/inbox").get_data(as_text=True)
     auditor = site.client("zhou")
