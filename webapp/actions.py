@@ -88,7 +88,8 @@ def run(
     def check(session: Any) -> tuple[int, list[dict[str, Any]]]:
         org = app.services.org.snapshot(session)
         task = access.visible_task(session, task_id, user, org, access.today(app))
-        return task.instance_id, reads.form_fields(session, task) if action == "complete" else []
+        with_form = action in ("complete", "resolve")
+        return task.instance_id, reads.form_fields(session, task) if with_form else []
 
     instance_id, fields = app.read(check)
     me = user.key
@@ -99,7 +100,12 @@ def run(
     elif action == "delegate":
         command = DelegateTask(task_id, me, _required(values, "to", "choose who works on it"))
     elif action == "resolve":
-        command = ResolveTask(task_id, me)
+        # The delegate hands back what they filled in; a blank field is left for the owner.
+        data = values.get("data", {}) if not html else values
+        if not isinstance(data, Mapping):
+            raise ValidationError("data must be an object of form fields")
+        filled = {k: v for k, v in form_data(fields, data, html).items() if v != ""}
+        command = ResolveTask(task_id, me, filled)
     elif action == "complete":
         data = values.get("data", {}) if not html else values
         if not isinstance(data, Mapping):

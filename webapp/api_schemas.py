@@ -435,6 +435,10 @@ class TaskDetail(OfferedTask):
     completed_by = _maybe(fields.String, "who completed it")
     ended_at = _when("when it closed", required=True, allow_none=True)
     data_labels = _data_labels()
+    draft = fields.Dict(
+        required=True,
+        metadata={"description": "form values delegates handed back, not yet completed"},
+    )
     assist_question = fields.Nested(
         AssistRequest, required=True, allow_none=True,
         metadata={"description": "a 协办 request: what it asks (null: another kind of task)"},

@@ -408,6 +408,7 @@ def task_detail(
         completed_by=task.completed_by,
         ended_at=queries.local(task.ended_at, tz),
         data_labels=data_labels(instance.definition.meta),
+        draft=delegated_draft(session, task),
     )
     view.update(assist_view.for_task(session, task, tz))  # its 协办: question, requests
     named(session, [view, *([view["assisted"]] if view["assisted"] else [])])
@@ -443,6 +444,25 @@ def case_detail(
     view["data_labels"] = data_labels(instance.definition.meta)
     view["names"] = case_names(session, instance, view)
     return view
+
+
+def delegated_draft(session: Session, task: Task) -> dict[str, Any]:
+    """What delegates filled in and handed back on this open task (the form data of its
+    ``resolve`` events, kept in the erasable audit part): the owner's form starts from it.
+    It is in the step's own data until the step completes, not yet in the case's."""
+    if task.state != "open":
+        return {}
+    rows = session.execute(
+        queries.events_with_private(
+            AuditEvent.instance_id == task.instance_id,
+            AuditEvent.task_id == task.id,
+            AuditEvent.command == "resolve",
+        ).order_by(AuditEvent.id)
+    )
+    draft: dict[str, Any] = {}
+    for _, private in rows:
+        draft.update((private or {}).get("data") or {})
+    return draft
 
 
 def data_labels(meta: dict[str, Any] | None) -> dict[str, dict[str, Any]]:

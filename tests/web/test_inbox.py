@@ -181,10 +181,20 @@ def test_delegate(site):
     assert "BJ-0001" in chen.get("/inbox?filter=mine").get_data(as_text=True)
     assert post(chen, f"/tasks/{site.receive}/complete", GOOD).status_code == 303
     assert task_row(site.engine, site.receive).state == "open"  # refused: delegate resolves
-    post(chen, f"/tasks/{site.receive}/resolve")
+    # The delegate is offered the form to fill in; a bad value is refused at its field.
+    page = chen.get(f"/tasks/{site.receive}").get_data(as_text=True)
+    assert f'action="/tasks/{site.receive}/resolve" class="task-form"' in page
+    bad = post(chen, f"/tasks/{site.receive}/resolve", {"applicant_name": "x" * 101})
+    assert bad.status_code == 422 and "最多 100 个字符" in bad.get_data(as_text=True)
+    assert task_row(site.engine, site.receive).delegation_state == "pending"
+    post(chen, f"/tasks/{site.receive}/resolve", {"applicant_name": "张三", "matter": ""})
     row = task_row(site.engine, site.receive)
     assert (row.assignee, row.delegation_state) == ("li", "resolved")
-    assert 'data-testid="complete"' in client.get(f"/tasks/{site.receive}").get_data(as_text=True)
+    page = client.get(f"/tasks/{site.receive}").get_data(as_text=True)
+    assert 'data-testid="complete"' in page
+    # What the delegate filled in is in the owner's form; what they left blank is not.
+    assert re.search(r'name="applicant_name"[^>]*value="张三"', page)
+    assert not re.search(r'name="matter"[^>]*value="[^"]', page)
 
 
 def test_conflicts_come_back_as_a_message(site):
