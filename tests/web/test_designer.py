@@ -183,6 +183,14 @@ def test_designer_sets_three_working_days_and_the_next_case_is_due_there(
     expect(page.locator("#designer")).to_have_attribute("data-ready", "true", timeout=30_000)
 
     page.locator('.djs-element[data-element-id="Task_receive"]').click()
+    # The panel's own groups in the page's language (webapp/frontend/src/translate.js).
+    general = page.locator('[data-group-id="group-general"] .bio-properties-panel-group-header')
+    expect(general).to_contain_text("常规")
+    expect(page.locator(".djs-palette")).to_be_visible()
+    assert (
+        page.locator('.djs-palette [data-action="create.task"]').get_attribute("aria-label")
+        == "创建任务"
+    )
     group = page.locator('[data-group-id="group-caseclock-sla"]')
     group.locator(".bio-properties-panel-group-header").click()
     limit = page.locator("#bio-properties-panel-caseclock-limit")

@@ -6,12 +6,14 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js
 import camundaModdle from 'camunda-bpmn-moddle/resources/camunda.json';
 import caseclockModdle from './caseclock.json';
 import SlaPropertiesProvider from './sla-provider.js';
+import translate from './translate.js';
 import { clearProblemList, fetchSource, guardUnsaved, listProblems, say, wireActions } from './common.js';
 
 const SlaModule = {
   __init__: ['caseclockSlaProvider'],
   caseclockSlaProvider: ['type', SlaPropertiesProvider]
 };
+const TranslateModule = { translate: ['value', translate] };
 
 const root = document.getElementById('designer');
 const labels = JSON.parse(root.dataset.labels);
@@ -19,7 +21,7 @@ const labels = JSON.parse(root.dataset.labels);
 const modeler = new BpmnModeler({
   container: '#canvas',
   propertiesPanel: { parent: '#properties' },
-  additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SlaModule],
+  additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SlaModule, TranslateModule],
   // camunda: keeps forms/assignees typed; caseclock: the SLA attributes the engine reads.
   moddleExtensions: { camunda: camundaModdle, caseclock: caseclockModdle },
   caseclockLabels: labels
