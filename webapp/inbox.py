@@ -116,7 +116,7 @@ def _task_page(task_id: int, values: dict[str, Any] | None = None,
         org = app.services.org.snapshot(s)
         task = access.visible_task(s, task_id, g.user, org, access.today(app))
         detail = reads.task_detail(s, task, g.user, org, app.services.timezone, app.clock.now())
-        return detail, reads.people(s), reads.groups(s)
+        return detail, reads.delegates(s, g.user.key), reads.groups(s, task.candidate_groups)
 
     task, people, groups = app.read(load)
     values = values if values is not None else dict(task["case_data"])

@@ -32,7 +32,7 @@ from engine.store import (
     ProcessInstance,
     Task,
 )
-from engine.store.account_tables import NoticeRead
+from engine.store.account_tables import Account, AccountRole, NoticeRead
 from engine.store.models import POOL_KINDS, Attachment, SlaExtension
 
 from . import assist_view, notice_log
@@ -555,16 +555,25 @@ def attachment_view(
             "deleted_at": queries.local(row.deleted_at, tz)}  # fmt: skip
 
 
-def people(session: Session) -> list[dict[str, str]]:
+def delegates(session: Session, me: str) -> list[dict[str, str]]:
+    """Whom a task can be delegated to from its page: others who work tasks (an active
+    staff account), not auditors, designers or people without a login."""
     rows = session.execute(
-        select(Person.key, Person.name).where(Person.active.is_(True)).order_by(Person.key)
-    )
+        select(Person.key, Person.name)
+        .join(Account, Account.person_key == Person.key)
+        .join(AccountRole, AccountRole.account_id == Account.id)
+        .where(Person.active.is_(True), Account.active.is_(True), AccountRole.role == "staff",
+               Person.key != me)
+        .order_by(Person.key)
+    )  # fmt: skip
     return [{"key": k, "name": n} for k, n in rows]
 
 
-def groups(session: Session) -> list[dict[str, str]]:
-    """Groups a step can ask for 协办."""
-    rows = session.execute(select(Group.key, Group.name).order_by(Group.key))
+def groups(session: Session, besides: Sequence[str] = ()) -> list[dict[str, str]]:
+    """Groups a step can ask for 协办: not the step's own (``besides``), which has it."""
+    rows = session.execute(
+        select(Group.key, Group.name).where(Group.key.not_in(besides)).order_by(Group.key)
+    )
     return [{"key": k, "name": n} for k, n in rows]
 
 

@@ -168,6 +168,13 @@ def test_pause_resume_and_extension(site, clock):
 def test_delegate(site):
     client = site.client("li")
     post(client, f"/tasks/{site.receive}/claim")
+    # Offered: others who work tasks; asked for 协办: groups other than the step's own.
+    page = client.get(f"/tasks/{site.receive}").get_data(as_text=True)
+    choices = page.split('name="to"')[1].split("</select>")[0]
+    offered = re.findall(r'<option value="(\w+)">', choices)
+    assert offered == ["chen", "wang", "yang"]  # not li herself, zhou (auditor), huang, zhao
+    asked = page.split('name="group"')[1].split("</select>")[0]
+    assert 'value="reviewers"' in asked and 'value="reception"' not in asked
     response = post(client, f"/tasks/{site.receive}/delegate", {"to": "ghost"})
     assert response.status_code == 422 and "未知用户" in response.get_data(as_text=True)
     response = post(client, f"/tasks/{site.receive}/delegate", {"to": "chen"})
