@@ -186,6 +186,7 @@ def test_designer_sets_three_working_days_and_the_next_case_is_due_there(
     # The panel's own groups in the page's language (webapp/frontend/src/translate.js).
     general = page.locator('[data-group-id="group-general"] .bio-properties-panel-group-header')
     expect(general).to_contain_text("常规")
+    expect(page.locator(".bio-properties-panel-header-type")).to_have_text("用户任务")
     expect(page.locator(".djs-palette")).to_be_visible()
     assert (
         page.locator('.djs-palette [data-action="create.task"]').get_attribute("aria-label")
