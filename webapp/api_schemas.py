@@ -279,6 +279,7 @@ class ExplainedClock(Clock):
 class ClockEvent(Open):
     at = _when("when", required=True)
     actor = fields.String(required=True)
+    actor_name = _maybe(fields.String, "the actor's name")
     command = _text("pause_clock, resume_clock, request_extension, decide_extension", required=True)
     payload = fields.Dict(required=True)
 
@@ -290,6 +291,7 @@ class Extension(Open):
     status = fields.String(required=True, validate=OneOf(("pending", "approved", "refused")))
     requested_by = fields.String(required=True)
     decided_by = _maybe(fields.String, "the superior who decided")
+    decided_by_name = _maybe(fields.String, "their name")
     requested_at = _when("when requested", required=True)
 
 

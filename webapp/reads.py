@@ -375,6 +375,14 @@ def explain_clock(
              "requested_at": queries.local(x.requested_at, tz)}
             for x in extensions
         ]  # fmt: skip
+        names = person_names(
+            session,
+            [e["actor"] for e in view["events"]] + [x["decided_by"] for x in view["extensions"]],
+        )
+        for event in view["events"]:
+            event["actor_name"] = names.get(event["actor"])
+        for extension in view["extensions"]:
+            extension["decided_by_name"] = names.get(extension["decided_by"] or "")
     return view
 
 

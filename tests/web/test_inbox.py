@@ -141,6 +141,7 @@ def test_pause_resume_and_extension(site, clock):
     post(client, f"/tasks/{site.receive}/pause", {"reason": "等待申请人补正材料"})
     page = client.get(f"/tasks/{site.receive}").get_data(as_text=True)
     assert "light-paused" in page and "等待申请人补正材料" in page
+    assert re.search(r"<li>[^<]* · 李窗口 · [^<]*：等待申请人补正材料</li>", page)  # by name
     due = task_row(site.engine, site.receive).due_at
     clock.advance(timedelta(hours=2))
     client = site.client("li")  # two idle hours ended the session
