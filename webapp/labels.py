@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask
 
 from engine import queries
+from engine.calendars import DEFAULT_NAME
 
 from . import engine_text
 from .filters import REQUEST_STATES, sla_text, standard_label, when, worktime
@@ -37,6 +38,7 @@ TIMER_KINDS = {
     "sla warning": lazy_pgettext("code", "时限预警"),
     "sla deadline": lazy_pgettext("code", "时限截止"),
 }
+DEFAULT_CALENDAR = lazy_pgettext("code", "默认日历")
 TIMER_STATES = {
     "paused": lazy_pgettext("code", "已暂停"),
     "waiting": lazy_pgettext("code", "等待中"),
@@ -298,13 +300,21 @@ def _scalar(key: str, value: str | int, names: Names) -> Any:
         return SCOPES.get(value, value)
     if key == "outcome" and isinstance(value, str):
         return OUTCOMES.get(value) or engine_text.localize(value)
+    if key == "calendar" and isinstance(value, str):
+        return calendar_name(value)
     if isinstance(value, str):
         return _instant(value) or value
     return value
 
 
+def calendar_name(name: str | None) -> str:
+    """A working-time calendar by name; the default one is called so."""
+    return str(DEFAULT_CALENDAR) if name in (None, "", DEFAULT_NAME) else str(name)
+
+
 def install(app: Flask) -> None:
     app.jinja_env.filters.update(
+        calendar_name=calendar_name,
         case_state=lambda code: CASE_STATES.get(code, code),
         task_state=lambda code: TASK_STATES.get(code, code),
         timer_kind=lambda code: TIMER_KINDS.get(code, code),

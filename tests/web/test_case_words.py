@@ -47,6 +47,7 @@ def test_the_task_page_names_its_state_holder_and_groups(site: Site):
     site.engine.execute(ClaimTask(site.receive, "li"), actor="li")
     page = text(site.client("li").get(f"/tasks/{site.receive}"))
     assert '<dd data-state="open">待办</dd>' in page
+    assert "<dd>默认日历 · 每个工作日" in page  # the calendar, not its key "default"
     assert '<dd data-testid="assignee">李窗口' in page
     assert "<dt>候选组</dt><dd>受理窗口</dd>" in page
 

@@ -54,7 +54,7 @@ def test_inbox_lists_my_groups_tasks_soonest_deadline_first(site, clock):
     # is 5 h today (11–12, 13:30–17:30) plus a 7-hour day; BJ-0003, received now, too.
     assert re.findall(r"剩余 ([^<]+)</span>", page) == ["1 个工作日 5 小时"] * 3
     assert "2026-03-03 17:30" in page
-    assert "1 个工作日</dd>" in page and "default" in page
+    assert "1 个工作日</dd>" in page and "默认日历" in page
     english = site.client("li")
     english.get("/lang/en")
     assert "1 working day</dd>" in english.get("/inbox").get_data(as_text=True)
