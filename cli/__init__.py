@@ -34,6 +34,10 @@ class AppGroup(click.Group):
                 click.echo(f"  {problem['file']}: {problem['element_id']}: {problem['message']}",
                            err=True)  # fmt: skip
             sys.exit(exc.exit_code)
+        except OverflowError:
+            # A number too large for the database (the ids' own type refuses those first).
+            click.echo("error: a number given is too large for the database", err=True)
+            sys.exit(1)
         except DBAPIError:
             # Most often an uninitialised or unreachable database: say so in one line.
             obj: output.Context | None = ctx.obj

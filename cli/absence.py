@@ -10,6 +10,7 @@ from engine.store.models import Absence
 
 from . import app_of, emit, main
 from .output import table
+from .params import ID
 
 
 @main.group("absence")
@@ -44,7 +45,7 @@ def list_(ctx: click.Context, person: str | None) -> None:
 
 
 @absence_group.command("cancel")
-@click.argument("absence_id", type=int)
+@click.argument("absence_id", type=ID)
 @click.option("--user", default="cli", show_default=True, help="Who cancels it (audit).")
 @click.pass_context
 def cancel(ctx: click.Context, absence_id: int, user: str) -> None:

@@ -8,13 +8,14 @@ from engine.assistance import DEFAULT_LIMIT, AnswerAssist, RequestAssist
 from engine.comments import AddComment
 
 from . import app_of, emit, main
+from .params import ID
 
 
 @main.command()
-@click.argument("instance_id", type=int)
+@click.argument("instance_id", type=ID)
 @click.argument("text")
 @click.option("--user", required=True, help="Who writes it.")
-@click.option("--task", "task_id", type=int, help="The task it is about, if any.")
+@click.option("--task", "task_id", type=ID, help="The task it is about, if any.")
 @click.pass_context
 def comment(ctx: click.Context, instance_id: int, text: str, user: str,
             task_id: int | None) -> None:  # fmt: skip
@@ -30,7 +31,7 @@ def assist() -> None:
 
 
 @assist.command("request")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--user", required=True, help="Who asks (the task's holder).")
 @click.option("--group", required=True, help="The group to ask (key or name).")
 @click.option("--question", required=True, help="What input is needed.")
@@ -46,7 +47,7 @@ def request(ctx: click.Context, task_id: int, user: str, group: str, question: s
 
 
 @assist.command("answer")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=ID)
 @click.option("--user", required=True, help="Who answers (the request's holder).")
 @click.option("--answer", required=True, help="The input given.")
 @click.pass_context

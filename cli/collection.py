@@ -31,6 +31,7 @@ from engine.errors import NotFound, ValidationError
 
 from . import app_of, emit, main
 from .output import table
+from .params import ID
 from .reports import report
 
 _USER = click.option("--user", default="cli", show_default=True, help="Who does it (audit).")
@@ -459,7 +460,7 @@ def remedy_request(
 
 
 @remedy_group.command("decide")
-@click.argument("remedy_id", type=int)
+@click.argument("remedy_id", type=ID)
 @click.option("--approve/--refuse", required=True)
 @click.option("--note", help="The decision's reason.")
 @_USER
@@ -507,7 +508,7 @@ def blacklist_propose(
 
 
 @blacklist_group.command("decide")
-@click.argument("proposal_id", type=int)
+@click.argument("proposal_id", type=ID)
 @click.option("--approve/--refuse", required=True)
 @click.option("--note", help="The decision's reason.")
 @_USER
@@ -545,7 +546,7 @@ def blacklist_lift(ctx: click.Context, customer: str, reason: str, user: str) ->
 
 
 @blacklist_group.command("decide-lift")
-@click.argument("lift_id", type=int)
+@click.argument("lift_id", type=ID)
 @click.option("--approve/--refuse", required=True)
 @click.option("--note", help="The decision's reason.")
 @_USER
@@ -608,7 +609,7 @@ def credit_rule_set(
 @credit_rule_group.command("restore")
 @click.argument("customer")
 @click.option("--reason", required=True, help="Why the reduction is undone.")
-@click.option("--change", "change_id", type=int, help="The reduction (default: the latest).")
+@click.option("--change", "change_id", type=ID, help="The reduction (default: the latest).")
 @_USER
 @click.pass_context
 def credit_rule_restore(

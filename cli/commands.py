@@ -43,6 +43,7 @@ from engine.timer_text import TimerTextError, parse_datetime
 
 from . import app_of, emit, logs, main, read_files
 from .output import table
+from .params import ID
 
 TASK_COLUMNS = [
     "id",
@@ -132,7 +133,7 @@ def tasks(ctx: click.Context, user: str | None, group: str | None) -> None:
 
 def _task_command(name: str, help_text: str, build) -> None:  # type: ignore[no-untyped-def]
     @main.command(name, help=help_text)
-    @click.argument("task_id", type=int)
+    @click.argument("task_id", type=ID)
     @click.option("--user", required=True, help="Who acts.")
     @click.pass_context
     def command(ctx: click.Context, task_id: int, user: str) -> None:
@@ -147,7 +148,7 @@ _task_command("unclaim", "Give a claimed task back to its candidate groups.", Un
 
 
 @main.command()
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--user", required=True, help="The current assignee.")
 @click.option("--to", "to", required=True, help="Who works on it (the owner stays you).")
 @click.pass_context
@@ -159,7 +160,7 @@ def delegate(ctx: click.Context, task_id: int, user: str, to: str) -> None:
 
 
 @main.command()
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--user", required=True, help="The delegate.")
 @click.option("--data", help="Form values to save, as a JSON object.")
 @click.pass_context
@@ -170,7 +171,7 @@ def resolve(ctx: click.Context, task_id: int, user: str, data: str | None) -> No
 
 
 @main.command()
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--to", "to", help="New assignee; omit to put the task back in the group pool.")
 @click.option("--user", default="cli", show_default=True, help="Who reassigns (audit).")
 @click.pass_context
@@ -182,7 +183,7 @@ def reassign(ctx: click.Context, task_id: int, to: str | None, user: str) -> Non
 
 
 @main.command()
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--user", required=True, help="The assignee.")
 @click.option("--data", help="Form values as a JSON object.")
 @click.option("--claim", is_flag=True, help="Claim an unclaimed group task first.")
@@ -210,7 +211,7 @@ def message(ctx: click.Context, name: str, business_key: str, data: str | None,
 
 
 @main.command()
-@click.argument("instance_id", type=int)
+@click.argument("instance_id", type=ID)
 @click.pass_context
 def instance(ctx: click.Context, instance_id: int) -> None:
     """Show an instance: state, open tasks, waiting timers with due times, history."""
@@ -348,7 +349,7 @@ def demo(ctx: click.Context, fresh: bool) -> None:
 
 
 @main.command()
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--user", required=True, help="The assignee.")
 @click.option("--reason", required=True, help="Why the clock stops, e.g. 等待申请人补正材料.")
 @click.pass_context
@@ -359,7 +360,7 @@ def pause(ctx: click.Context, task_id: int, user: str, reason: str) -> None:
 
 
 @main.command()
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--user", required=True, help="The assignee.")
 @click.pass_context
 def resume(ctx: click.Context, task_id: int, user: str) -> None:
@@ -371,7 +372,7 @@ def resume(ctx: click.Context, task_id: int, user: str) -> None:
 
 
 @main.command()
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--user", required=True, help="The assignee.")
 @click.option("--by", "amount", required=True, help='How much longer, e.g. "2 working days".')
 @click.option("--reason", required=True)
@@ -387,7 +388,7 @@ def _decide_command(name: str, what: str, build: Any, help_text: str) -> None:
     """``caseclock decide-extension`` / ``decide-exemption``: the superior's decision."""
 
     @main.command(name, help=help_text)
-    @click.argument("request_id", type=int)
+    @click.argument("request_id", type=ID)
     @click.option("--user", required=True, help="The requester's superior.")
     @click.option("--approve/--refuse", required=True)
     @click.option("--note", default="")
@@ -462,7 +463,7 @@ def sla_list(ctx: click.Context, process_key: str | None) -> None:
 
 
 @sla_group.command("retire")
-@click.argument("standard_id", type=int)
+@click.argument("standard_id", type=ID)
 @click.pass_context
 def sla_retire(ctx: click.Context, standard_id: int) -> None:
     """Stop applying a standard to clocks that start from now on."""
@@ -500,7 +501,7 @@ def chase_group() -> None:
 
 
 @chase_group.command("handle")
-@click.argument("chase_id", type=int)
+@click.argument("chase_id", type=ID)
 @click.option("--user", required=True, help="The supervisor holding the chase task.")
 @click.option("--note", default="", help="What was done or agreed.")
 @click.pass_context
@@ -511,7 +512,7 @@ def chase_handle(ctx: click.Context, chase_id: int, user: str, note: str) -> Non
 
 
 @chase_group.command("urge")
-@click.argument("chase_id", type=int)
+@click.argument("chase_id", type=ID)
 @click.option("--user", required=True, help="The supervisor holding the chase task.")
 @click.option("--message", default="", help="Added to the 催办 notice.")
 @click.pass_context
@@ -588,7 +589,7 @@ def _file_anchor(path: str) -> dict[str, Any]:
 
 
 @main.command()
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--user", required=True, help="The responsible person or their superior.")
 @click.option("--reason", required=True, help="The documented cause.")
 @click.pass_context

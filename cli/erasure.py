@@ -7,6 +7,7 @@ import click
 from engine.erasure import EraseCase, ErasePerson
 
 from . import app_of, emit, main
+from .params import ID
 
 
 @main.group()
@@ -15,7 +16,7 @@ def erase() -> None:
 
 
 @erase.command("case")
-@click.argument("instance_id", type=int)
+@click.argument("instance_id", type=ID)
 @click.option("--user", default="cli", show_default=True, help="Who erases (audit).")
 @click.confirmation_option(prompt="Erase this case's data for good?")
 @click.pass_context

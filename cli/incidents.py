@@ -16,6 +16,7 @@ from engine.incidents import (
 
 from . import app_of, emit, main
 from .output import table
+from .params import ID
 
 
 @main.group("incidents")
@@ -40,7 +41,7 @@ def list_(ctx: click.Context) -> None:
 
 
 @incidents_group.command("retry-timer")
-@click.argument("timer_id", type=int)
+@click.argument("timer_id", type=ID)
 @click.option("--user", default="cli", show_default=True, help="Who retries it (audit).")
 @click.pass_context
 def retry_timer(ctx: click.Context, timer_id: int, user: str) -> None:
@@ -51,7 +52,7 @@ def retry_timer(ctx: click.Context, timer_id: int, user: str) -> None:
 
 
 @incidents_group.command("skip-timer")
-@click.argument("timer_id", type=int)
+@click.argument("timer_id", type=ID)
 @click.option("--note", default="", help="Why it is skipped (audit).")
 @click.option("--user", default="cli", show_default=True, help="Who skips it (audit).")
 @click.pass_context
@@ -62,7 +63,7 @@ def skip_timer(ctx: click.Context, timer_id: int, note: str, user: str) -> None:
 
 
 @incidents_group.command("retry-delivery")
-@click.argument("message_id", type=int)
+@click.argument("message_id", type=ID)
 @click.option("--user", default="cli", show_default=True, help="Who retries it (audit).")
 @click.pass_context
 def retry_delivery(ctx: click.Context, message_id: int, user: str) -> None:
@@ -73,7 +74,7 @@ def retry_delivery(ctx: click.Context, message_id: int, user: str) -> None:
 
 
 @incidents_group.command("drop-delivery")
-@click.argument("message_id", type=int)
+@click.argument("message_id", type=ID)
 @click.option("--note", default="", help="Why it is given up on (audit).")
 @click.option("--user", default="cli", show_default=True, help="Who drops it (audit).")
 @click.pass_context

@@ -44,6 +44,10 @@ class RequestAssist:
         group = ctx.org().group_key(self.group)
         if ctx.session.scalar(select(Group.id).where(Group.key == group)) is None:
             raise NotFound(f"unknown group {self.group!r}")
+        if group in (task.candidate_groups or ()):
+            # 协办 brings in another department; the step's own group has the step already.
+            raise at_field("group", f"task {task.id} is already offered to {group!r}: "
+                           "ask another group for 协办")  # fmt: skip
         asked = ctx.session.scalar(select(func.count()).where(Task.assists_id == task.id)) or 0
         request = Task(
             instance=instance, spiff_task_id=f"assist:{task.id}:{asked + 1}",

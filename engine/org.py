@@ -210,7 +210,12 @@ class ImportSummary:
 
 
 def parse_org_file(name: str, content: bytes) -> dict[str, list[dict[str, Any]]]:
-    text = content.decode("utf-8-sig")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"{name}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
     if name.lower().endswith(".csv"):
         return _from_csv(text)
     try:

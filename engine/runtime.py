@@ -51,12 +51,17 @@ def parse_data(text: str | None) -> dict[str, Any]:
     if not text:
         return {}
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         raise ValidationError(f"data is not valid JSON: {exc.msg} at column {exc.colno}") from None
     if not isinstance(value, dict):
         raise ValidationError('data must be a JSON object, e.g. {"amount": 100}')
     return value
+
+
+def _not_json(constant: str) -> Any:
+    """Python's json reads NaN and Infinity, which JSON has not: a field would store "nan"."""
+    raise ValidationError(f"data is not valid JSON: {constant} is not a JSON number")
 
 
 # --- shared steps ----------------------------------------------------------------------------
@@ -80,6 +85,7 @@ _LOCK_TASK_INSTANCE = (
 )
 
 
+_KIND_NAMES = {"user": "a user task", "assist": "a 协办 request", "chase": "a chase task"}
 _OTHER_KINDS = {
     "chase": "is a chase task: handle or urge it (caseclock chase)",
     "assist": "is a 协办 request: answer it (caseclock assist answer)",
@@ -105,7 +111,9 @@ def lock_task(
     if task.state != "open":
         raise Conflict(f"task {task_id} is already {task.state}")
     if task.kind not in kinds:
-        raise Conflict(f"task {task_id} {_OTHER_KINDS.get(task.kind, 'is not a user task')}")
+        other = _OTHER_KINDS.get(task.kind) if "user" in kinds else None
+        wanted = " or ".join(_KIND_NAMES[kind] for kind in kinds)
+        raise Conflict(f"task {task_id} {other or f'is not {wanted}'}")
     return task, instance
 
 

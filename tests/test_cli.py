@@ -51,6 +51,7 @@ def test_message_start_and_correlation(cli):
         (("instance", "77"), "error: no process instance 77"),
         (("tasks", "--user", "ghost"), "error: unknown user 'ghost'"),
         (("tasks", "--group", "ghost"), "error: unknown group 'ghost'"),
+        (("start", "case_handling", "--data", '{"matter": NaN}'), "error: data is not valid"),
     ],
 )
 def test_errors_are_one_clear_line_and_non_zero(cli, args, message):
@@ -58,6 +59,27 @@ def test_errors_are_one_clear_line_and_non_zero(cli, args, message):
     result = cli(*args, ok=False)
     assert result.output.strip().splitlines() == [message] or result.output.startswith(message)
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("instance", "99999999999999999999"),
+        ("claim", "99999999999999999999", "--user", "li"),
+        ("incidents", "retry-timer", "99999999999999999999"),
+    ],
+)
+def test_an_id_too_large_for_the_database_is_a_clear_refusal(cli, args):
+    result = cli(*args, ok=False)
+    assert "Traceback" not in result.output and "OverflowError" not in result.output
+    assert "99999999999999999999 is not in the range 1<=x<=9223372036854775807" in result.output
+
+
+def test_an_org_file_that_is_not_utf8_is_refused_in_one_line(cli, tmp_path):
+    org = tmp_path / "org.yaml"
+    org.write_bytes("departments: [{key: 办, name: 办}]".encode("gb18030"))
+    result = cli("org", "import", str(org), ok=False)
+    assert result.output.strip() == "error: org.yaml: not UTF-8 text (byte 20); save it as UTF-8"
 
 
 def test_deploy_problems_are_listed(cli, tmp_path):

@@ -109,6 +109,13 @@ def test_bad_requests_and_answers_are_refused(org_app, asking):
         org_app.execute(RequestAssist(task_id, "huang", "法务", "?"))
     with pytest.raises(NotFound, match="unknown group 'nobody'"):
         org_app.execute(RequestAssist(task_id, "yang", "nobody", "?"))
+    # The step's own group has the step already: 协办 is another department's.
+    with pytest.raises(ValidationError, match="already offered to 'reviewers'") as own:
+        org_app.execute(RequestAssist(task_id, "yang", "reviewers", "?"))
+    assert list(own.value.details["fields"]) == ["group"]
+    # Answering what is not a 协办 request says what it is not.
+    with pytest.raises(Conflict, match=f"task {task_id} is not a 协办 request"):
+        org_app.execute(AnswerAssist(task_id, "yang", "ok"))
     with pytest.raises(ValidationError, match="what input"):
         RequestAssist(task_id, "yang", "法务", "  ")
     with pytest.raises(Forbidden, match="claim 协办 request"):

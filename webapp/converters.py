@@ -10,6 +10,7 @@ encoding stores: :func:`json_body` refuses it, naming the field.
 
 from __future__ import annotations
 
+import math
 from typing import Any, NoReturn
 
 from flask import Flask, request
@@ -56,14 +57,16 @@ def json_body() -> Any:
         data = request.get_json(silent=True)
     except RecursionError:
         raise ValidationError("the JSON body is nested too deeply") from None
-    _refuse_lone_surrogates(data)
+    _refuse_what_json_has_not(data)
     return data
 
 
-def _refuse_lone_surrogates(data: Any) -> None:
+def _refuse_what_json_has_not(data: Any) -> None:
     """Walked without recursion (the parser accepts deeper nesting than Python's stack);
-    the first string that cannot be encoded is reported with its path (``data.name``,
-    ``ids.0``), or as the body when it is a key or the whole body."""
+    the first string that cannot be encoded, or number that is not finite (Python's json
+    reads NaN, Infinity and 1e99999, which JSON has not: a text field stored "nan"), is
+    reported with its path (``data.name``, ``ids.0``), or as the body when it is a key or
+    the whole body."""
     stack: list[tuple[str, Any]] = [("", data)]
     while stack:
         path, value = stack.pop()
@@ -76,6 +79,9 @@ def _refuse_lone_surrogates(data: Any) -> None:
             stack.extend((f"{path}.{i}" if path else str(i), item) for i, item in enumerate(value))
         elif isinstance(value, str) and not _encodable(value):
             _surrogate(path)
+        elif isinstance(value, float) and not math.isfinite(value):
+            where = path or "body"
+            raise at_field(where, f"{where} is not a JSON number (NaN and infinities are not)")
 
 
 def _encodable(text: str) -> bool:

@@ -82,6 +82,15 @@ ENTRIES: list[tuple[str, str]] = [
         "任务 {id} 由 {who} 办理，只有其本人可以办结。",
     ),
     (rf"task {_ID} no longer exists in its workflow", "任务 {id} 已不在流程中。"),
+    (rf"task {_ID} is not a 协办 request", "任务 {id} 不是协办请求。"),
+    (
+        rf"task {_ID} is already offered to (?P<group>{_Q}): ask another group for 协办",
+        "任务 {id} 已在组 {group} 中办理：请向其他组请求协办。",
+    ),
+    (
+        r"(?P<what>[\w.]+) is not a JSON number \(NaN and infinities are not\)",
+        "{what} 不是 JSON 数字（不能是 NaN 或无穷大）。",
+    ),
     (
         rf"task {_ID} is a chase task: handle or urge it \(caseclock chase\)",
         "任务 {id} 是催办任务：请在“督办”页面催办或标记已处理。",

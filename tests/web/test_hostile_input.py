@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, event, select, text
 from engine.accounts import SetAccountActive, SetRoles, principal
 from engine.errors import Conflict
 from engine.store.account_tables import Account
-from engine.store.models import Comment
+from engine.store.models import Comment, Task
 from webapp.converters import MAX_ID, IdConverter, whole_number
 from webapp.inbox import header_counts
 from webapp.security import safe_next
@@ -221,6 +221,23 @@ def test_a_lone_surrogate_deep_in_a_body_is_named_by_its_path(site):
     response = send_json(site.client(), url, raw, bearer(site.token("li")))
     assert response.status_code == 422
     assert "data.applicant_name" in response.get_json()["details"]["fields"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ('{"data": {"matter": NaN}}', "data.matter"),
+        ('{"data": {"matter": Infinity}}', "data.matter"),
+        ('{"data": {"matter": 1e99999}}', "data.matter"),
+    ],
+)
+def test_numbers_json_has_not_are_422_at_the_field(site, raw, field):
+    """Python's json reads them; a required text field stored "nan"."""
+    url = f"/api/tasks/{site.receive}/complete"
+    response = send_json(site.client(), url, raw, bearer(site.token("li")))
+    assert response.status_code == 422, text_of(response)
+    assert field in response.get_json()["details"]["fields"]
+    assert site.engine.read(lambda s: s.get(Task, site.receive).state) == "open"
 
 
 def test_json_nested_too_deeply_is_422(site):
