@@ -291,6 +291,8 @@ class ImportOrg:
         for row in self.doc["people"]:
             if row.get("superior"):
                 people[row["key"]].superior_id = _ref(people, row["superior"], "person").id
+        _refuse_loops(departments, "parent_id", "department", "parent")
+        _refuse_loops(people, "superior_id", "person", "superior")
         for row in self.doc["departments"]:
             if row.get("head"):
                 departments[row["key"]].head_id = _ref(people, row["head"], "person").id
@@ -327,6 +329,20 @@ class ImportOrg:
                     s.add(GroupMember(group_id=pair[0], person_id=pair[1]))
                     existing.add(pair)
         return len(self.doc["groups"])
+
+
+def _refuse_loops(rows: dict[str, Any], link: str, kind: str, relation: str) -> None:
+    """Superiors (or parent departments) must end at the top: a chase climbing a loop
+    would go round for ever. The whole file is refused, naming the loop."""
+    by_id = {row.id: row for row in rows.values()}
+    for start in rows.values():
+        path, current = [start.key], by_id.get(getattr(start, link))
+        while current is not None and len(path) <= len(rows):
+            if current.key == start.key:
+                loop = " → ".join([*path, start.key])
+                raise ValidationError(f"{kind} {relation}s form a loop: {loop}")
+            path.append(current.key)
+            current = by_id.get(getattr(current, link))
 
 
 def _required(row: dict[str, Any], field: str, kind: str) -> str:

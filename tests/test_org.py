@@ -56,6 +56,16 @@ def test_import_again_updates_instead_of_duplicating(org_app):
         ("people:\n  - {name: nameless}\n", "has no key"),
         ("- just\n- a list\n", "expected a mapping"),
         ("people: [\n", "not valid YAML"),
+        (
+            "people:\n  - {key: x1, superior: x2}\n  - {key: x2, superior: x3}\n"
+            "  - {key: x3, superior: x2}\n",
+            "person superiors form a loop: x2 → x3 → x2",
+        ),
+        ("people:\n  - {key: me, superior: me}\n", "person superiors form a loop: me → me"),
+        (
+            "departments:\n  - {key: d1, parent: d2}\n  - {key: d2, parent: d1}\n",
+            "department parents form a loop: d1 → d2 → d1",
+        ),
     ],
 )
 def test_bad_org_files_are_refused_whole(app, content, message):

@@ -282,6 +282,8 @@ ENTRIES: list[tuple[str, str]] = [
     (rf"no absence {_ID}", "没有休假记录 {id}。"),
     (rf"absence {_ID} is already cancelled", "休假记录 {id} 已取消。"),
     (r"reassigning to the same person changes nothing", "移交给同一个人没有变化。"),
+    (r"person superiors form a loop: (?P<loop>.+)", "人员的上级关系形成了循环：{loop}。"),
+    (r"department parents form a loop: (?P<loop>.+)", "部门的上级部门关系形成了循环：{loop}。"),
     (
         r"unknown user (?P<who>'[^']*'), and no open task is held under that key",
         "未知用户 {who}，也没有以此账号办理中的任务。",

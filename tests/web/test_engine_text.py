@@ -31,7 +31,7 @@ from engine.comments import AddComment
 from engine.definitions import DeployDiagrams
 from engine.errors import CaseClockError, DeploymentError
 from engine.incidents import DropDelivery, RetryDelivery, RetryTimer
-from engine.org import parse_org_file
+from engine.org import ImportOrg, parse_org_file
 from engine.org_edit import SavePerson
 from engine.runtime import ClaimTask, CompleteTask, DelegateTask, ReassignTask, UnclaimTask
 from engine.sla import CASECLOCK_NS
@@ -234,6 +234,11 @@ def test_the_admin_pages_engine_messages_have_chinese(site):
         *said(site, lambda: OverrideDay("2026-03-05", "holiday", "", "hainan"), "zhao"),
         *said(site, lambda: RemoveOverride("2026-03-05"), "zhao"),
         *said(site, lambda: SetStandard("case_handling", "Task_receive", "3 weeks"), "zhao"),
+        *said(
+            site,
+            lambda: ImportOrg(parse_org_file("org.yaml", b"people: [{key: li, superior: li}]")),
+            "zhao",
+        ),
         *said(
             site,
             lambda: SetStandard(
