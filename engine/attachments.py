@@ -26,6 +26,7 @@ import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -282,6 +283,26 @@ def may_act(task: Task, user: str, org: OrgSnapshot, deputy_for: list[str],
     )
 
 
+def works_on_case(
+    session: Session,
+    instance_id: int,
+    user: str,
+    org: OrgSnapshot,
+    today: date,
+    supervisor: bool,
+    task_id: int | None = None,
+) -> bool:
+    """Whether ``user`` works on an open task of the case (``task_id``: on that one), as
+    :func:`may_act` reads it; ``supervisor``: also through the people under them."""
+    where = [Task.instance_id == instance_id, Task.state == "open"]
+    if task_id is not None:
+        where.append(Task.id == task_id)
+    below = set(queries.below(session, user)) if supervisor else set()
+    deputy_for = org.stood_in_for(user, today)
+    tasks = session.scalars(select(Task).where(*where))
+    return any(may_act(t, user, org, deputy_for, below) for t in tasks)
+
+
 class AddAttachment:
     """Record a checked file on a running case, by someone working on one of its open
     tasks (``task_id``: on that task). The file itself is stored by :func:`attach`."""
@@ -299,16 +320,12 @@ class AddAttachment:
         instance = lock_instance(ctx, self.instance_id)
         if instance.state != "running":
             raise Conflict(f"case {instance.id} has concluded: no more attachments")
-        where = [Task.instance_id == instance.id, Task.state == "open"]
         if self.task_id is not None:
             task = ctx.session.get(Task, self.task_id)
             if task is None or task.instance_id != instance.id:
                 raise NotFound(f"case {instance.id} has no task {self.task_id}")
-            where.append(Task.id == self.task_id)
-        below = set(queries.below(ctx.session, self.user)) if self.supervisor else set()
-        deputy_for = org.stood_in_for(self.user, ctx.today())
-        if not any(may_act(t, self.user, org, deputy_for, below)
-                   for t in ctx.session.scalars(select(Task).where(*where))):  # fmt: skip
+        if not works_on_case(ctx.session, instance.id, self.user, org, ctx.today(),
+                             self.supervisor, self.task_id):  # fmt: skip
             raise Forbidden(f"{self.user} works on no open task of case {instance.id}"
                             + (f" (task {self.task_id})" if self.task_id else ""))  # fmt: skip
         row = Attachment(

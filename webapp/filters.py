@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -77,19 +77,27 @@ def worktime(seconds: int | None, day_seconds: int | None = None) -> str:
     """``2 个工作日 3 小时 30 分`` (a working day is the calendar's day length)."""
     if seconds is None:
         return "–"
-    day = day_seconds or 8 * 3600
-    rest = abs(int(seconds))
-    days, rest = divmod(rest, day)
+    text = _days_hours_minutes(
+        seconds, day_seconds or 8 * 3600,
+        lambda days: ngettext("%(num)d 个工作日", "%(num)d 个工作日", days),
+    )  # fmt: skip
+    return gettext("超时 %(t)s", t=text) if seconds < 0 else text
+
+
+def elapsed(seconds: float) -> str:
+    """Wall-clock seconds (how late a timer fired) in days, hours and minutes."""
+    return _days_hours_minutes(seconds, 86400, lambda days: gettext("%(n)d 天", n=days))
+
+
+def _days_hours_minutes(seconds: float, day: int, days_text: Callable[[int], str]) -> str:
+    days, rest = divmod(int(abs(seconds)), day)
     hours, minutes = rest // 3600, rest % 3600 // 60
-    parts = []
-    if days:
-        parts.append(ngettext("%(num)d 个工作日", "%(num)d 个工作日", days))
+    parts = [days_text(days)] if days else []
     if hours:
         parts.append(gettext("%(n)d 小时", n=hours))
     if minutes or not parts:
         parts.append(gettext("%(n)d 分钟", n=minutes))
-    text = " ".join(parts)
-    return gettext("超时 %(t)s", t=text) if seconds < 0 else text
+    return " ".join(parts)
 
 
 # The state of an extension or exemption request.

@@ -7,16 +7,14 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from engine import queries
 from engine.accounts import MarkNoticesRead, Principal
-from engine.attachments import may_act
+from engine.attachments import works_on_case
 from engine.errors import CaseClockError, Conflict, Forbidden, ValidationError
 from engine.org import OrgSnapshot
-from engine.store import ProcessInstance, Task
+from engine.store import ProcessInstance
 
 from . import access, actions, converters, reads
 from .i18n import gettext, lazy_gettext
@@ -191,10 +189,7 @@ def may_upload(
         return False
     if user.key not in org.people:
         return False
-    below = set(queries.below(s, user.key)) if user.has("supervisor") else set()
-    deputy_for = access.stood_in_for(org, user, today)
-    tasks = s.scalars(select(Task).where(Task.instance_id == instance.id, Task.state == "open"))
-    return any(may_act(t, user.key, org, deputy_for, below) for t in tasks)
+    return works_on_case(s, instance.id, user.key, org, today, user.has("supervisor"))
 
 
 @bp.get("/cases/<int:instance_id>")

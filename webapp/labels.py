@@ -17,7 +17,7 @@ from engine import queries
 from engine.calendars import DEFAULT_NAME
 
 from . import engine_text
-from .filters import REQUEST_STATES, sla_text, standard_label, when, worktime
+from .filters import REQUEST_STATES, elapsed, sla_text, standard_label, when, worktime
 from .i18n import gettext, lazy_pgettext
 from .security import engine
 
@@ -204,19 +204,6 @@ def actor_name(actor: str | None, case: Mapping[str, Any] | None = None) -> Any:
     if actor in SYSTEM_ACTORS:
         return SYSTEM_ACTORS[actor]
     return Names(case).person(actor)
-
-
-def elapsed(seconds: float) -> str:
-    """Wall-clock seconds (how late a timer fired) in days, hours and minutes."""
-    rest = int(abs(seconds))
-    days, rest = divmod(rest, 86400)
-    hours, minutes = rest // 3600, rest % 3600 // 60
-    parts = [gettext("%(n)d 天", n=days)] if days else []
-    if hours:
-        parts.append(gettext("%(n)d 小时", n=hours))
-    if minutes or not parts:
-        parts.append(gettext("%(n)d 分钟", n=minutes))
-    return " ".join(parts)
 
 
 def _spans(value: list[Any], names: Names) -> str:
