@@ -32,6 +32,7 @@ from sqlalchemy import select, text
 from .executor import CommandContext
 from .store import AuditEvent, ProcessInstance
 from .store.models import AuditPrivate
+from .store.prepared import Prepared
 
 GENESIS = "0" * 64
 # The columns ``hash`` covers, in the order they are hashed.
@@ -39,8 +40,8 @@ HASHED = (
     "chain_key", "chain_seq", "prev_hash", "at", "actor", "command", "instance_id", "task_id",
     "payload",
 )  # fmt: skip
-_INSERT = AuditEvent.__table__.insert()
-_INSERT_PRIVATE = AuditPrivate.__table__.insert()
+_INSERT = Prepared(AuditEvent.__table__.insert())
+_INSERT_PRIVATE = Prepared(AuditPrivate.__table__.insert())
 
 
 ORG, ACCESS, COLLECTION = "org", "access", "collection"
@@ -92,9 +93,9 @@ def append(
     if instance is not None:
         instance.audit_seq, instance.audit_hash = seq, row["hash"]
     connection = ctx.session.connection()
-    connection.execute(_INSERT, row)
+    _INSERT.run(connection, row)
     if salt is not None:
-        connection.execute(_INSERT_PRIVATE, {
+        _INSERT_PRIVATE.run(connection, {
             "chain_key": chain_key, "chain_seq": seq, "instance_id": row["instance_id"],
             "salt": salt, "data": private,
         })  # fmt: skip

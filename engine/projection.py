@@ -15,7 +15,6 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import ledger, sla, standards
@@ -23,6 +22,8 @@ from .errors import ScriptError
 from .executor import CommandContext
 from .store import MessageSubscription, ProcessInstance, Task, TaskCandidateGroup, Timer
 from .store.models import POOL_KINDS
+from .store.prepared import Prepared
+from .store.row_writes import persistent
 from .timer_events import ClockedCycle, ClockedDuration, ClockedTimeDate
 
 T = TypeVar("T")
@@ -191,8 +192,8 @@ def _withdraw_moot_assists(
                 withdraw(ctx, instance, ctx.session.get_one(Task, request.id), step)
 
 
-_INSERT_TASK = _TASKS.insert().returning(_TASKS.c.id)
-_INSERT_CANDIDATE_GROUPS = TaskCandidateGroup.__table__.insert()
+_INSERT_TASK = Prepared(_TASKS.insert().returning(_TASKS.c.id))
+_INSERT_CANDIDATE_GROUPS = Prepared(TaskCandidateGroup.__table__.insert())
 # The SLA columns of a task without a clock (engine.sla.plan_task_clock fills them).
 _NO_CLOCK = dict.fromkeys(
     ("sla_note", "sla_limit", "sla_warnings", "sla_policy", "sla_on_deadline",
@@ -215,7 +216,7 @@ def _open_task(
     )
     values = _task_row(ctx, instance, info, spiff_task)
     values.update(clock.columns if clock is not None else _NO_CLOCK)
-    task = _insert_task(ctx, instance, values)
+    task = _insert_task(ctx, values)
     if clock is not None:
         sla.schedule_task_clock(ctx, instance, task, clock)
     return task
@@ -249,24 +250,18 @@ def _task_row(
         "outcome": None,
         "paused_seconds": 0,
         "extended_seconds": 0,
+        "assists_id": None,
     }
 
 
-def _insert_task(ctx: CommandContext, instance: ProcessInstance, values: dict[str, Any]) -> Task:
-    """Insert the task's rows with Core and return a persistent object for them.
-
-    Every column is given, so the object is fully loaded and the unit of work has nothing
-    to write unless the command changes it later.
-    """
+def _insert_task(ctx: CommandContext, values: dict[str, Any]) -> Task:
+    """Insert the task's rows with prepared statements and return its persistent object."""
     connection = ctx.session.connection()
-    task_id = connection.execute(_INSERT_TASK, values).scalar_one()
-    if values["candidate_groups"]:
-        rows = [{"task_id": task_id, "group_key": key} for key in values["candidate_groups"]]
-        connection.execute(_INSERT_CANDIDATE_GROUPS, rows)
-    task = Task(**values, id=task_id, instance=instance)
-    make_transient_to_detached(task)
-    ctx.session.add(task)
-    return task
+    task_id = _INSERT_TASK.run(connection, values)
+    _INSERT_CANDIDATE_GROUPS.run_many(
+        connection, [{"task_id": task_id, "group_key": key} for key in values["candidate_groups"]]
+    )
+    return persistent(ctx.session, Task, {**values, "id": task_id})
 
 
 def _evaluate_assignment(ctx: CommandContext, spiff_task: Any, text: str | None) -> str | None:
@@ -343,11 +338,11 @@ class _TimerRow:
     loaded: Timer | None
 
 
-_INSERT_TIMER = _TIMERS.insert()
-_CANCEL_TIMER = (
+_INSERT_TIMER = Prepared(_TIMERS.insert())
+_CANCEL_TIMER = Prepared(
     update(_TIMERS).where(_TIMERS.c.id == bindparam("timer_id")).values(status="cancelled")
 )
-_MOVE_TIMER = (
+_MOVE_TIMER = Prepared(
     update(_TIMERS)
     .where(_TIMERS.c.id == bindparam("timer_id"))
     .values(due_at=bindparam("due"), lease_owner=None, lease_until=None)
@@ -390,19 +385,18 @@ def _write_timers(
     """One executemany per kind of change; loaded rows take the new values as committed."""
     connection = ctx.session.connection()
     if cancelled:
-        connection.execute(_CANCEL_TIMER, [{"timer_id": row.id} for row in cancelled])
+        _CANCEL_TIMER.run_many(connection, [{"timer_id": row.id} for row in cancelled])
         for row in cancelled:
             if row.loaded is not None:
                 set_committed_value(row.loaded, "status", "cancelled")
     if moved:
-        connection.execute(_MOVE_TIMER, [{"timer_id": row.id, "due": due} for row, due in moved])
+        _MOVE_TIMER.run_many(connection, [{"timer_id": row.id, "due": due} for row, due in moved])
         for row, due in moved:
             if row.loaded is None:
                 continue
             for name, value in (("due_at", due), ("lease_owner", None), ("lease_until", None)):
                 set_committed_value(row.loaded, name, value)
-    if added:
-        connection.execute(_INSERT_TIMER, added)
+    _INSERT_TIMER.run_many(connection, added)
 
 
 def _event_definitions(spiff_task: Any) -> list[Any]:

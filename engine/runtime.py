@@ -17,7 +17,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 
 from . import (
     applicant_notices,
@@ -43,6 +43,8 @@ from .errors import (
 from .executor import CommandContext
 from .store import Definition, MessageSubscription, ProcessInstance, Task
 from .store.models import POOL_KINDS
+from .store.prepared import Prepared
+from .store.row_writes import persistent
 from .workflows import LoadedDefinition
 
 
@@ -224,21 +226,14 @@ def start_instance(
             workflow.catch(BpmnEvent(MessageEventDefinition(message), payload=data))
 
     run_engine(workflow, definition.meta, begin)
-    instance = ProcessInstance(
-        definition_id=definition.id,
-        business_key=business_key,
-        state="running",
-        version=0,
-        data={},
-        started_at=ctx.now,
-        started_by=ctx.actor,
-    )
-    meta = definition.meta
     # The row first: projection rows written with Core statements need its id.
-    ctx.session.add(instance)
-    ctx.services.workflows.save(instance, workflow)
-    ctx.session.flush()
-    ctx.touched.add(instance.id)
+    instance = _insert_instance(ctx, {
+        "definition_id": definition.id, "business_key": business_key, "state": "running",
+        "version": 1, "workflow_state": ctx.services.serializer.state_to_json(workflow),
+        "data": {}, "started_at": ctx.now, "started_by": ctx.actor, "ended_at": None,
+        "error": None, "due_at": None, "audit_seq": 0, "audit_hash": audit.GENESIS,
+    })  # fmt: skip
+    meta = definition.meta
     chosen = standards.in_force(ctx, definition.key, standards.CASE, data, meta.get("case_sla"))
     if chosen is not None:
         sla.start_case_clock(ctx, instance, chosen.sla, meta.get("calendar"))
@@ -249,6 +244,16 @@ def start_instance(
         "definition": definition.label, "business_key": business_key, "message": message,
     }, private={"data": data})  # fmt: skip
     return instance
+
+
+_INSERT_INSTANCE = Prepared(insert(ProcessInstance).returning(ProcessInstance.id))
+
+
+def _insert_instance(ctx: CommandContext, values: dict[str, Any]) -> ProcessInstance:
+    """Insert the row with one prepared statement and return its persistent object."""
+    instance_id = _INSERT_INSTANCE.run(ctx.session.connection(), values)
+    ctx.touched.add(instance_id)
+    return persistent(ctx.session, ProcessInstance, {**values, "id": instance_id})
 
 
 def _claim(ctx: CommandContext, task: Task, instance: ProcessInstance, user: str) -> None:
