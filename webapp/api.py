@@ -11,7 +11,9 @@ document it (schemas from :mod:`webapp.api_schemas`), they change nothing it ans
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime, tzinfo
 from typing import Any
 
 from flask import Response, current_app, g, jsonify, render_template, request, url_for
@@ -20,9 +22,9 @@ from sqlalchemy import text
 
 from engine import accounts, queries
 from engine.app import CaseClock
-from engine.errors import CaseClockError, Forbidden, ValidationError
+from engine.errors import CaseClockError, Forbidden, ValidationError, at_field
 
-from . import access, actions, api_schemas, converters, openapi, reads
+from . import access, actions, api_schemas, api_text, converters, openapi, reads
 
 bp = openapi.DocumentedBlueprint("api", __name__, description="CaseClock's JSON API")
 
@@ -51,7 +53,7 @@ def authenticate() -> None:
         return
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send Authorization: Bearer <token> (caseclock user token)")
+        raise Unauthorized("send your API token in the header Authorization: Bearer <token>")
     g.user = engine().read(lambda s: accounts.account_for_token(s, token.strip()))
     if g.user is None:
         raise Unauthorized("unknown, revoked or disabled token")
@@ -64,18 +66,87 @@ def challenge(response: Response) -> Response:
     return response
 
 
+@bp.after_request
+def api_wording(response: Response) -> Response:
+    """An error's message as an API client reads it (:mod:`webapp.api_text`), whichever
+    handler answered it."""
+    found = response.get_json(silent=True) if response.status_code >= 400 else None
+    if isinstance(found, dict) and api_text.reword_error(found):
+        response.set_data(current_app.json.dumps(found))
+    return response
+
+
 def need(*roles: str) -> None:
     if not g.user.has(*roles):
         raise Forbidden(f"{g.user.key} lacks the role {' or '.join(roles)}")
 
 
 def body() -> dict[str, Any]:
+    if request.content_length and not request.is_json:
+        # JSON sent as text/plain (curl -d, fetch's default) is not read as JSON: say how
+        # to send it, not that it is no JSON object.
+        sent = f"not {request.mimetype}" if request.mimetype else "it had no Content-Type"
+        raise ValidationError(f"send the body as JSON with Content-Type: application/json ({sent})")
     data = converters.json_body()
     if data is None and request.content_length:
         raise ValidationError("the body must be a JSON object")
     if data is not None and not isinstance(data, dict):
         raise ValidationError("the body must be a JSON object")
     return data or {}
+
+
+def choice(name: str, allowed: Sequence[str], default: str | None = None) -> str | None:
+    """The query option ``name``: one of ``allowed``, or ``default`` when it is not given.
+    Any other value is a 422 naming the option and its values, never read as the default
+    (a client that misspells an option must not get another answer than it asked for)."""
+    value = request.args.get(name)
+    if value is None:
+        return default
+    if value not in allowed:
+        raise at_field(name, f"{name} must be one of {', '.join(allowed)}, not {value[:40]!r}")
+    return value
+
+
+# An instant as every answer writes it (docs/api.md): ISO 8601 in the organisation's
+# zone, to the second, as engine.queries.local writes it.
+_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)")
+# The keys answers keep instants under (``due_at``, a history entry's ``at``, a breach's
+# ``deadline``, a holder's ``from`` and ``to``); other text is left alone, whatever it
+# looks like (a comment may be a date).
+_TIME_KEYS = frozenset({"at", "deadline", "from", "to"})
+# What people and forms wrote, answered as written (a case variable is data, not a time
+# of CaseClock's).
+_AS_WRITTEN = frozenset({"data", "case_data", "form", "private"})
+
+
+def local_times(value: Any, zone: tzinfo) -> Any:
+    """``value`` with every instant in the answer's one format. Some are read as stored,
+    in UTC to the microsecond: definitions, instances and the audit payloads (a breach's
+    ``breached_at``, its holders' ``from`` and ``to``)."""
+    if isinstance(value, list):
+        return [local_times(v, zone) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        key: item if key in _AS_WRITTEN
+        else _local(item, zone) if key in _TIME_KEYS or str(key).endswith("_at")
+        else local_times(item, zone)
+        for key, item in value.items()
+    }  # fmt: skip
+
+
+def _local(value: Any, zone: tzinfo) -> Any:
+    if not isinstance(value, str) or not _INSTANT.fullmatch(value):
+        return local_times(value, zone)
+    try:
+        return datetime.fromisoformat(value).astimezone(zone).isoformat(timespec="seconds")
+    except ValueError:  # 2026-13-45T…: not an instant after all
+        return value
+
+
+def answer(value: Any) -> Response:
+    """``jsonify(value)``, its instants in the organisation's zone (:func:`local_times`)."""
+    return jsonify(local_times(value, engine().services.timezone))
 
 
 @bp.get("/health")
@@ -149,7 +220,7 @@ def me() -> Any:
 @bp.response(200, api_schemas.Definition(many=True))
 def definitions() -> Any:
     """Every deployed version of every process, with its running instances."""
-    return jsonify(engine().read(queries.definitions))
+    return answer(engine().read(queries.definitions))
 
 
 @bp.get("/api/instances")
@@ -159,10 +230,8 @@ def definitions() -> Any:
 def instances() -> Any:
     """The 200 most recent cases, newest first (auditor, admin)."""
     need(*access.READ_ALL_CASES)
-    state = request.args.get("state")
-    if state not in (None, "running", "completed", "error"):
-        raise ValidationError("state must be running, completed or error")
-    return jsonify(engine().read(lambda s: queries.instances(s, state)))
+    state = choice("state", api_schemas.INSTANCE_STATES)
+    return answer(engine().read(lambda s: queries.instances(s, state)))
 
 
 @bp.get("/api/instances/<int:instance_id>")
@@ -181,15 +250,17 @@ def instance(instance_id: int) -> Any:
         )
         return reads.case_detail(s, row, app.services.timezone, app.clock.now())
 
-    return jsonify(app.read(load))
+    return answer(app.read(load))
 
 
 @bp.get("/api/tasks")
 @bp.query(api_schemas.TasksQuery)
 @bp.response(200, api_schemas.Task(many=True))
-@bp.fails(403)
+@bp.fails(403, 404)
 def tasks() -> Any:
-    """Open tasks of a user or group: your own and your groups'; admins may ask for anyone."""
+    """Open tasks of a user or group: your own and your groups'; admins may ask for anyone.
+
+    An unknown user or group is a 404."""
     app = engine()
     tz = app.services.timezone
     user, group = request.args.get("user"), request.args.get("group")
@@ -205,7 +276,7 @@ def tasks() -> Any:
                 raise Forbidden(f"{g.user.key} is not in group {group!r}")
         return queries.tasks(s, tz, org, user, group, app.clock.now())
 
-    return jsonify(app.read(load))
+    return answer(app.read(load))
 
 
 @bp.get("/api/inbox")
@@ -215,10 +286,7 @@ def tasks() -> Any:
 def inbox() -> Any:
     """The staff inbox: open tasks, soonest deadline first, with the actions offered."""
     need("staff")
-    which = request.args.get("filter", "all")
-    if which not in reads.FILTERS:
-        raise ValidationError(f"filter must be one of {', '.join(reads.FILTERS)}",
-                              details={"fields": {"filter": "all, mine or group"}})  # fmt: skip
+    which = choice("filter", reads.FILTERS, "all")
     app = engine()
     search = request.args.get("q", "")[:100]
     after, before = request.args.get("after"), request.args.get("before")
@@ -228,7 +296,7 @@ def inbox() -> Any:
             app.clock.now(), which, search, after, before,
         )
     )  # fmt: skip
-    response = jsonify(page.rows)
+    response = answer(page.rows)
     # The body stays a list; the pages next to it are in a Link header (RFC 8288).
     links = [
         f'<{url_for("api.inbox", filter=which, q=search or None, **{rel: token})}>; rel="{name}"'
@@ -253,7 +321,7 @@ def task(task_id: int) -> Any:
         row = access.visible_task(s, task_id, g.user, org, access.today(app))
         return reads.task_detail(s, row, g.user, org, app.services.timezone, app.clock.now())
 
-    return jsonify(app.read(load))
+    return answer(app.read(load))
 
 
 @bp.post(
@@ -288,7 +356,7 @@ def notifications() -> Any:
     app = engine()
     rows = app.read(lambda s: reads.notices(s, g.user, app.services.timezone))
     unread = app.read(lambda s: reads.unread_count(s, g.user))
-    return jsonify({"unread": unread, "notifications": rows})
+    return answer({"unread": unread, "notifications": rows})
 
 
 @bp.post("/api/notifications/read")
@@ -296,9 +364,12 @@ def notifications() -> Any:
 @bp.response(200, api_schemas.Marked)
 @bp.fails(422)
 def mark_read() -> Any:
-    """Mark notices read: those listed in ``ids``, or all of yours."""
-    ids = body().get("ids")
-    chosen = None if ids is None else converters.ids(ids, "ids")
+    """Mark notices read: those listed in ``ids``, or all of yours.
+
+    All of yours when the body has no ``ids``; ``"ids": null`` is no list of ids and is
+    refused (422), not read as all."""
+    sent = body()
+    chosen = converters.ids(sent["ids"], "ids") if "ids" in sent else None
     marked = engine().execute(accounts.MarkNoticesRead(g.user.key, chosen), actor=g.user.key)
     return jsonify({"marked": marked})
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import g, request
 from sqlalchemy.orm import Session
 
 from engine.attachments import detach
@@ -14,7 +14,7 @@ from engine.errors import ValidationError
 from engine.inputs import whole_number
 
 from . import access, api_schemas, reads
-from .api import bp, engine, need
+from .api import answer, bp, engine, need
 from .attachments import UPLOADERS, allow_upload_body, receive, send, store, visible
 
 
@@ -47,20 +47,21 @@ def attachments(instance_id: int) -> Any:
         _readable(session, instance_id)
         return reads.case_attachments(session, instance_id, tz)
 
-    return jsonify(engine().read(load))
+    return answer(engine().read(load))
 
 
 @bp.post("/api/instances/<int:instance_id>/attachments")
 @bp.takes(api_schemas.AttachmentUpload, required=True, media="multipart/form-data")
 @bp.response(201, api_schemas.Attachment)
-@bp.fails(403, 404, 413, 422)
+@bp.fails(403, 404, 409, 413, 422)
 def add_attachment(instance_id: int) -> Any:
-    """Upload a file to a case (multipart ``file``, optional ``task_id``)."""
+    """Upload a file to a case (multipart ``file``, optional ``task_id``); a concluded case
+    takes none (409)."""
     need(*UPLOADERS)
     allow_upload_body()  # before anything reads the body
     engine().read(lambda s: _readable(s, instance_id))
     row = receive(g.user, instance_id, _task_number(request.form.get("task_id", "")))
-    return jsonify(reads.attachment_view(row, engine().services.timezone, g.user.name)), 201
+    return answer(reads.attachment_view(row, engine().services.timezone, g.user.name)), 201
 
 
 @bp.get("/api/attachments/<int:attachment_id>")
@@ -80,4 +81,4 @@ def delete_attachment(attachment_id: int) -> Any:
     need(*UPLOADERS)
     visible(attachment_id, g.user)
     row = detach(engine(), store(), attachment_id, g.user.key)
-    return jsonify(reads.attachment_view(row, engine().services.timezone))
+    return answer(reads.attachment_view(row, engine().services.timezone))

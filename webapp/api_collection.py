@@ -11,7 +11,7 @@ from flask import g, jsonify, request
 from engine.errors import ValidationError
 
 from . import api_schemas, collection, openapi
-from .api import body, bp, engine, need
+from .api import answer, body, bp, choice, engine, need
 
 
 @bp.get("/api/collection/aging")
@@ -44,11 +44,14 @@ def collection_receivables() -> Any:
 @bp.get("/api/collection/receivables/<key>")
 @bp.query(api_schemas.ReceivableQuery)
 @bp.response(200, api_schemas.ReceivableDetail)
-@bp.fails(403, 404)
+@bp.fails(403, 404, 422)
 def collection_receivable(key: str) -> Any:
+    """One receivable: its customer, terms, schedule, what is owed, payments and notices.
+
+    ``?fees=daily`` adds the penalty day by day; another value of ``fees`` is a 422."""
     need(*collection.READERS)
-    daily = request.args.get("fees") == "daily"
-    return jsonify(collection.receivable(engine(), g.user, key, daily))
+    daily = choice("fees", api_schemas.FEES) == "daily"
+    return answer(collection.receivable(engine(), g.user, key, daily))
 
 
 @bp.post(

@@ -21,7 +21,7 @@ from engine.notice_templates import (
 from engine.notices import LOCALES
 
 from . import admin_views, api_schemas, openapi
-from .api import body, bp, engine, need
+from .api import answer, body, bp, engine, need
 
 _WHICH = [openapi.path_choice("kind", KINDS), openapi.path_choice("locale", LOCALES)]
 _WORDING = (api_schemas.StaffWording, api_schemas.DebtorSubject, api_schemas.DebtorPart)
@@ -40,7 +40,7 @@ def notice_templates() -> Any:
     (`fields` names them)."""
     need("admin")
     app = engine()
-    return jsonify(app.read(lambda s: admin_views.notices(s, app.services.timezone))["templates"])
+    return answer(app.read(lambda s: admin_views.notices(s, app.services.timezone))["templates"])
 
 
 @bp.put("/api/notice-templates/<kind>/<locale>", parameters=_WHICH)

@@ -10,7 +10,7 @@ from flask import g, jsonify, request
 from engine import accountability
 
 from . import access, actions, api_schemas, decisions, ledger_view, openapi, oversight
-from .api import body, bp, engine, need
+from .api import answer, body, bp, engine, need
 
 
 @bp.get("/api/board")
@@ -25,7 +25,7 @@ def board() -> Any:
     """
     need("supervisor")
     app = engine()
-    return jsonify(
+    return answer(
         app.read(lambda s: oversight.board(s, g.user.key, app.services.timezone, app.clock.now()))
     )
 
@@ -111,7 +111,7 @@ def ledger() -> Any:
         return {"filter": chosen.args(), "rows": rows,
                 "snapshots": {str(k): v for k, v in snaps.items()}}  # fmt: skip
 
-    return jsonify(engine().read(load))
+    return answer(engine().read(load))
 
 
 @bp.get("/api/ledger/verify")
@@ -132,5 +132,5 @@ def report() -> Any:
     need("auditor")
     chosen = _filter()
     found = engine().read(lambda s: ledger_view.report(s, chosen))
-    return jsonify({name: found[name] for name in ("period", "department")}
-                   | accountability.tables_of(found))  # fmt: skip
+    return answer({name: found[name] for name in ("period", "department")}
+                  | accountability.tables_of(found))  # fmt: skip

@@ -161,8 +161,11 @@ class ReassignBody(Open):
 # --- query strings -----------------------------------------------------------------------
 
 
+INSTANCE_STATES = ("running", "completed", "error")
+
+
 class InstancesQuery(Open):
-    state = fields.String(validate=OneOf(("running", "completed", "error")))
+    state = fields.String(validate=OneOf(INSTANCE_STATES))
 
 
 class TasksQuery(Open):
@@ -212,8 +215,11 @@ class ReceivablesQuery(Open):
     per_page = fields.Integer(validate=Range(min=1, max=MAX_PER_PAGE))
 
 
+FEES = ("daily",)  # the receivable's ``fees``: left out, the total alone
+
+
 class ReceivableQuery(Open):
-    fees = fields.String(validate=OneOf(("daily",)), metadata={"description": "the penalty by day"})
+    fees = fields.String(validate=OneOf(FEES), metadata={"description": "the penalty by day"})
 
 
 class TrendsQuery(Open):

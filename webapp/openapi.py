@@ -79,9 +79,14 @@ class DocumentedBlueprint(Blueprint):
     ) -> Callable[[F], F]:
         """Documents the body (JSON unless ``media`` says otherwise), one of ``schemas``,
         which the view reads itself (``webapp.api.body``: a bad one is CaseClock's 422, not
-        a schema error)."""
+        a schema error), and the errors any body may get: 422, and 413 when it is over the
+        size limit (``MAX_CONTENT_LENGTH``, also for JSON)."""
         schema = schemas[0] if len(schemas) == 1 else {"anyOf": list(schemas)}
-        return self.doc(requestBody={"required": required, "content": {media: {"schema": schema}}})
+        document = self.doc(
+            requestBody={"required": required, "content": {media: {"schema": schema}}}
+        )
+        refusals = self.fails(413, 422)
+        return lambda view: refusals(document(view))
 
     def fails(self, *statuses: int) -> Callable[[F], F]:
         """Documents the errors an operation answers on purpose (each an ``Error``)."""

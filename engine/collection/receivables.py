@@ -325,7 +325,8 @@ def _check_changes(customer: Customer, data: CustomerData) -> None:
             continue
         was, now = _shown(stored, customer), _shown(value, customer)
         if name in DECIDED:
-            hint = "blacklisting and lifting are decisions (caseclock collection blacklist)"
+            # Said to the CLI, the pages and the API alike: no adapter's command in it.
+            hint = "blacklisting and lifting are a collection supervisor's decisions, not imports"
         else:
             hint = f"leave {column} empty, or set update_customer to yes to change it"
         raise ValidationError(f"customer {customer.key!r} has {column} {was}, this row "

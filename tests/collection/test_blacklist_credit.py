@@ -166,7 +166,7 @@ def test_blacklist_credit_and_defaulters_from_the_shell(cli, tmp_path):
     assert [(p["customer"], p["state"], p["proposed_by"], p["decided_by"]) for p in listed] == [
         ("C-SH-1", "approved", "wu", "sun")]  # fmt: skip
     out = cli("collection", "credit-rule", "set", "--breaches", "2", "--months", "12",
-              "--percent", "25", "--user", "admin").output  # fmt: skip
+              "--percent", "25", "--user", "zhao").output  # fmt: skip
     assert out.strip() == "≥ 2 lateness event(s) in 12 month(s) → credit limit reduced by 25%"
     assert "25%" in cli("collection", "credit-rule", "show").output
     csv_out = cli("collection", "defaulters", "--min-days", "90", "--as-of", "2026-06-01",

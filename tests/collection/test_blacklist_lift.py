@@ -156,7 +156,7 @@ def test_lift_and_restore_from_the_shell(cli, tmp_path):
             for r in lifts] == [("C-LATE", "approved", "wu", "sun", "失联 (#1, sun)")]  # fmt: skip
     assert "C-LATE" in cli("collection", "blacklist", "lifts", "--state", "approved").output
     cli("collection", "credit-rule", "set", "--breaches", "3", "--months", "3",
-        "--percent", "50", "--user", "admin")  # fmt: skip
+        "--percent", "50", "--user", "zhao")  # fmt: skip
     cli("collection", "scan", "--as-of", "2026-03-02")
     out = cli("collection", "credit-rule", "restore", "C-LATE", "--reason", "划扣故障",
               "--user", "sun").output  # fmt: skip

@@ -177,7 +177,7 @@ def test_a_row_does_not_silently_change_an_existing_customer(app):
         "U-7": "customer 'C-1' has credit_limit 5000.00, this row 9000.00: leave credit_limit "
                "empty, or set update_customer to yes to change it",
         "U-8": "customer 'C-1' has blacklisted no, this row yes: blacklisting and lifting are "
-               "decisions (caseclock collection blacklist)",
+               "a collection supervisor's decisions, not imports",
         "U-9": "customer 'C-1' has its credit limit in CNY, this row is in USD: leave "
                "credit_limit empty",
     }  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from engine.accounts import SetAccountActive
@@ -11,6 +13,7 @@ from engine.store.account_tables import ApiToken
 
 from ..helpers import open_tasks
 from .conftest import login
+from .late import go_overdue
 
 GOOD = {"applicant_name": "张三", "matter": "食品经营许可证", "documents_complete": True}
 
@@ -158,3 +161,143 @@ def test_the_inbox_pages_through_link_headers(site):
     assert len(ids) == len(set(ids)) == 53
     bad = client.get("/api/inbox?after=nonsense", headers=headers)
     assert bad.status_code == 422 and "not a position" in bad.get_json()["message"]
+
+
+# --- what the API is sent, and how it says no -------------------------------------------
+
+
+def unread(site, user: str) -> int:
+    found = site.client().get("/api/notifications", headers=bearer(site.token(user)))
+    return found.get_json()["unread"]
+
+
+def test_ids_null_or_not_a_list_marks_nothing_and_no_ids_marks_all(site, clock):
+    go_overdue(site, clock)  # li's 受理 breached: notices for li
+    client, headers = site.client(), bearer(site.token("li"))
+    count = unread(site, "li")
+    assert count >= 1
+    for ids in (None, "all", 3, {"0": 3}):
+        refused = client.post("/api/notifications/read", headers=headers, json={"ids": ids})
+        assert refused.status_code == 422, ids
+        assert set(refused.get_json()["details"]["fields"]) == {"ids"}, ids
+        assert unread(site, "li") == count, ids  # null is no list: it does not mean "all"
+    assert client.post("/api/notifications/read", headers=headers, json={"ids": []}).get_json() == {
+        "marked": 0
+    }  # fmt: skip
+    # Without `ids` (an empty object, or no body at all): all of yours, as documented.
+    done = client.post("/api/notifications/read", headers=headers, json={})
+    assert done.get_json() == {"marked": count} and unread(site, "li") == 0
+
+
+def test_json_sent_as_text_plain_is_told_to_say_application_json(site):
+    client, headers = site.client(), bearer(site.token("li"))
+    client.post(f"/api/tasks/{site.receive}/claim", headers=headers)
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
+        refused = client.post(
+            f"/api/tasks/{site.receive}/pause", headers=headers, data='{"reason": "补正"}',
+            content_type=content_type,
+        )  # fmt: skip
+        assert refused.status_code == 422, content_type
+        message = refused.get_json()["message"]
+        assert "Content-Type: application/json" in message, message
+        assert (content_type or "no Content-Type") in message, message
+    assert site.engine.read(lambda s: s.get(Task, site.receive).paused_at) is None
+    # The same body as application/json is read; a JSON body that is no object still
+    # says so.
+    paused = client.post(f"/api/tasks/{site.receive}/pause", headers=headers,
+                         data='{"reason": "补正"}', content_type="application/json")  # fmt: skip
+    assert paused.status_code == 200 and paused.get_json()["sla"]["light"] == "paused"
+    listed = client.post(f"/api/tasks/{site.receive}/resume", headers=headers, json=[1])
+    assert listed.get_json()["message"] == "the body must be a JSON object"
+
+
+def test_unknown_values_of_enumerated_options_are_refused(site):
+    """A misspelt option is a 422 naming it and its values, never the default's answer."""
+    for user, url, name, values in (
+        ("zhao", "/api/instances?state=runing", "state", "running, completed, error"),
+        ("li", "/api/inbox?filter=everything", "filter", "all, mine, group"),
+        ("li", "/api/inbox?filter=", "filter", "all, mine, group"),
+    ):
+        refused = site.client().get(url, headers=bearer(site.token(user)))
+        assert refused.status_code == 422, url
+        fields = refused.get_json()["details"]["fields"]
+        assert set(fields) == {name} and values in fields[name], (url, fields)
+    ok = site.client().get("/api/instances?state=running", headers=bearer(site.token("zhao")))
+    assert ok.status_code == 200 and {i["state"] for i in ok.get_json()} == {"running"}
+
+
+def wording(response) -> list[str]:
+    body = response.get_json()
+    return [body["message"], *(body.get("details") or {}).get("fields", {}).values()]
+
+
+def for_api_clients(texts: list[str]) -> bool:
+    """English, and about the API: no command-line flag or command, no Chinese term such
+    as 协办 (a quoted value may be Chinese: what was sent, or an example of what is read,
+    '3个工作日')."""
+    words = [re.sub(r"'[^']*'", "''", t) for t in texts]
+    return not any(re.search(r"--[a-z]|caseclock |[\u4e00-\u9fff]", w) for w in words)
+
+
+def test_error_messages_are_worded_for_an_api_client(site, clock):
+    """The engine words some messages for the command line (a date's flag, a command to
+    run) or calls a request 协办; the API says the query argument and the endpoint."""
+    client = site.client()
+    bad_periods = [
+        ("zhou", "/api/ledger?from=bad", "from='bad' is not a date (YYYY-MM-DD)"),
+        ("zhou", "/api/ledger?from=2026-03-10&to=2026-03-01",
+         "to=2026-03-01 is before from=2026-03-10"),
+        ("zhou", "/api/report?from=0001-01-01&to=9999-12-31",
+         "from=0001-01-01: the year must be 1900-2999; to=9999-12-31: the year must be "
+         "1900-2999"),
+        ("wang", "/api/board/trends?from=2026-03-10&to=2026-03-01",
+         "to=2026-03-01 is before from=2026-03-10"),
+    ]  # fmt: skip
+    for user, url, message in bad_periods:
+        refused = client.get(url, headers=bearer(site.token(user)))
+        assert refused.status_code == 422 and refused.get_json()["message"] == message, url
+        assert for_api_clients(wording(refused)), wording(refused)
+    tokens = {user: bearer(site.token(user)) for user in ("li", "yang")}
+
+    def act(user: str, task_id: int, action: str, body: dict | None = None):
+        return client.post(f"/api/tasks/{task_id}/{action}", headers=tokens[user], json=body)
+
+    asked = {"group": "reviewers", "question": "材料齐吗?"}
+    said = [act("li", site.receive, "assist", asked)]  # not claimed yet
+    act("li", site.receive, "claim")
+    said += [
+        act("li", site.receive, "assist", {**asked, "limit": "soon"}),
+        act("li", site.receive, "assist", {**asked, "group": "reception"}),
+        act("yang", site.receive, "answer", {"answer": "a"}),
+    ]
+    assert act("li", site.receive, "assist", asked).status_code == 200
+    request_id = site.engine.read(
+        lambda s: s.scalars(select(Task.id).where(Task.kind == "assist")).one()
+    )
+    said += [act("yang", request_id, "answer", {"answer": "a"}),
+             act("yang", request_id, "complete", {})]  # fmt: skip
+    assert [r.status_code for r in said] == [403, 422, 422, 403, 403, 409]
+    messages = [r.get_json()["message"] for r in said]
+    assert messages[0] == f"only the holder of task {site.receive} can ask for assistance on it"
+    assert messages[1].startswith("limit: cannot read duration 'soon'")
+    assert messages[2].endswith(": ask another group for assistance")
+    assert messages[4] == f"claim assist request {request_id} before answering it"
+    assert messages[5] == (
+        f"task {request_id} is an assist request: answer it (POST /api/tasks/{request_id}/answer)"
+    )
+    assert all(for_api_clients(wording(r)) for r in said), messages
+    # No token: how to send one, not which command prints it.
+    assert client.get("/api/me").get_json()["message"] == (
+        "send your API token in the header Authorization: Bearer <token>"
+    )
+
+
+def test_a_chase_task_is_acted_on_through_the_chase_endpoints(site, clock):
+    chase = go_overdue(site, clock)
+    refused = site.client().post(f"/api/tasks/{chase}/complete",
+                                 headers=bearer(site.token("wang")), json={})  # fmt: skip
+    assert refused.status_code == 409
+    assert refused.get_json()["message"] == (
+        f"task {chase} is a chase task: urge or handle it "
+        f"(POST /api/chase/{chase}/urge or /api/chase/{chase}/handle)"
+    )

@@ -7,7 +7,12 @@ import csv
 import io
 from decimal import Decimal
 
+from sqlalchemy import select
+
+from engine.accounts import CreateAccount
 from engine.collection.importing import COLUMNS, parse_csv
+from engine.store.collection_tables import Payment, Receivable
+from engine.store.ladder_tables import PromiseToPay
 
 from ..collection.helpers import csv_text, row
 from .test_api import bearer
@@ -130,3 +135,64 @@ def test_export_round_trips_and_is_scoped(collection):  # noqa: F811
     assert all(parsed.data is not None for parsed in parse_csv(text))  # imports again
     wang = api(collection, "wang")("GET", "/api/collection/export").get_data(as_text=True)
     assert [r["receivable_key"] for r in csv.DictReader(io.StringIO(wang))] == ["W-005"]
+
+
+def test_staff_record_money_whatever_other_roles_they_hold(collection):  # noqa: F811
+    """The rule is the roles' (`staff` or `supervisor` records payments and promises), so
+    roles add up: an auditor or admin alone is refused, an auditor who also works as
+    staff records like any staff, on the receivables the account sees."""
+    engine = collection.engine
+    engine.execute(CreateAccount("liu", ("auditor", "staff"), None), actor="tests")  # token only
+    payment, promise = {"amount": "10.00"}, {"amount": "20.00", "on": "2026-03-09"}
+    for user in ("zhou", "zhao"):  # auditor only, admin only
+        call = api(collection, user)
+        assert call("GET", "/api/collection/receivables/A-045").status_code == 200  # sees it
+        for action, body in (("payments", payment), ("promises", promise)):
+            refused = call("POST", f"/api/collection/receivables/A-045/{action}", json=body)
+            assert refused.status_code == 403, (user, action)
+            assert refused.get_json()["message"] == f"{user} lacks the role staff or supervisor"
+    assert recorded(engine) == ([], [])
+    both = api(collection, "liu")
+    paid = both("POST", "/api/collection/receivables/A-045/payments", json=payment)
+    promised = both("POST", "/api/collection/receivables/A-045/promises", json=promise)
+    assert (paid.status_code, promised.status_code) == (201, 201)
+    assert recorded(engine) == ([("A-045", "liu")], [("A-045", "liu")])
+
+
+def recorded(engine) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(receivable, recorded_by) of every payment and every promise."""
+
+    def load(s):
+        def of(model):
+            return s.execute(select(Receivable.key, model.recorded_by)
+                             .join(Receivable, Receivable.id == model.receivable_id)
+                             .order_by(model.id)).all()  # fmt: skip
+
+        payments = [p for p in of(Payment) if p[1] != "tests"]  # the fixture's own
+        return [tuple(p) for p in payments], [tuple(p) for p in of(PromiseToPay)]
+
+    return engine.read(load)
+
+
+def test_an_unknown_value_of_fees_is_refused(collection):  # noqa: F811
+    call = api(collection, "wu")
+    for value in ("weekly", "DAILY", ""):
+        refused = call("GET", f"/api/collection/receivables/A-120?fees={value}")
+        assert refused.status_code == 422, value
+        assert refused.get_json()["details"]["fields"] == {
+            "fees": f"fees must be one of daily, not {value!r}"
+        }  # fmt: skip
+    assert call("GET", "/api/collection/receivables/A-120").get_json()["fees"]["days"] == []
+    daily = call("GET", "/api/collection/receivables/A-120?fees=daily").get_json()["fees"]
+    assert len(daily["days"]) == 120
+
+
+def test_a_payment_sent_as_text_plain_is_told_to_say_application_json(collection):  # noqa: F811
+    call = api(collection, "zheng")
+    refused = call("POST", "/api/collection/receivables/A-045/payments",
+                   data='{"amount": "300.00"}', content_type="text/plain")  # fmt: skip
+    assert refused.status_code == 422
+    assert refused.get_json()["message"] == (
+        "send the body as JSON with Content-Type: application/json (not text/plain)"
+    )
+    assert recorded(collection.engine) == ([], [])

@@ -31,6 +31,10 @@ from .test_inbox import GOOD as FORM
 
 OPEN = {("/health", "get"), ("/metrics", "get"), ("/api/openapi.json", "get"),
         ("/api/docs", "get")}  # fmt: skip
+# What any operation may answer, the `default` Error stands for: no valid token (the
+# bearer scheme's 401), a busy database (503). Any other status is declared by the
+# operation that answers it.
+ANY_OPERATION = {"401", "503"}
 FLASK_PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
@@ -134,10 +138,13 @@ def strict(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def check(doc: dict[str, Any], path: str, method: str, response: Any) -> None:
-    """``response`` matches the schema the document declares for its status (a JSON
-    answer), or has a media type it declares (a file)."""
+    """``response`` has a status the operation declares (or one any operation may
+    answer), and matches the schema the document declares for it (a JSON answer), or has
+    a media type it declares (a file)."""
     declared = doc["paths"][path][method]["responses"]
-    answer = declared.get(str(response.status_code), declared["default"])
+    status = str(response.status_code)
+    assert status in declared or status in ANY_OPERATION, (path, method, status, list(declared))
+    answer = declared.get(status, declared["default"])
     if "$ref" in answer:
         answer = doc["components"]["responses"][answer["$ref"].rpartition("/")[2]]
     if not response.is_json:
@@ -173,6 +180,7 @@ def answers_match(site: Site, calls: list[Call]) -> set[int]:
 
 def test_real_answers_match_their_declared_schemas(site: Site, clock: Any) -> None:
     work(site.engine, site.yang_case, "Task_receive", "chen", FORM)  # on wang's trend
+    work(site.engine, site.yang_case, "Task_review", "yang", {"review_opinion": "reject"})
     chase = go_overdue(site, clock)  # li holds BJ-0001's 受理, late; wang has a chase
     site.engine.execute(RequestExtension(site.receive, "li", "1 working day", "复杂"), actor="li")
     extension = site.engine.read(lambda s: s.scalars(select(SlaExtension.id)).one())
@@ -237,8 +245,18 @@ def test_real_answers_match_their_declared_schemas(site: Site, clock: Any) -> No
          {"reason": ""}),
         (403, "yang", "get", "/api/tasks/{task_id}", f"/api/tasks/{task}", None),
         (401, "anonymous", "get", "/api/me", "/api/me", None),
+        # errors an operation declares beyond the usual ones
+        (404, "zhao", "get", "/api/tasks", "/api/tasks?user=nobody", None),
+        (404, "zhao", "get", "/api/tasks", "/api/tasks?group=nobody", None),
+        (422, "li", "post", "/api/notifications/read", "/api/notifications/read", {"ids": None}),
+        (413, "li", "post", "/api/notifications/read", "/api/notifications/read",
+         {"ids": [1] * 400_000}),  # a JSON body over 1 MiB
+        (413, "li", "post", "/api/tasks/{task_id}/{action}", f"/api/tasks/{task}/comment",
+         {"text": "x" * 1_100_000}),
+        (409, "chen", "post", "/api/instances/{instance_id}/attachments",
+         f"/api/instances/{site.yang_case}/attachments", upload),  # a concluded case
     ]  # fmt: skip
-    assert answers_match(site, calls) == {200, 201, 401, 403, 404, 409, 422}
+    assert answers_match(site, calls) == {200, 201, 401, 403, 404, 409, 413, 422}
     # The file itself, then its deletion (which answers the attachment as it was).
     assert answers_match(site, [
         (200, "li", "get", "/api/attachments/{attachment_id}",
@@ -278,6 +296,7 @@ def test_collection_answers_match_their_declared_schemas(collection: Site) -> No
         (422, "zheng", "post", receivable + "/{action}",
          "/api/collection/receivables/A-045/payments", {"amount": " "}),
         (403, "wu", "get", "/api/collection/aging", "/api/collection/aging", None),
+        (422, "wu", "get", receivable, "/api/collection/receivables/A-120?fees=weekly", None),
     ]  # fmt: skip
     assert answers_match(collection, calls) == {200, 201, 403, 404, 422}
 
@@ -299,6 +318,11 @@ def test_every_operation_documents_its_success(site: Site) -> None:
     assert action["schema"]["enum"] == ["payments", "promises"]
     record = operations(doc)[(path, "post")]
     assert record["requestBody"]["required"] is True
+    # A body may be refused whatever the operation: too large, or not a JSON object.
+    bodies = [key for key, op in operations(doc).items() if "requestBody" in op]
+    assert len(bodies) >= 9
+    assert [key for key in bodies if not {"413", "422"} <= set(operations(doc)[key]["responses"])
+            ] == []  # fmt: skip
     pause = doc["components"]["schemas"]["PauseBody"]["properties"]["reason"]
     assert pause["minLength"] == 1 and pause["pattern"] == r"\S"
 
