@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import ledger, sla, standards
@@ -23,7 +23,7 @@ from .executor import CommandContext
 from .store import MessageSubscription, ProcessInstance, Task, TaskCandidateGroup, Timer
 from .store.models import POOL_KINDS
 from .store.prepared import Prepared
-from .store.row_writes import persistent
+from .store.row_objects import persistent
 from .timer_events import ClockedCycle, ClockedDuration, ClockedTimeDate
 
 T = TypeVar("T")
@@ -105,15 +105,11 @@ def _sync_scope_clocks(
         sla.stop_scope_clock(ctx, instance, spiff_id)
 
 
-def _existing(ctx: CommandContext, query: Any, instance: ProcessInstance) -> list[Any]:
-    """Rows of ``instance`` by a prepared query (built once, so its cache key is too)."""
-    return list(ctx.session.scalars(query, {"instance_id": instance.id}))
-
-
-def _keys(ctx: CommandContext, query: Any, instance: ProcessInstance) -> list[Any]:
-    """A few columns of ``instance``'s rows, read with Core: building ORM objects for
-    every open row costs more than the rest of the comparison, and few rows change."""
-    return ctx.session.connection().execute(query, {"instance_id": instance.id}).all()
+def _keys(ctx: CommandContext, query: Prepared, instance: ProcessInstance) -> list[Any]:
+    """A few columns of ``instance``'s rows, read by a prepared statement: building ORM
+    objects for every open row costs more than the rest of the comparison, and few rows
+    change."""
+    return query.rows(ctx.session.connection(), {"instance_id": instance.id})
 
 
 def _loaded(ctx: CommandContext, cls: type[T], row_id: int) -> T | None:
@@ -126,23 +122,30 @@ _OF_INSTANCE = bindparam("instance_id")
 _TASKS = Task.__table__
 # 协办 requests come with the steps they assist: one read finds the requests whose step
 # ended in this command (completed or cancelled), with no query of its own.
-_OPEN_TASKS = select(_TASKS.c.id, _TASKS.c.spiff_task_id, _TASKS.c.kind, _TASKS.c.assists_id).where(
-    _TASKS.c.instance_id == _OF_INSTANCE,
-    _TASKS.c.state == "open",
-    _TASKS.c.kind.in_(POOL_KINDS),
+_OPEN_TASKS = Prepared(
+    select(_TASKS.c.id, _TASKS.c.spiff_task_id, _TASKS.c.kind, _TASKS.c.assists_id).where(
+        _TASKS.c.instance_id == _OF_INSTANCE,
+        _TASKS.c.state == "open",
+        or_(*(_TASKS.c.kind == kind for kind in POOL_KINDS)),
+    )
 )
 # SLA timers are engine.sla's; paused ones (engine.clock_control) still belong to a
 # waiting BPMN timer.
 _LIVE_TIMER = ("waiting", "paused")
 _TIMERS = Timer.__table__
-_LIVE_TIMERS = select(
-    _TIMERS.c.id, _TIMERS.c.spiff_task_id, _TIMERS.c.status, _TIMERS.c.due_at
-).where(
-    _TIMERS.c.instance_id == _OF_INSTANCE,
-    _TIMERS.c.status.in_(_LIVE_TIMER),
-    _TIMERS.c.kind != "sla",
+_LIVE_TIMERS = Prepared(
+    select(_TIMERS.c.id, _TIMERS.c.spiff_task_id, _TIMERS.c.status, _TIMERS.c.due_at).where(
+        _TIMERS.c.instance_id == _OF_INSTANCE,
+        or_(*(_TIMERS.c.status == status for status in _LIVE_TIMER)),
+        _TIMERS.c.kind != "sla",
+    )
 )
-_SUBSCRIPTIONS = select(MessageSubscription).where(MessageSubscription.instance_id == _OF_INSTANCE)
+_SUBS = MessageSubscription.__table__
+_SUBSCRIPTIONS = Prepared(
+    select(_SUBS.c.id, _SUBS.c.key).where(_SUBS.c.instance_id == _OF_INSTANCE)
+)
+_DELETE_SUBSCRIPTION = Prepared(delete(_SUBS).where(_SUBS.c.id == bindparam("subscription_id")))
+_INSERT_SUBSCRIPTION = Prepared(_SUBS.insert())
 
 
 def _task_state(ctx: CommandContext, task_id: int) -> str:
@@ -461,17 +464,16 @@ def _sync_subscriptions(
         for sub_id, info in meta.get("event_subprocesses", {}).items():
             if info["message"]:
                 current[f"start:{sub_id}"] = (info["start"], info["message"])
-    existing = [] if new else _existing(ctx, _SUBSCRIPTIONS, instance)
-    rows = {row.key: row for row in existing}
-    for key, row in rows.items():
-        if key not in current:
-            ctx.session.delete(row)
-    for key, (element_id, message) in current.items():
-        if key not in rows:
-            ctx.session.add(MessageSubscription(
-                instance=instance,
-                key=key,
-                element_id=element_id,
-                message_name=message,
-                business_key=instance.business_key,
-            ))  # fmt: skip
+    # Written with prepared statements, like the timers: nothing in the command reads
+    # them back as objects.
+    existing = {} if new else {row.key: row.id for row in _keys(ctx, _SUBSCRIPTIONS, instance)}
+    connection = ctx.session.connection()
+    _DELETE_SUBSCRIPTION.run_many(connection, [
+        {"subscription_id": row_id} for key, row_id in existing.items() if key not in current
+    ])  # fmt: skip
+    _INSERT_SUBSCRIPTION.run_many(connection, [
+        {"instance_id": instance.id, "key": key, "element_id": element_id,
+         "message_name": message, "business_key": instance.business_key}
+        for key, (element_id, message) in current.items()
+        if key not in existing
+    ])  # fmt: skip

@@ -17,7 +17,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, inspect, select
 
 from . import (
     applicant_notices,
@@ -44,7 +44,7 @@ from .executor import CommandContext
 from .store import Definition, MessageSubscription, ProcessInstance, Task
 from .store.models import POOL_KINDS
 from .store.prepared import Prepared
-from .store.row_writes import persistent
+from .store.row_objects import loaded, persistent
 from .workflows import LoadedDefinition
 
 
@@ -79,8 +79,19 @@ def lock_instance(ctx: CommandContext, instance_id: int) -> ProcessInstance:
     return instance
 
 
-_LOCK_TASK_INSTANCE = (
-    select(ProcessInstance, Task)
+def _labelled(cls: type, prefix: str, leave: frozenset[str] = frozenset()) -> list[Any]:
+    """The columns of ``cls`` but ``leave``, labelled ``prefix`` + attribute key."""
+    attrs = [attr for attr in inspect(cls).column_attrs if attr.key not in leave]
+    return [attr.columns[0].label(prefix + attr.key) for attr in attrs]
+
+
+# The instance's workflow state is left out: most commands find the workflow in the cache.
+_STATE = frozenset({"workflow_state"})
+_INSTANCE_COLUMNS = _labelled(ProcessInstance, "i_", _STATE)
+_TASK_COLUMNS = _labelled(Task, "t_")
+_LOCK_TASK_INSTANCE = Prepared(
+    select(*_INSTANCE_COLUMNS, *_TASK_COLUMNS)
+    .select_from(ProcessInstance)
     .join(Task, Task.instance_id == ProcessInstance.id)
     .where(Task.id == bindparam("task_id"))
     .with_for_update(of=ProcessInstance)
@@ -103,10 +114,12 @@ def lock_task(
     On PostgreSQL the joined task row may predate a lock the query waited for (only the
     instance row is re-read then), so the task is read again under the lock.
     """
-    row = ctx.session.execute(_LOCK_TASK_INSTANCE, {"task_id": task_id}).first()
-    if row is None:
+    found = _LOCK_TASK_INSTANCE.rows(ctx.session.connection(), {"task_id": task_id})
+    if not found:
         raise NotFound(f"no task {task_id}")
-    instance, task = row
+    values = found[0]._asdict()
+    instance = loaded(ctx.session, ProcessInstance, _unprefixed(values, "i_"), _STATE)
+    task = loaded(ctx.session, Task, _unprefixed(values, "t_"))
     ctx.touched.add(instance.id)
     if not ctx.holds_database_lock:
         ctx.session.refresh(task)
@@ -117,6 +130,10 @@ def lock_task(
         wanted = " or ".join(_KIND_NAMES[kind] for kind in kinds)
         raise Conflict(f"task {task_id} {other or f'is not {wanted}'}")
     return task, instance
+
+
+def _unprefixed(values: dict[str, Any], prefix: str) -> dict[str, Any]:
+    return {key[len(prefix) :]: value for key, value in values.items() if key.startswith(prefix)}
 
 
 def acts_for(ctx: CommandContext, task: Task, user: str) -> bool:

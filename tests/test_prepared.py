@@ -45,6 +45,11 @@ rows = Table(
 INSERT = Prepared(rows.insert().returning(rows.c.id))
 INSERT_MANY = Prepared(rows.insert())
 CANCEL = Prepared(update(rows).where(rows.c.id == bindparam("row_id")).values(status="cancelled"))
+WAITING = Prepared(
+    select(rows.c.id, rows.c.at, rows.c.payload)
+    .where(rows.c.status == "waiting", rows.c.attempts < bindparam("most"))
+    .order_by(rows.c.id)
+)
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 
 
@@ -139,3 +144,18 @@ def test_a_computed_default_is_refused_before_anything_runs(probe: CaseClock) ->
 
     with pytest.raises(TypeError, match="computed default"):
         probe.execute(write)
+
+
+def test_a_read_gives_named_rows_with_values_as_their_types_read_them(probe: CaseClock) -> None:
+    first = probe.execute(_write({"at": AT, "payload": {"n": 1}, "status": "waiting"}))
+    probe.execute(_write({"at": AT, "status": "cancelled"}))
+    probe.execute(_write({"at": AT, "status": "waiting", "attempts": 5}))
+    found = probe.read(lambda s: WAITING.rows(s.connection(), {"most": 3}))
+    assert [(row.id, row.at, row.payload) for row in found] == [(first, AT, {"n": 1})]
+    assert found[0].at.tzinfo == timezone.utc
+
+
+def test_an_expanding_in_is_refused(probe: CaseClock) -> None:
+    listed = Prepared(select(rows.c.id).where(rows.c.status.in_(["waiting", "paused"])))
+    with pytest.raises(TypeError, match="expanding IN"):
+        probe.read(lambda s: listed.rows(s.connection(), {}))

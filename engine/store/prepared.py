@@ -1,24 +1,28 @@
-"""Hot-path write statements handed to the database driver directly.
+"""Hot-path statements handed to the database driver directly.
 
 A Core ``execute`` of an already-cached statement still costs about 60 µs of Python per
 call (execution context, parameter processing, result set-up), five times what the
-driver itself takes for a one-row ``INSERT``; a command writes eight or nine such rows.
-:class:`Prepared` compiles its statement once per dialect, keeps the SQL text, the
-parameter order and the type processors SQLAlchemy would apply, and runs it on the
-session's own DBAPI connection, inside the same transaction. It is for writes that
-return at most one row and whose column defaults, if any, are constants.
+driver itself takes for a one-row ``INSERT``; a command runs eight to ten such
+statements. :class:`Prepared` compiles its statement once per dialect, keeps the SQL
+text, the parameter order and the type processors SQLAlchemy would apply, and runs it on
+the session's own DBAPI connection, inside the same transaction. It is for writes that
+return at most one row and whose column defaults, if any, are constants, and for reads
+of a few columns; an expanding ``IN`` (a list bound at run time) is not supported.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
+
+_Processor = Callable[[Any], Any] | None
 
 
 @dataclass(frozen=True)
@@ -28,12 +32,14 @@ class _Compiled:
     positional: bool
     processors: dict[str, Callable[[Any], Any]]
     fixed: dict[str, Any]  # parameters the statement itself gives a value
+    row: Callable[..., Any] | None  # a read's row type, with its columns' names
+    results: list[_Processor]  # a read's column processors, in column order
 
 
 class Prepared:
-    """One write statement, compiled on first use for each dialect and set of columns."""
+    """One statement, compiled on first use for each dialect and set of parameters."""
 
-    def __init__(self, statement: UpdateBase) -> None:
+    def __init__(self, statement: UpdateBase | Select[Any]) -> None:
         self._statement = statement
         self._compiled: dict[tuple[str, frozenset[str]], _Compiled] = {}
 
@@ -55,6 +61,21 @@ class Prepared:
         with _cursor(connection) as cursor:
             _execute(connection, cursor, compiled.sql, parameters, many=True)
 
+    def rows(self, connection: Connection, values: dict[str, Any]) -> list[Any]:
+        """A read's rows, as named tuples of its columns' values."""
+        compiled = self._for(connection, values)
+        with _cursor(connection) as cursor:
+            _execute(connection, cursor, compiled.sql, _parameters(compiled, values), many=False)
+            fetched = cursor.fetchall()
+        assert compiled.row is not None, "rows() is for a SELECT"
+        make, results = compiled.row, compiled.results
+        if not any(results):
+            return [make(*row) for row in fetched]
+        return [
+            make(*(v if p is None else p(v) for p, v in zip(results, row, strict=True)))
+            for row in fetched
+        ]
+
     def _for(self, connection: Connection, values: dict[str, Any]) -> _Compiled:
         dialect = connection.dialect
         key = (dialect.name, frozenset(values))
@@ -64,9 +85,14 @@ class Prepared:
         return compiled
 
 
-def _compile(statement: UpdateBase, connection: Connection, keys: list[str]) -> _Compiled:
-    compiler = statement.compile(dialect=connection.dialect, column_keys=keys)
+def _compile(
+    statement: UpdateBase | Select[Any], connection: Connection, keys: list[str]
+) -> _Compiled:
+    dialect = connection.dialect
+    compiler = statement.compile(dialect=dialect, column_keys=keys)
     assert isinstance(compiler, SQLCompiler)
+    if any(bind.expanding for bind in compiler.bind_names):
+        raise TypeError(f"{statement}: an expanding IN; compare with each value instead")
     fixed = {
         name: bind.value
         for bind, name in compiler.bind_names.items()
@@ -78,12 +104,19 @@ def _compile(statement: UpdateBase, connection: Connection, keys: list[str]) -> 
             raise TypeError(f"{column}: a computed default; give its value")
         fixed[column.key] = default.arg
     names = compiler.positiontup if compiler.positional else list(compiler.bind_names.values())
+    binds = {
+        name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+        for bind, name in compiler.bind_names.items()
+    }
+    columns = list(statement.selected_columns) if isinstance(statement, Select) else []
     return _Compiled(
         sql=compiler.string,
         names=list(names or ()),
         positional=compiler.positional,
-        processors=dict(compiler._bind_processors),
+        processors={name: processor for name, processor in binds.items() if processor},
         fixed=fixed,
+        row=namedtuple("Row", [c.key for c in columns]) if columns else None,  # type: ignore[misc]
+        results=[c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns],
     )
 
 

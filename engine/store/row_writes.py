@@ -12,10 +12,10 @@ the ORM.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Table, bindparam, inspect, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from .models import ProcessInstance, Task
 from .prepared import Prepared
@@ -26,7 +26,6 @@ _COLUMNS: dict[type, dict[str, str]] = {
 }
 _STATEMENTS: dict[tuple[type, frozenset[str]], Prepared] = {}
 _ID = "_row_id"
-T = TypeVar("T")
 
 
 def write_changed_rows(session: Session) -> None:
@@ -73,22 +72,3 @@ def _statement(cls: type, keys: frozenset[str]) -> Prepared:
         )
         _STATEMENTS[(cls, keys)] = statement
     return statement
-
-
-def persistent(session: Session, cls: type[T], values: dict[str, Any]) -> T:
-    """The object for a row just inserted with ``values``, in ``session``: every column
-    loaded, nothing pending, so the unit of work writes only what changes later.
-
-    Built as the ORM builds a row it loads, without the constructor, whose attribute
-    events cost about 170 µs for a task's thirty columns (a tenth of a command's own
-    time); a column left out would be read back by a query on first use, so none may be.
-    """
-    mapper = inspect(cls)
-    missing = {attr.key for attr in mapper.column_attrs} - values.keys()
-    if missing:
-        raise TypeError(f"{cls.__name__}: no value for {sorted(missing)}")
-    obj = mapper.class_manager.new_instance()
-    obj.__dict__.update(values)
-    make_transient_to_detached(obj)
-    session.add(obj)
-    return obj
