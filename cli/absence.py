@@ -10,7 +10,7 @@ from engine.store.models import Absence
 
 from . import app_of, emit, main
 from .output import table
-from .params import ID
+from .params import ID, known_person, person_option, user_option
 
 
 @main.group("absence")
@@ -19,12 +19,12 @@ def absence_group() -> None:
 
 
 @absence_group.command("add")
-@click.argument("person")
-@click.option("--deputy", required=True, help="Who stands in.")
+@click.argument("person", callback=known_person)
+@person_option("--deputy", required=True, help_text="Who stands in.")
 @click.option("--from", "starts", required=True, help="First day away (YYYY-MM-DD).")
 @click.option("--to", "ends", required=True, help="Last day away (YYYY-MM-DD).")
 @click.option("--reason", default="", help="Why (kept erasable).")
-@click.option("--user", default="cli", show_default=True, help="Who declares it (audit).")
+@user_option("Who declares it (audit).")
 @click.pass_context
 def add(ctx: click.Context, person: str, deputy: str, starts: str, ends: str, reason: str,
         user: str) -> None:  # fmt: skip
@@ -40,13 +40,18 @@ def add(ctx: click.Context, person: str, deputy: str, starts: str, ends: str, re
 @click.pass_context
 def list_(ctx: click.Context, person: str | None) -> None:
     """Absences not cancelled, soonest first."""
-    rows = [_view(a) for a in app_of(ctx).read(lambda s: absences(s, person))]
+    app = app_of(ctx)
+    rows = [_view(a) for a in app.read(lambda s: absences(s, person))]
+    if person and not rows:
+        # A misspelt key would list nobody's absences, as if there were none. Someone who
+        # left the org chart may still have absences, so only a key with none is refused.
+        app.read(lambda s: app.services.org.snapshot(s).person_id(person))
     emit(ctx, rows, table(rows, ["id", "person", "deputy", "from", "to"]))
 
 
 @absence_group.command("cancel")
 @click.argument("absence_id", type=ID)
-@click.option("--user", default="cli", show_default=True, help="Who cancels it (audit).")
+@user_option("Who cancels it (audit).")
 @click.pass_context
 def cancel(ctx: click.Context, absence_id: int, user: str) -> None:
     """Cancel an absence (the person is back, or it was declared by mistake)."""
@@ -56,8 +61,8 @@ def cancel(ctx: click.Context, absence_id: int, user: str) -> None:
 
 @main.command("reassign-all")
 @click.argument("holder")
-@click.option("--to", "to", help="New assignee; omit to put user tasks back in their pools.")
-@click.option("--user", default="cli", show_default=True, help="Who reassigns (audit).")
+@person_option("--to", "to", help_text="New assignee; omit to put user tasks back in their pools.")
+@user_option("Who reassigns (audit).")
 @click.pass_context
 def reassign_all(ctx: click.Context, holder: str, to: str | None, user: str) -> None:
     """Hand every open task and chase task HOLDER holds to --to (e.g. when they leave)."""

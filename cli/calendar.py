@@ -36,6 +36,7 @@ from engine.errors import ValidationError
 
 from . import app_of, emit, main
 from .output import table
+from .params import user_option
 
 T = TypeVar("T")
 _CALENDAR = click.option(
@@ -103,7 +104,7 @@ def between(ctx: click.Context, start: str, end: str, calendar_name: str) -> Non
 @click.argument("kind", type=click.Choice(["workday", "holiday", "clear"]))
 @click.option("--note", default="", help="Why (shown by `calendar show` and in the audit log).")
 @_CALENDAR
-@click.option("--user", default="cli", show_default=True, help="Who changes it (audit).")
+@user_option("Who changes it (audit).")
 @click.pass_context
 def override(ctx: click.Context, day: str, kind: str, note: str, calendar_name: str,
              user: str) -> None:  # fmt: skip
@@ -132,7 +133,7 @@ def override(ctx: click.Context, day: str, kind: str, note: str, calendar_name: 
               help="A working period; repeat (default 09:00-12:00 and 13:30-17:30).")  # fmt: skip
 @click.option("--no-official-holidays", is_flag=True,
               help="Ignore chinesecalendar: weekends and overrides only.")  # fmt: skip
-@click.option("--user", default="cli", show_default=True, help="Who defines it (audit).")
+@user_option("Who defines it (audit).")
 @click.pass_context
 def define(ctx: click.Context, name: str, timezone: str, periods: tuple[str, ...],
            no_official_holidays: bool, user: str) -> None:  # fmt: skip

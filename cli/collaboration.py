@@ -8,13 +8,13 @@ from engine.assistance import DEFAULT_LIMIT, AnswerAssist, RequestAssist
 from engine.comments import AddComment
 
 from . import app_of, emit, main
-from .params import ID
+from .params import ID, user_option
 
 
 @main.command()
 @click.argument("instance_id", type=ID)
 @click.argument("text")
-@click.option("--user", required=True, help="Who writes it.")
+@user_option("Who writes it.", required=True)
 @click.option("--task", "task_id", type=ID, help="The task it is about, if any.")
 @click.pass_context
 def comment(ctx: click.Context, instance_id: int, text: str, user: str,
@@ -32,7 +32,7 @@ def assist() -> None:
 
 @assist.command("request")
 @click.argument("task_id", type=ID)
-@click.option("--user", required=True, help="Who asks (the task's holder).")
+@user_option("Who asks (the task's holder).", required=True)
 @click.option("--group", required=True, help="The group to ask (key or name).")
 @click.option("--question", required=True, help="What input is needed.")
 @click.option("--limit", default=DEFAULT_LIMIT, show_default=True, help="Its own time limit.")
@@ -48,7 +48,7 @@ def request(ctx: click.Context, task_id: int, user: str, group: str, question: s
 
 @assist.command("answer")
 @click.argument("request_id", type=ID)
-@click.option("--user", required=True, help="Who answers (the request's holder).")
+@user_option("Who answers (the request's holder).", required=True)
 @click.option("--answer", required=True, help="The input given.")
 @click.pass_context
 def answer(ctx: click.Context, request_id: int, user: str, answer: str) -> None:

@@ -31,10 +31,12 @@ from engine.errors import NotFound, ValidationError
 
 from . import app_of, emit, main
 from .output import table
-from .params import ID
+from .params import ID, user_option
 from .reports import report
 
-_USER = click.option("--user", default="cli", show_default=True, help="Who does it (audit).")
+# --user is written to the audit trail as who acted (who recorded a payment, made a
+# decision): a person of the organisation, or the command line itself when not given.
+_USER = user_option("Who does it (a person's key; audit).")
 _AS_OF = click.option("--as-of", "as_of", help="Day (YYYY-MM-DD); default today.")
 
 

@@ -43,7 +43,7 @@ from engine.timer_text import TimerTextError, parse_datetime
 
 from . import app_of, emit, logs, main, read_files
 from .output import table
-from .params import ID
+from .params import ID, person_option, user_option
 
 TASK_COLUMNS = [
     "id",
@@ -103,7 +103,7 @@ def definitions(ctx: click.Context) -> None:
 @click.argument("key")
 @click.option("--business-key", help="Your reference for the case (used to correlate messages).")
 @click.option("--data", help="Initial case data as a JSON object.")
-@click.option("--user", default="cli", show_default=True, help="Who starts it (audit).")
+@user_option("Who starts it (audit).")
 @click.pass_context
 def start(ctx: click.Context, key: str, business_key: str | None, data: str | None,
           user: str) -> None:  # fmt: skip
@@ -134,7 +134,7 @@ def tasks(ctx: click.Context, user: str | None, group: str | None) -> None:
 def _task_command(name: str, help_text: str, build) -> None:  # type: ignore[no-untyped-def]
     @main.command(name, help=help_text)
     @click.argument("task_id", type=ID)
-    @click.option("--user", required=True, help="Who acts.")
+    @user_option("Who acts.", required=True)
     @click.pass_context
     def command(ctx: click.Context, task_id: int, user: str) -> None:
         app = app_of(ctx)
@@ -149,8 +149,8 @@ _task_command("unclaim", "Give a claimed task back to its candidate groups.", Un
 
 @main.command()
 @click.argument("task_id", type=ID)
-@click.option("--user", required=True, help="The current assignee.")
-@click.option("--to", "to", required=True, help="Who works on it (the owner stays you).")
+@user_option("The current assignee.", required=True)
+@person_option("--to", "to", required=True, help_text="Who works on it (the owner stays you).")
 @click.pass_context
 def delegate(ctx: click.Context, task_id: int, user: str, to: str) -> None:
     """Delegate a task: the delegate works on it and resolves it back to you."""
@@ -161,7 +161,7 @@ def delegate(ctx: click.Context, task_id: int, user: str, to: str) -> None:
 
 @main.command()
 @click.argument("task_id", type=ID)
-@click.option("--user", required=True, help="The delegate.")
+@user_option("The delegate.", required=True)
 @click.option("--data", help="Form values to save, as a JSON object.")
 @click.pass_context
 def resolve(ctx: click.Context, task_id: int, user: str, data: str | None) -> None:
@@ -172,8 +172,8 @@ def resolve(ctx: click.Context, task_id: int, user: str, data: str | None) -> No
 
 @main.command()
 @click.argument("task_id", type=ID)
-@click.option("--to", "to", help="New assignee; omit to put the task back in the group pool.")
-@click.option("--user", default="cli", show_default=True, help="Who reassigns (audit).")
+@person_option("--to", "to", help_text="New assignee; omit to put the task back in the group pool.")
+@user_option("Who reassigns (audit).")
 @click.pass_context
 def reassign(ctx: click.Context, task_id: int, to: str | None, user: str) -> None:
     """Set a task's assignee outright (a supervisor's action)."""
@@ -184,7 +184,7 @@ def reassign(ctx: click.Context, task_id: int, to: str | None, user: str) -> Non
 
 @main.command()
 @click.argument("task_id", type=ID)
-@click.option("--user", required=True, help="The assignee.")
+@user_option("The assignee.", required=True)
 @click.option("--data", help="Form values as a JSON object.")
 @click.option("--claim", is_flag=True, help="Claim an unclaimed group task first.")
 @click.pass_context
@@ -201,7 +201,7 @@ def complete(ctx: click.Context, task_id: int, user: str, data: str | None, clai
 @click.argument("name")
 @click.option("--business-key", required=True, help="Business key of the waiting case.")
 @click.option("--data", help="Message payload as a JSON object (merged into case data).")
-@click.option("--user", default="cli", show_default=True, help="Who sends it (audit).")
+@user_option("Who sends it (audit).")
 @click.pass_context
 def message(ctx: click.Context, name: str, business_key: str, data: str | None,
             user: str) -> None:  # fmt: skip
@@ -350,7 +350,7 @@ def demo(ctx: click.Context, fresh: bool) -> None:
 
 @main.command()
 @click.argument("task_id", type=ID)
-@click.option("--user", required=True, help="The assignee.")
+@user_option("The assignee.", required=True)
 @click.option("--reason", required=True, help="Why the clock stops, e.g. 等待申请人补正材料.")
 @click.pass_context
 def pause(ctx: click.Context, task_id: int, user: str, reason: str) -> None:
@@ -361,7 +361,7 @@ def pause(ctx: click.Context, task_id: int, user: str, reason: str) -> None:
 
 @main.command()
 @click.argument("task_id", type=ID)
-@click.option("--user", required=True, help="The assignee.")
+@user_option("The assignee.", required=True)
 @click.pass_context
 def resume(ctx: click.Context, task_id: int, user: str) -> None:
     """Restart a paused clock; the deadline moves by the paused working time."""
@@ -373,7 +373,7 @@ def resume(ctx: click.Context, task_id: int, user: str) -> None:
 
 @main.command()
 @click.argument("task_id", type=ID)
-@click.option("--user", required=True, help="The assignee.")
+@user_option("The assignee.", required=True)
 @click.option("--by", "amount", required=True, help='How much longer, e.g. "2 working days".')
 @click.option("--reason", required=True)
 @click.pass_context
@@ -389,7 +389,7 @@ def _decide_command(name: str, what: str, build: Any, help_text: str) -> None:
 
     @main.command(name, help=help_text)
     @click.argument("request_id", type=ID)
-    @click.option("--user", required=True, help="The requester's superior.")
+    @user_option("The requester's superior.", required=True)
     @click.option("--approve/--refuse", required=True)
     @click.option("--note", default="")
     @click.pass_context
@@ -502,7 +502,7 @@ def chase_group() -> None:
 
 @chase_group.command("handle")
 @click.argument("chase_id", type=ID)
-@click.option("--user", required=True, help="The supervisor holding the chase task.")
+@user_option("The supervisor holding the chase task.", required=True)
 @click.option("--note", default="", help="What was done or agreed.")
 @click.pass_context
 def chase_handle(ctx: click.Context, chase_id: int, user: str, note: str) -> None:
@@ -513,7 +513,7 @@ def chase_handle(ctx: click.Context, chase_id: int, user: str, note: str) -> Non
 
 @chase_group.command("urge")
 @click.argument("chase_id", type=ID)
-@click.option("--user", required=True, help="The supervisor holding the chase task.")
+@user_option("The supervisor holding the chase task.", required=True)
 @click.option("--message", default="", help="Added to the 催办 notice.")
 @click.pass_context
 def chase_urge(ctx: click.Context, chase_id: int, user: str, message: str) -> None:
@@ -590,7 +590,7 @@ def _file_anchor(path: str) -> dict[str, Any]:
 
 @main.command()
 @click.argument("task_id", type=ID)
-@click.option("--user", required=True, help="The responsible person or their superior.")
+@user_option("The responsible person or their superior.", required=True)
 @click.option("--reason", required=True, help="The documented cause.")
 @click.pass_context
 def exempt(ctx: click.Context, task_id: int, user: str, reason: str) -> None:

@@ -7,7 +7,7 @@ import click
 from engine.erasure import EraseCase, ErasePerson
 
 from . import app_of, emit, main
-from .params import ID
+from .params import ID, user_option
 
 
 @main.group()
@@ -17,7 +17,7 @@ def erase() -> None:
 
 @erase.command("case")
 @click.argument("instance_id", type=ID)
-@click.option("--user", default="cli", show_default=True, help="Who erases (audit).")
+@user_option("Who erases (audit).")
 @click.confirmation_option(prompt="Erase this case's data for good?")
 @click.pass_context
 def erase_case(ctx: click.Context, instance_id: int, user: str) -> None:
@@ -29,7 +29,7 @@ def erase_case(ctx: click.Context, instance_id: int, user: str) -> None:
 
 @erase.command("person")
 @click.argument("key")
-@click.option("--user", default="cli", show_default=True, help="Who erases (audit).")
+@user_option("Who erases (audit).")
 @click.confirmation_option(prompt="Erase this person's name and contact data for good?")
 @click.pass_context
 def erase_person(ctx: click.Context, key: str, user: str) -> None:

@@ -16,7 +16,7 @@ from engine.incidents import (
 
 from . import app_of, emit, main
 from .output import table
-from .params import ID
+from .params import ID, user_option
 
 
 @main.group("incidents")
@@ -42,7 +42,7 @@ def list_(ctx: click.Context) -> None:
 
 @incidents_group.command("retry-timer")
 @click.argument("timer_id", type=ID)
-@click.option("--user", default="cli", show_default=True, help="Who retries it (audit).")
+@user_option("Who retries it (audit).")
 @click.pass_context
 def retry_timer(ctx: click.Context, timer_id: int, user: str) -> None:
     """Make failed timer TIMER_ID due now: the next worker pass fires it."""
@@ -54,7 +54,7 @@ def retry_timer(ctx: click.Context, timer_id: int, user: str) -> None:
 @incidents_group.command("skip-timer")
 @click.argument("timer_id", type=ID)
 @click.option("--note", default="", help="Why it is skipped (audit).")
-@click.option("--user", default="cli", show_default=True, help="Who skips it (audit).")
+@user_option("Who skips it (audit).")
 @click.pass_context
 def skip_timer(ctx: click.Context, timer_id: int, note: str, user: str) -> None:
     """Cancel failed timer TIMER_ID: it never fires."""
@@ -64,7 +64,7 @@ def skip_timer(ctx: click.Context, timer_id: int, note: str, user: str) -> None:
 
 @incidents_group.command("retry-delivery")
 @click.argument("message_id", type=ID)
-@click.option("--user", default="cli", show_default=True, help="Who retries it (audit).")
+@user_option("Who retries it (audit).")
 @click.pass_context
 def retry_delivery(ctx: click.Context, message_id: int, user: str) -> None:
     """Send undeliverable notice MESSAGE_ID again at the next worker pass."""
@@ -76,7 +76,7 @@ def retry_delivery(ctx: click.Context, message_id: int, user: str) -> None:
 @incidents_group.command("drop-delivery")
 @click.argument("message_id", type=ID)
 @click.option("--note", default="", help="Why it is given up on (audit).")
-@click.option("--user", default="cli", show_default=True, help="Who drops it (audit).")
+@user_option("Who drops it (audit).")
 @click.pass_context
 def drop_delivery(ctx: click.Context, message_id: int, note: str, user: str) -> None:
     """Give up on undeliverable notice MESSAGE_ID: it is never sent."""

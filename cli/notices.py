@@ -19,8 +19,9 @@ from engine.notice_templates import (
 
 from . import app_of, emit, main
 from .output import table
+from .params import user_option
 
-_USER = click.option("--user", default="cli", show_default=True, help="Who changes it (audit).")
+_USER = user_option("Who changes it (audit).")
 
 
 @main.group("notices")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from threading import Lock
@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session
 from . import audit
 from .errors import NotFound, ValidationError
 from .executor import CommandContext
+from .forms import FALSE_WORDS, TRUE_WORDS
 from .inputs import check_email, check_phone
 from .notices import parse_locale
 from .store import AuditEvent, Department, Group, GroupMember, Person, Task
 from .store.models import Absence
+from .store.prepared import Prepared
 
 # A deputy may be away too; their deputy stands in, up to this many hops.
 MAX_STAND_IN_HOPS = 5
@@ -81,9 +83,11 @@ class OrgSnapshot:
 K = TypeVar("K")
 V = TypeVar("V")
 
-# Built once: constructing a statement costs more than running this one.
-_ORG_STAMP = select(func.coalesce(func.max(AuditEvent.chain_seq), 0)).where(
-    AuditEvent.chain_key == audit.ORG
+# Read at the start of every command: prepared once (engine.store.prepared).
+_ORG_STAMP = Prepared(
+    select(func.coalesce(func.max(AuditEvent.chain_seq), 0).label("stamp")).where(
+        AuditEvent.chain_key == audit.ORG
+    )
 )
 
 
@@ -120,7 +124,8 @@ class OrgCache:
 
     def snapshot(self, session: Session) -> OrgSnapshot:
         # On the connection: the stamp reads Core-written audit rows, so no autoflush.
-        stamp = session.connection().scalar(_ORG_STAMP)
+        [row] = _ORG_STAMP.rows(session.connection(), {})
+        stamp = row.stamp
         current = self._snapshot
         if current is not None and current.stamp == stamp:
             return current
@@ -209,7 +214,26 @@ class ImportSummary:
     groups: int = 0
 
 
+# The keys an org file may use, at each level, as ImportOrg reads them. Any other key is
+# refused: ignored, a misspelt ``superiour:`` would leave the person without a superior,
+# and chases would stop climbing at them.
+SECTIONS = ("departments", "people", "groups")
+ENTRY_KEYS = {
+    "departments": ("key", "name", "parent", "head", "webhook"),
+    "people": ("key", "name", "department", "superior", "groups", "email", "phone", "locale",
+               "digest"),
+    "groups": ("key", "name", "department"),
+}  # fmt: skip
+WEBHOOK_KEYS = ("url", "format")
+# A CSV file is one person a row; ``head_of`` makes them the head of that department.
+CSV_COLUMNS = (*ENTRY_KEYS["people"], "head_of")
+_ENTRY = {"departments": "department", "people": "person", "groups": "group"}
+
+
 def parse_org_file(name: str, content: bytes) -> dict[str, list[dict[str, Any]]]:
+    """The departments, people and groups of an org file (YAML, or CSV one person a row),
+    refusing in one line what ImportOrg would otherwise ignore or fail on: an unknown key
+    at any level, an entry that is not a mapping."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -217,29 +241,93 @@ def parse_org_file(name: str, content: bytes) -> dict[str, list[dict[str, Any]]]
             f"{name}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
         ) from None
     if name.lower().endswith(".csv"):
-        return _from_csv(text)
+        return _from_csv(name, text)
     try:
         doc = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ValidationError(f"{name}: not valid YAML: {exc}") from None
     if not isinstance(doc, dict):
         raise ValidationError(f"{name}: expected a mapping with departments, people, groups")
-    return {k: list(doc.get(k) or []) for k in ("departments", "people", "groups")}
+    if (key := _unknown(doc, SECTIONS)) is not None:
+        raise ValidationError(
+            f"{name}: unknown key {key!r}; top-level keys are {_listed(SECTIONS)}"
+        )
+    sections = {k: doc.get(k) or [] for k in SECTIONS}
+    for section, rows in sections.items():
+        if not isinstance(rows, list):
+            raise ValidationError(f"{name}: {section} must be a list, one entry a line (- key: …)")
+        for number, row in enumerate(rows, 1):
+            _check_entry(section, number, row)
+    return sections
 
 
-def _from_csv(text: str) -> dict[str, list[dict[str, Any]]]:
-    """One row per person: key,name,department,superior,groups(;),email,phone,head_of."""
+def _check_entry(section: str, number: int, row: Any) -> None:
+    """One entry of ``section``: a mapping of the section's keys (a webhook: of its own)."""
+    if not isinstance(row, dict):
+        # Worded as the admin page's upload check words it (and its catalogue translates).
+        raise ValidationError(f"{section}: every entry must be a mapping, not {row!r}")
+    kind = _ENTRY[section]
+    entry = f"{kind} {str(row['key'])!r}" if row.get("key") else f"{kind} #{number}"
+    allowed = ENTRY_KEYS[section]
+    if (key := _unknown(row, allowed)) is not None:
+        raise ValidationError(f"{entry}: unknown key {key!r}; {kind} keys are {_listed(allowed)}")
+    webhook = row.get("webhook")
+    if webhook is not None and not isinstance(webhook, dict):
+        raise ValidationError(f"{section} {row.get('key')}: webhook must be a mapping")
+    if webhook and (key := _unknown(webhook, WEBHOOK_KEYS)) is not None:
+        raise ValidationError(f"{entry}: unknown webhook key {key!r}; webhook keys are "
+                              f"{_listed(WEBHOOK_KEYS)}")  # fmt: skip
+    groups = row.get("groups") or []
+    if not isinstance(groups, list):
+        raise ValidationError(f"{section} {row.get('key')}: groups must be a list")
+    if section == "people" and not all(isinstance(g, str) for g in groups):
+        raise ValidationError(f"{entry}: groups must be a list of group keys, not {groups!r}")
+
+
+def _yes_or_no(row: dict[str, Any], name: str) -> bool:
+    """A yes/no column: a CSV cell is text, and "false" must not read as true."""
+    value = row[name]
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise ValidationError(f"person {row.get('key')!r}: {name} {value!r} is not yes or no")
+
+
+def _unknown(keys: Iterable[Any], allowed: tuple[str, ...]) -> Any | None:
+    """The first of ``keys`` that is not ``allowed``, or None."""
+    return next((key for key in keys if key not in allowed), None)
+
+
+def _listed(allowed: tuple[str, ...]) -> str:
+    return ", ".join(allowed)
+
+
+def _from_csv(name: str, text: str) -> dict[str, list[dict[str, Any]]]:
+    """One row per person: key,name,department,superior,groups(;),email,phone,locale,
+    digest,head_of (the header names the columns used, in any order)."""
     people, departments = [], {}
-    for row in csv.DictReader(io.StringIO(text)):
-        person = {k: (v or "").strip() or None for k, v in row.items() if k}
-        if person.get("groups"):
-            person["groups"] = [g.strip() for g in person["groups"].split(";") if g.strip()]
-        if person.get("department"):
-            departments.setdefault(person["department"], {"key": person["department"]})
-        if person.get("head_of"):
-            departments.setdefault(person["head_of"], {"key": person["head_of"]})
-            departments[person["head_of"]]["head"] = person["key"]
-        people.append(person)
+    try:
+        reader = csv.DictReader(io.StringIO(text))
+        # Column names are trimmed as the values are: "key, name" names the name column.
+        columns = [c.strip() for c in reader.fieldnames or [] if c and c.strip()]
+        if (key := _unknown(columns, CSV_COLUMNS)) is not None:
+            raise ValidationError(f"{name}: unknown column {key!r} in the header; columns are "
+                                  f"{_listed(CSV_COLUMNS)}")  # fmt: skip
+        for row in reader:
+            person = {k.strip(): (v or "").strip() or None
+                      for k, v in row.items() if k and k.strip()}  # fmt: skip
+            if person.get("groups"):
+                person["groups"] = [g.strip() for g in person["groups"].split(";") if g.strip()]
+            if person.get("department"):
+                departments.setdefault(person["department"], {"key": person["department"]})
+            if person.get("head_of"):
+                departments.setdefault(person["head_of"], {"key": person["head_of"]})
+                departments[person["head_of"]]["head"] = person.get("key")
+            people.append(person)
+    except csv.Error as exc:  # a NUL byte, a field over the csv module's size limit
+        raise ValidationError(f"{name}: {exc}") from None
     return {"departments": list(departments.values()), "people": people, "groups": []}
 
 
@@ -280,8 +368,8 @@ class ImportOrg:
             person.name = row.get("name") or person.name
             person.email = _contact(row, "email", check_email) or person.email
             person.phone = _contact(row, "phone", check_phone) or person.phone
-            if "digest" in row:
-                person.digest = bool(row["digest"])
+            if row.get("digest") is not None:
+                person.digest = _yes_or_no(row, "digest")
             if row.get("locale"):
                 person.locale = parse_locale(str(row["locale"]))
             if row.get("department"):

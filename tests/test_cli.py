@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import func, select
 
-from .conftest import ROOT, SHIPPED
+from engine.store import AuditEvent, Person, make_engine
+
+from .conftest import DIAGRAMS, ROOT, SHIPPED
 
 
 @pytest.fixture
@@ -136,3 +139,69 @@ def test_org_entries_edited_one_at_a_time(cli):
     assert "受理" in cli("tasks", "--user", "ma").output  # a reception member now
     result = cli("org", "person", "li", "--name", "李窗口", "--superior", "ma", ok=False)
     assert result.output.strip() == "error: ma reports (directly or not) to li"
+
+
+def test_every_person_option_refuses_an_unknown_person_and_writes_nothing(cli, database_url):
+    """--user (who acted, as the audit trail records it), --to, --deputy and the absent
+    person name a person of the organisation: an unknown key is refused in one line, as
+    `tasks --user ghost` is, before anything is written. A person acts and is recorded;
+    left out, --user is the command line itself."""
+    cli("deploy", str(SHIPPED / "case_handling.bpmn"), str(DIAGRAMS / "messages.bpmn"))
+    started = json.loads(cli("--json", "start", "case_handling", "--business-key", "BJ-9").output)
+    case, task = str(started["id"]), str(started["open_tasks"][0]["id"])
+    cli("claim", task, "--user", "li")
+    away = ("--from", "2026-10-12", "--to", "2026-10-14")
+    absence = json.loads(cli("--json", "absence", "add", "yang", "--deputy", "huang", *away).output)
+    commands = [
+        # --user is only written to the audit trail as who acted
+        ("start", "case_handling", "--user", "ghost"),
+        ("message", "order_placed", "--business-key", "ORD-9", "--user", "ghost"),
+        ("reassign", task, "--user", "ghost"),
+        ("reassign-all", "li", "--user", "ghost"),
+        ("absence", "add", "wang", "--deputy", "chen", *away, "--user", "ghost"),
+        ("absence", "cancel", str(absence["id"]), "--user", "ghost"),
+        ("calendar", "override", "2026-05-06", "holiday", "--user", "ghost"),
+        ("calendar", "define", "night", "--user", "ghost"),
+        ("notices", "set", "documents_needed", "en", "--subject", "x", "--user", "ghost"),
+        ("notices", "reset", "documents_needed", "en", "--user", "ghost"),
+        ("erase", "person", "chen", "--yes", "--user", "ghost"),
+        ("erase", "case", case, "--yes", "--user", "ghost"),
+        ("incidents", "retry-timer", "1", "--user", "ghost"),
+        ("incidents", "skip-timer", "1", "--user", "ghost"),
+        ("incidents", "retry-delivery", "1", "--user", "ghost"),
+        ("incidents", "drop-delivery", "1", "--user", "ghost"),
+        # --user is who must hold the task (or decide): the same one line
+        ("pause", task, "--user", "ghost", "--reason", "补正"),
+        ("resume", task, "--user", "ghost"),
+        ("resolve", task, "--user", "ghost"),
+        ("decide-extension", "1", "--user", "ghost", "--approve"),
+        ("chase", "handle", "1", "--user", "ghost"),
+        ("assist", "request", task, "--user", "ghost", "--group", "reviewers", "--question", "q"),
+        # the other people an option names
+        ("reassign", task, "--to", "ghost"),
+        ("reassign-all", "li", "--to", "ghost"),
+        ("delegate", task, "--user", "li", "--to", "ghost"),
+        ("absence", "add", "wang", "--deputy", "ghost", *away),
+        ("absence", "add", "ghost", "--deputy", "chen", *away),
+        ("absence", "list", "--person", "ghost"),
+    ]
+    engine = make_engine(database_url)
+    events = select(func.count()).select_from(AuditEvent)
+    with engine.connect() as conn:
+        before = conn.scalar(events)
+    for command in commands:
+        refused = cli(*command, ok=False)
+        assert (refused.exit_code, refused.stderr) == (1, "error: unknown user 'ghost'\n"), command
+    with engine.connect() as conn:
+        assert conn.scalar(events) == before  # every command appends one when it writes
+        assert conn.scalar(select(Person.name).where(Person.key == "chen")) == "陈窗口"
+    # A person of the organisation acts, and the command line acts when --user is left out.
+    cli("start", "case_handling", "--user", "wang")
+    cli("calendar", "override", "2026-05-06", "holiday", "--user", "zhao")
+    cli("absence", "cancel", str(absence["id"]))
+    assert cli("absence", "list", "--person", "wang").output.strip() == "(none)"
+    with engine.connect() as conn:
+        done = conn.execute(select(AuditEvent.command, AuditEvent.actor).order_by(AuditEvent.id)
+                            .where(AuditEvent.id > before)).all()  # fmt: skip
+    engine.dispose()
+    assert [actor for _, actor in done] == ["wang", "zhao", "cli"], done

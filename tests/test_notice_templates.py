@@ -29,6 +29,7 @@ from engine.store.models import NoticeTemplate
 from timers.sender import OutboxSender, SenderConfig
 from timers.worker import Worker
 
+from .conftest import ROOT
 from .helpers import open_tasks
 from .test_delivery import SmtpServer, text
 from .test_deploy import deploy_bytes
@@ -207,6 +208,7 @@ def test_a_row_written_past_the_commands_is_not_sent(app):
 
 
 def test_cli_lists_sets_and_resets(cli, tmp_path: Path):
+    cli("org", "import", str(ROOT / "demo" / "org.yaml"))  # --user names a person of it
     listed = cli("notices", "templates").output
     assert "sla_breach" in listed and "【超期】{task}（{case}）已于 {due} 超期" in listed
     body = tmp_path / "body.txt"

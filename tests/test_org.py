@@ -137,6 +137,97 @@ def test_one_bad_address_refuses_the_whole_file_on_the_command_line(app, cli, tm
     assert app.read(state) == before  # li unchanged, no ma, no audit event
 
 
+PERSON_KEYS = "key, name, department, superior, groups, email, phone, locale, digest"
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("org.yaml", "people:\n  - {key: ma, name: 马档案, superiour: li}\n",
+         f"person 'ma': unknown key 'superiour'; person keys are {PERSON_KEYS}"),
+        ("org.yaml", "people:\n  - {key: ma}\n  - {name: 无编号, superiour: li}\n",
+         f"person #2: unknown key 'superiour'; person keys are {PERSON_KEYS}"),
+        ("org.yaml", "departments:\n  - {key: d, name: D, haed: li}\n",
+         "department 'd': unknown key 'haed'; department keys are key, name, parent, head, "
+         "webhook"),
+        ("org.yaml", "departments:\n  - {key: d, webhook: {url: 'https://x.example/h', "
+                     "fromat: wecom}}\n",
+         "department 'd': unknown webhook key 'fromat'; webhook keys are url, format"),
+        ("org.yaml", "groups:\n  - {key: g, name: G, members: [li]}\n",
+         "group 'g': unknown key 'members'; group keys are key, name, department"),
+        ("org.yaml", "people: []\nsuperiors:\n  li: wang\n",
+         "org.yaml: unknown key 'superiors'; top-level keys are departments, people, groups"),
+        ("org.csv", "key,name,superiour\nma,马档案,li\n",
+         "org.csv: unknown column 'superiour' in the header; columns are "
+         f"{PERSON_KEYS}, head_of"),
+        # what the import itself failed on with a traceback: one line too
+        ("org.yaml", "people:\n  - li\n", "people: every entry must be a mapping, not 'li'"),
+        ("org.yaml", "people: li\n",
+         "org.yaml: people must be a list, one entry a line (- key: …)"),
+        ("org.yaml", "departments:\n  - {key: d, webhook: 'https://x.example/h'}\n",
+         "departments d: webhook must be a mapping"),
+        ("org.csv", "name,head_of\n马档案,window\n",
+         "a person entry has no key: {'name': '马档案', 'head_of': 'window'}"),
+        ("org.yaml", "people:\n  - {key: x, groups: [{a: b}]}\n",
+         "person 'x': groups must be a list of group keys, not [{'a': 'b'}]"),
+        ("org.csv", "key,name,digest\nma,马档案,maybe\n",
+         "person 'ma': digest 'maybe' is not yes or no"),
+    ],
+)  # fmt: skip
+def test_unknown_keys_are_refused_at_every_level_naming_the_entry(app, name, content, message):
+    """A key the import does not read is refused, not dropped: a misspelt ``superiour:``
+    would leave the person without a superior, and chases would stop at them."""
+    with pytest.raises(ValidationError) as refused:
+        app.execute(ImportOrg(parse_org_file(name, content.encode())))
+    assert refused.value.message == message
+    assert app.read(lambda s: s.scalars(select(Person)).all()) == []
+
+
+def test_every_key_the_import_reads_is_accepted(app):
+    content = (
+        "departments:\n  - {key: hq, name: 总部, head: boss, webhook: {url: 'https://x.example/h',"
+        " format: wecom}}\n  - {key: desk, name: 前台, parent: hq}\n"
+        "people:\n  - {key: boss, name: 老板, department: hq, email: boss@example.com,"
+        " phone: '13800000001', locale: en, digest: true, groups: [approvers]}\n"
+        "  - {key: ann, name: 安, department: desk, superior: boss}\n"
+        "groups:\n  - {key: approvers, name: 审批, department: hq}\n"
+    )
+    app.execute(ImportOrg(parse_org_file("org.yaml", content.encode())))
+    assert person(app, "ann").superior_id == person(app, "boss").id
+    assert (person(app, "boss").locale, person(app, "boss").digest) == ("en", True)
+    # A CSV header's names are trimmed as its values are; head_of names a department.
+    csv_text = "key , name, superior ,head_of\nann,安,boss,desk\n"
+    app.execute(ImportOrg(parse_org_file("org.csv", csv_text.encode())))
+    desk = app.read(lambda s: s.scalars(select(Department).where(Department.key == "desk")).one())
+    assert desk.head_id == person(app, "ann").id
+
+
+def test_a_csv_digest_column_is_read_as_yes_or_no(app):
+    """A CSV cell is text: "false" read as a truth value was true, and the person got a
+    daily digest they had opted out of."""
+    csv_text = "key,name,digest\nann,安,false\nbo,波,yes\ncy,晨,\n"
+    app.execute(ImportOrg(parse_org_file("org.csv", csv_text.encode())))
+    assert [person(app, key).digest for key in ("ann", "bo", "cy")] == [False, True, False]
+
+
+def test_a_misspelt_key_is_one_line_on_the_command_line(app, cli, tmp_path):
+    cli("org", "import", str(SHIPPED.parent / "demo" / "org.yaml"))
+    before = app.read(lambda s: s.scalar(select(func.count()).select_from(AuditEvent)))
+    bad = tmp_path / "org.yaml"
+    bad.write_text("people:\n  - {key: ma, name: 马档案, department: window, superiour: wang}\n",
+                   encoding="utf-8")  # fmt: skip
+    result = cli("org", "import", str(bad), ok=False)
+    assert (result.exit_code, result.stderr) == (
+        1, f"error: person 'ma': unknown key 'superiour'; person keys are {PERSON_KEYS}\n"
+    )  # fmt: skip
+    assert app.read(lambda s: s.scalars(select(Person).where(Person.key == "ma")).all()) == []
+    assert app.read(lambda s: s.scalar(select(func.count()).select_from(AuditEvent))) == before
+    not_a_list = tmp_path / "list.yaml"
+    not_a_list.write_text("people:\n  - li\n", encoding="utf-8")
+    result = cli("org", "import", str(not_a_list), ok=False)
+    assert result.stderr == "error: people: every entry must be a mapping, not 'li'\n"
+
+
 def test_responsible_person_and_superior_of_a_task(org_app):
     deploy(org_app, SHIPPED / "case_handling.bpmn")
     case = org_app.execute(StartInstance("case_handling", "BJ-O")).id

@@ -52,6 +52,7 @@ ACTORS = ("staff", "supervisor")  # record payments and promises
 IMPORTERS = ("supervisor", "admin")
 GROUP_BY = ("product", "department", "collector")
 ACTIONS = ("payments", "promises")
+FEES = ("daily",)  # a receivable page's ``?fees=``: left out, the total alone (as the API's)
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -440,7 +441,14 @@ def receivable_list() -> Any:
 
 def _receivable_page(key: str, errors: dict[str, str] | None = None,
                      typed: Mapping[str, Any] | None = None, status: int = 200) -> Any:  # fmt: skip
-    daily = request.args.get("fees") == "daily"
+    fees = text_of(request.args, "fees")
+    daily = fees == "daily"
+    if fees and fees not in FEES:
+        # Read as the default, a misspelt option would answer another question than the
+        # one asked (the API refuses it with a 422): the total is shown, saying why.
+        flash(gettext("没有 fees=%(value)s 这种罚息显示方式，下面显示的是罚息合计；按日明细请用 "
+                      "fees=daily。", value=fees[:40]), "error")  # fmt: skip
+        status = 422
     app = engine()
     detail = receivable(app, g.user, key, daily)
     return render_template("collection/receivable.html", r=detail, daily=daily,

@@ -603,6 +603,34 @@ ENTRIES: list[tuple[str, str]] = [
         r"a (?P<kind>person|department|group) entry has no (?P<field>\w+): (?P<row>.+)",
         "有一个{kind}条目缺少 {field}：{row}。",
     ),
+    # the org file's keys and shape (engine.org.parse_org_file)
+    (
+        r"(?P<kind>person|department|group) (?P<entry>'[^']*'|#\d+): unknown key (?P<key>.+); "
+        r"(?:person|department|group) keys are (?P<keys>.+)",
+        "{kind} {entry}：未知的键 {key}；可用的键：{keys}。",
+    ),
+    (
+        r"department (?P<entry>'[^']*'|#\d+): unknown webhook key (?P<key>.+); "
+        r"webhook keys are (?P<keys>.+)",
+        "部门 {entry}：webhook 中有未知的键 {key}；可用的键：{keys}。",
+    ),
+    (
+        r"person (?P<entry>'[^']*'|#\d+): groups must be a list of group keys, not (?P<value>.+)",
+        "人员 {entry}：groups 应是用户组编号的列表，不能是 {value}。",
+    ),
+    (
+        r"(?P<file>[^:]+): unknown key (?P<key>.+); top-level keys are (?P<keys>.+)",
+        "{file}：未知的顶层键 {key}；可用的键：{keys}。",
+    ),
+    (
+        r"(?P<file>[^:]+): unknown column (?P<key>.+) in the header; columns are (?P<keys>.+)",
+        "{file}：表头中有未知的列 {key}；可用的列：{keys}。",
+    ),
+    (
+        r"(?P<file>[^:]+): (?P<section>departments|people|groups) must be a list, one entry a "
+        r"line \(- key: …\)",
+        "{file}：{section} 应是列表，每行一项（- key: …）。",
+    ),
     (rf"person (?P<key>{_Q}): (?P<inner>.+)", "人员 {key}：{inner}"),
     # the admin's org upload checks the file's shape first (webapp.admin)
     (

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from engine.store import make_engine
+from engine.store.collection_tables import Payment
+from engine.store.ladder_tables import PromiseToPay
 
 from ..conftest import ROOT, SHIPPED
 from .helpers import csv_text, row
@@ -131,3 +137,54 @@ def test_report_aging_in_every_format(cli, tmp_path):
     assert table.startswith("aging as of 2026-03-31 (CNY, over 90 days = default)\n")
     cli("report", "aging", "--as-of", "2026-03-31", "--format", "xlsx", ok=False)
     cli("report", "aging", "--as-of", "2026-03-31", "--buckets", "60,30", ok=False)
+
+
+def test_every_collection_command_refuses_an_unknown_user_and_changes_nothing(
+    cli, tmp_path, database_url
+):
+    """--user is who acted in the audit trail (who recorded the payment): an unknown key
+    is refused in one line, as `caseclock tasks --user ghost` is, before anything is
+    written; a person of the organisation, or no --user at all (the CLI), acts."""
+    portfolio(cli, tmp_path)
+    batch = write(tmp_path, "more.csv", csv_text(row("G9", "10.00", "2026-03-01")))
+    views = [("collection", "export", "-"), ("collection", "ladder", "list"),
+             ("collection", "credit-rule", "show"), ("collection", "remedy", "list"),
+             ("--json", "collection", "blacklist", "list"),
+             ("--json", "collection", "blacklist", "lifts")]  # fmt: skip
+    before = [cli(*view).stdout for view in views]
+    commands = [
+        ("import", batch),
+        ("pay", "L1", "100.00", "--on", "2026-03-05"),
+        ("promise", "L1", "--amount", "100.00", "--on", "2026-03-20"),
+        ("locale", "C-L1", "en"),
+        ("ladder", "reset"),
+        ("ladder", "set", "courtesy", "--day", "-5"),
+        ("remedy", "request", "L1", "--kind", "deferral", "--until", "2026-04-15",
+         "--reason", "r"),
+        ("remedy", "decide", "1", "--approve"),
+        ("blacklist", "propose", "C-L1", "--reason", "r"),
+        ("blacklist", "decide", "1", "--approve"),
+        ("blacklist", "lift", "C-L1", "--reason", "r"),
+        ("blacklist", "decide-lift", "1", "--approve"),
+        ("credit-rule", "set", "--breaches", "2", "--months", "3", "--percent", "10"),
+        ("credit-rule", "restore", "C-L1", "--reason", "r"),
+    ]  # fmt: skip
+    for command in commands:
+        refused = cli("collection", *command, "--user", "ghost", ok=False)
+        assert (refused.exit_code, refused.stderr) == (1, "error: unknown user 'ghost'\n"), command
+    assert [cli(*view).stdout for view in views] == before
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Payment)) == 0
+        assert conn.scalar(select(func.count()).select_from(PromiseToPay)) == 0
+    # A person of the organisation acts, and is recorded as who did.
+    cli("collection", "pay", "L1", "100.00", "--on", "2026-03-05", "--user", "wu")
+    later = (date.today() + timedelta(days=30)).isoformat()  # the CLI's clock is the real one
+    cli("collection", "promise", "L1", "--amount", "100.00", "--on", later, "--user", "wu")
+    cli("collection", "pay", "L1", "50.00", "--on", "2026-03-06")  # the CLI's own default
+    with engine.connect() as conn:
+        assert conn.execute(select(Payment.recorded_by).order_by(Payment.id)).scalars().all() == [
+            "wu", "cli",
+        ]  # fmt: skip
+        assert conn.scalars(select(PromiseToPay.recorded_by)).all() == ["wu"]
+    engine.dispose()

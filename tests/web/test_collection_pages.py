@@ -299,6 +299,29 @@ def test_receivable_page_shows_everything(collection):
     assert client.get("/collection/receivables/A-120").status_code == 403  # wu's
 
 
+def test_an_unknown_fees_view_shows_the_total_and_says_so(collection):
+    """?fees= has one value, daily (the API refuses any other with a 422): a misspelt one
+    is not silently read as the total. The page shows the total with a 422 and a notice
+    naming the value typed and the one that exists."""
+    client = collection.client("wu")
+    flash = r'<p class="flash error" role="status">([^<]*)</p>'
+    for value in ("weekly", "Daily"):
+        refused = client.get(f"/collection/receivables/A-120?fees={value}")
+        assert refused.status_code == 422, value
+        html = refused.get_data(as_text=True)
+        assert 'data-testid="fee-days"' not in html and 'data-testid="fees-accrued"' in html
+        [notice] = re.findall(flash, html)
+        assert f"fees={value}" in notice and "fees=daily" in notice
+    # The notice is shown once, and the views that exist are unchanged.
+    total = client.get("/collection/receivables/A-120")
+    assert total.status_code == 200 and not re.findall(flash, total.get_data(as_text=True))
+    daily = client.get("/collection/receivables/A-120?fees=daily")
+    assert daily.status_code == 200 and 'data-testid="fee-days"' in daily.get_data(as_text=True)
+    api = client.get("/api/collection/receivables/A-120?fees=weekly",
+                     headers={"Authorization": f"Bearer {collection.token('wu')}"})  # fmt: skip
+    assert api.status_code == 422
+
+
 def test_payment_and_promise_with_errors_at_the_field(collection):
     client = collection.client("wu")
     bad = post(client, "/collection/receivables/A-010/payments", {"amount": "12.345"})

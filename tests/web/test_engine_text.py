@@ -552,10 +552,14 @@ ORG_FILES = {
     "'just a string'。",
     "departments:\n  - {key: d, webhook: http://x}\n": "departments d：webhook 应是映射（mapping）",
     "people:\n  - {key: x, groups: reception}\n": "people x：groups 应是列表",
-    "people:\n  - {key: x, groups: [{a: b}]}\n": "组织架构文件中有结构不对的条目：",
+    "people:\n  - {key: x, groups: [{a: b}]}\n": "人员 'x'：groups 应是用户组编号的列表，不能是 ",
     "people:\n  - {name: 无编号}\n": "有一个人员条目缺少 key：",
     "- just\n- a list\n": "org.yaml：应为包含 departments、people、groups 的映射（mapping）。",
     "people:\n  - {key: ma, phone: 110}\n": "人员 'ma'：phone '110' 不是电话号码",
+    "people:\n  - {key: ma, superiour: li}\n": "人员 'ma'：未知的键 'superiour'；可用的键：",
+    "staff:\n  - {key: ma}\n": "org.yaml：未知的顶层键 'staff'；可用的键：",
+    "departments:\n  - {key: d, webhook: {adress: x}}\n": "部门 'd'：webhook 中有未知的键 'adress'",
+    "people: ma\n": "org.yaml：people 应是列表，每行一项（- key: …）。",
 }
 
 
