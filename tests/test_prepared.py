@@ -21,6 +21,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from engine.app import CaseClock
 from engine.errors import Conflict
@@ -159,3 +160,16 @@ def test_an_expanding_in_is_refused(probe: CaseClock) -> None:
     listed = Prepared(select(rows.c.id).where(rows.c.status.in_(["waiting", "paused"])))
     with pytest.raises(TypeError, match="expanding IN"):
         probe.read(lambda s: listed.rows(s.connection(), {}))
+
+
+def test_a_refused_write_is_sqlalchemy_s_error_so_the_executor_knows_a_lost_race(
+    probe: CaseClock,
+) -> None:
+    taken = probe.execute(_write({"at": AT, "status": "waiting"}))
+    with pytest.raises(Conflict, match="a concurrent change won"):
+        probe.execute(_write({"id": taken, "at": AT, "status": "waiting"}))
+
+    with probe.db.connect() as connection, pytest.raises(IntegrityError) as refused:
+        INSERT.run(connection, {"id": taken, "at": AT, "status": "waiting"})
+    assert "INSERT INTO prepared_probe" in str(refused.value)
+    assert [row.id for row in _all(probe)] == [taken]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -131,10 +132,24 @@ def _cursor(connection: Connection) -> Iterator[Any]:
 
 def _execute(connection: Connection, cursor: Any, sql: str, parameters: Any, many: bool) -> None:
     """Run on the driver's cursor, telling the engine's cursor listeners as SQLAlchemy
-    would (statement counters, query logs and tracing instrumentation listen there)."""
+    would (statement counters, query logs and tracing instrumentation listen there), and
+    raising the driver's errors as SQLAlchemy's: the executor tells a lost race
+    (``IntegrityError``) and a busy database (``OperationalError``) by them."""
     dispatch = connection.dispatch
     dispatch.before_cursor_execute(connection, cursor, sql, parameters, None, many)
-    (cursor.executemany if many else cursor.execute)(sql, parameters)
+    dialect = connection.dialect
+    driver_error = dialect.loaded_dbapi.Error
+    try:
+        (cursor.executemany if many else cursor.execute)(sql, parameters)
+    except driver_error as exc:
+        # A lost connection goes back to the pool as dead, as SQLAlchemy's own would.
+        lost = dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
+        if lost:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            sql, parameters, exc, driver_error, connection_invalidated=lost, dialect=dialect,
+            ismulti=many,
+        ) from exc  # fmt: skip
     dispatch.after_cursor_execute(connection, cursor, sql, parameters, None, many)
 
 
