@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -54,6 +55,12 @@ FLOW_NODES = {
     "sendTask", "receiveTask", "subProcess", "callActivity", "transaction",
     "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
     "serviceTask", "complexGateway", "adHocSubProcess",
+}  # fmt: skip
+# What may have several outgoing sequence flows (SpiffWorkflow refuses them elsewhere, in
+# words cut short: "not supported for tasks of type").
+SPLITTING = {
+    "startEvent", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
+    "eventBasedGateway", "complexGateway",
 }  # fmt: skip
 # SpiffWorkflow names its own internal task specs so; an element with such an id would
 # be silently replaced by them.
@@ -126,6 +133,7 @@ def _check_process(process: etree._Element, name: str) -> list[Problem]:
     problems: list[Problem] = []
     _name_anonymous_flows(process)
     ids = {el.get("id") for el in process.iter() if el.get("id")}
+    leaving = Counter(flow.get("sourceRef") for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"))
     for el in process.iter():
         local = _local(el.tag)
         own_id: str = el.get("id") or ""
@@ -159,6 +167,12 @@ def _check_process(process: etree._Element, name: str) -> list[Problem]:
             and _is_in_flow(el)
         ):
             problems.append(Problem(name, element_id, "no incoming sequence flow"))
+        if leaving[own_id] > 1 and local in FLOW_NODES and local not in SPLITTING:
+            problems.append(Problem(name, element_id, (
+                f"{leaving[own_id]} sequence flows leave it: only a gateway splits the flow; "
+                "draw an exclusive gateway after it to take one path, or a parallel gateway "
+                "to take them all"
+            )))  # fmt: skip
         if local in ("userTask", "subProcess", "callActivity"):
             problems += _check_sla(el, name)
         if local == "formField":

@@ -101,6 +101,10 @@ def test_oversized_and_malformed_files(app):
          '<bpmn:endEvent id="e"/>', "f", "invalid expression"),
         ('<bpmn:startEvent id="s"/><bpmn:userTask id="orphan"/>', "orphan",
          "no incoming sequence flow"),
+        ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/>'
+         '<bpmn:userTask id="t"/><bpmn:sequenceFlow id="a" sourceRef="t" targetRef="e"/>'
+         '<bpmn:sequenceFlow id="b" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/>',
+         "t", "2 sequence flows leave it: only a gateway splits the flow"),
     ],
 )  # fmt: skip
 def test_validation_names_the_element(app, body, element, text):

@@ -488,6 +488,12 @@ ENTRIES: list[tuple[str, str]] = [
     ),
     (r"no incoming sequence flow", "没有流入的顺序流。"),
     (
+        r"(?P<n>\d+) sequence flows leave it: only a gateway splits the flow; draw an exclusive "
+        r"gateway after it to take one path, or a parallel gateway to take them all",
+        "有 {n} 条顺序流从这里流出：只有网关才能分流。只走其中一条，请在它后面画一个排他网关；"
+        "全部都走，请画一个并行网关。",
+    ),
+    (
         rf"form field (?P<field>{_Q}): unknown format (?P<raw>{_Q}); known: (?P<names>.+)",
         "表单字段 {field}：未知格式 {raw}；可用：{names}。",
     ),

@@ -187,6 +187,11 @@ def test_the_designer_s_deploy_problems_have_chinese(site):
             '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="gone"/>'
         ),
         diagram('<bpmn:startEvent id="s"/><bpmn:userTask id="orphan"/>'),
+        diagram(
+            '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/>'
+            '<bpmn:userTask id="t"/><bpmn:sequenceFlow id="a" sourceRef="t" targetRef="e"/>'
+            '<bpmn:sequenceFlow id="b" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/>'
+        ),
         diagram('<bpmn:startEvent id="Start"/>'),
         diagram(
             '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="x"/>'
@@ -224,6 +229,7 @@ def test_the_designer_s_deploy_problems_have_chinese(site):
         "定时器文本有误：不是有效的 ISO 8601 时长：'P2X'。",
         "bpmn:serviceTask：暂不支持服务任务，请改用脚本任务或用户任务。",
         "没有流入的顺序流。",
+        "有 2 条顺序流从这里流出：只有网关才能分流。",
         "预警 'soon'",
     ):
         assert wording in shown, wording
