@@ -16,7 +16,7 @@ from flask import jsonify, render_template, url_for
 from engine.errors import NotFound
 
 from .designer import ROLES, bp, json_bp, latest_resource
-from .i18n import gettext
+from .i18n import gettext, pgettext
 from .security import engine, login_required
 
 _NAME = re.compile(r"^[\w\-. ]{1,120}\.dmn$")
@@ -38,8 +38,10 @@ def _existing(name: str) -> Any:
 def decision(name: str) -> Any:
     _existing(name)
     labels = {"working": gettext("处理中…"), "failed": gettext("请求失败")}
+    # One table: "决策表" alone is the index's heading over all of them (English plural).
+    heading = pgettext("designer page", "决策表")
     return render_template(
-        "designer/decision.html", name=name, labels=labels, assets=ASSETS,
+        "designer/decision.html", name=name, labels=labels, assets=ASSETS, heading=heading,
         source=url_for("designer_json.decision_source", name=name),
     )  # fmt: skip
 

@@ -6,14 +6,19 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js
 import camundaModdle from 'camunda-bpmn-moddle/resources/camunda.json';
 import caseclockModdle from './caseclock.json';
 import SlaPropertiesProvider from './sla-provider.js';
+import GroupTranslateProvider from './panel-translate.js';
 import translate from './translate.js';
+import { styleWithinCsp } from './csp-styles.js';
 import { clearProblemList, fetchSource, guardUnsaved, listProblems, say, wireActions } from './common.js';
 
 const SlaModule = {
-  __init__: ['caseclockSlaProvider'],
-  caseclockSlaProvider: ['type', SlaPropertiesProvider]
+  __init__: ['caseclockSlaProvider', 'caseclockGroupTranslate'],
+  caseclockSlaProvider: ['type', SlaPropertiesProvider],
+  caseclockGroupTranslate: ['type', GroupTranslateProvider]
 };
 const TranslateModule = { translate: ['value', translate] };
+
+styleWithinCsp(); // before the properties panel builds its containers (csp-styles.js)
 
 const root = document.getElementById('designer');
 const labels = JSON.parse(root.dataset.labels);

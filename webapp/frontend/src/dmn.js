@@ -2,10 +2,21 @@
 // Same page contract as designer.js: data- attributes on #designer, no inline script.
 import DmnModeler from 'dmn-js/lib/Modeler';
 import { clearProblemList, fetchSource, guardUnsaved, listProblems, say, wireActions } from './common.js';
+import translate from './dmn-translate.js';
+import { styleWithinCsp } from './csp-styles.js';
+
+styleWithinCsp(); // before dmn-js builds its logo or an editor (csp-styles.js)
 
 const root = document.getElementById('designer');
 const labels = JSON.parse(root.dataset.labels);
-const modeler = new DmnModeler({ container: '#canvas' });
+// Each view (decision table, requirements diagram, …) is its own diagram-js instance
+// with its own modules: dmn-js drops `common.additionalModules`, so each gets it here.
+const TranslateModule = { translate: ['value', translate] };
+const views = ['drd', 'decisionTable', 'literalExpression', 'boxedExpression'];
+const modeler = new DmnModeler({
+  container: '#canvas',
+  ...Object.fromEntries(views.map((view) => [view, { additionalModules: [TranslateModule] }]))
+});
 window.caseclockModeler = modeler; // for the browser tests and the console
 
 let fileName = root.dataset.file;
