@@ -46,6 +46,12 @@ rows = Table(
 INSERT = Prepared(rows.insert().returning(rows.c.id))
 INSERT_MANY = Prepared(rows.insert())
 CANCEL = Prepared(update(rows).where(rows.c.id == bindparam("row_id")).values(status="cancelled"))
+# As a timer's move clears its lease: a new value bound, others the statement's own.
+RESET = Prepared(
+    update(rows)
+    .where(rows.c.id == bindparam("row_id"))
+    .values(at=bindparam("new_at"), payload=None, status=None)
+)
 WAITING = Prepared(
     select(rows.c.id, rows.c.at, rows.c.payload)
     .where(rows.c.status == "waiting", rows.c.attempts < bindparam("most"))
@@ -173,3 +179,12 @@ def test_a_refused_write_is_sqlalchemy_s_error_so_the_executor_knows_a_lost_race
         INSERT.run(connection, {"id": taken, "at": AT, "status": "waiting"})
     assert "INSERT INTO prepared_probe" in str(refused.value)
     assert [row.id for row in _all(probe)] == [taken]
+
+
+def test_values_the_statement_gives_include_null(probe: CaseClock) -> None:
+    first = probe.execute(_write({"at": AT, "payload": {"n": 1}, "status": "waiting"}))
+    later = datetime(2026, 3, 3, 9, 0, tzinfo=SHANGHAI)
+    moved = {"row_id": first, "new_at": later}
+    probe.execute(lambda ctx: RESET.run(ctx.session.connection(), moved))
+    [row] = _all(probe)
+    assert (row.at, row.payload, row.status) == (later, None, None)

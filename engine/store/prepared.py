@@ -94,10 +94,12 @@ def _compile(
     assert isinstance(compiler, SQLCompiler)
     if any(bind.expanding for bind in compiler.bind_names):
         raise TypeError(f"{statement}: an expanding IN; compare with each value instead")
+    # Values the statement gives itself (``.values(status="cancelled", lease_owner=None)``);
+    # a bind without one (``bindparam("due")``) is the caller's to give.
     fixed = {
         name: bind.value
         for bind, name in compiler.bind_names.items()
-        if name not in keys and bind.value is not None
+        if name not in keys and not bind.required
     }
     for column in (*compiler.insert_prefetch, *compiler.update_prefetch):
         default = column.default
