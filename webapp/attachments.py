@@ -175,8 +175,7 @@ def to_case(instance_id: int) -> Any:
     _case(instance_id)  # what you may not read you may not add to
     try:
         receive(g.user, instance_id)
-    except ValidationError as exc:
-        flash(gettext("请更正标出的字段。"), "error")
+    except ValidationError as exc:  # said once, at the field
         errors = {"attachment.file": field_error(exc)}
         return render_template("case.html", case=_case(instance_id), errors=errors), 422
     except Conflict as exc:
@@ -198,8 +197,7 @@ def to_task(task_id: int) -> Any:
     instance_id = app.read(case_of)
     try:
         receive(g.user, instance_id, task_id)
-    except ValidationError as exc:
-        flash(gettext("请更正标出的字段。"), "error")
+    except ValidationError as exc:  # said once, at the field
         return _task_page(task_id, None, {"attachment.file": field_error(exc)}, 422)
     except Conflict as exc:
         flash(exc.message, "error")

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .i18n import colon
+
 ROW = 22  # px per bar, label included
 LABEL = 140  # px left of the bars for the label
 WIDTH = 320  # px of the longest bar
@@ -129,7 +131,7 @@ def rate_lines(
                 continue
             rate, text = point
             segments[-1].append(f"{x(i)},{y(rate)}")
-            dots.append(Dot(x(i), y(rate), f"{label} · {periods[i]}: {text}"))
+            dots.append(Dot(x(i), y(rate), f"{label} · {periods[i]}{colon()}{text}"))
         colour = PALETTE[n % len(PALETTE)]
         drawn = [" ".join(s) for s in segments if len(s) > 1]
         lines.append(Line(label, colour, drawn, dots, top + 12 + n * 18))

@@ -27,7 +27,7 @@ from engine.executor import CommandContext, RollBack
 from engine.store import Deployment, DeploymentResource
 
 from . import converters, engine_text
-from .i18n import gettext
+from .i18n import colon, gettext
 from .security import engine, login_required
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
@@ -107,6 +107,7 @@ def modeler(key: str) -> Any:
         "calendarHint": gettext("留空使用 default"),
         "working": gettext("处理中…"),
         "failed": gettext("请求失败"),
+        "colon": colon(),  # between a problem's element and its message
     }
     return render_template(
         "designer/modeler.html", definition=latest, labels=labels, assets=ASSETS,

@@ -16,7 +16,7 @@ from flask import jsonify, render_template, url_for
 from engine.errors import NotFound
 
 from .designer import ROLES, bp, json_bp, latest_resource
-from .i18n import gettext, pgettext
+from .i18n import colon, gettext, pgettext
 from .security import engine, login_required
 
 _NAME = re.compile(r"^[\w\-. ]{1,120}\.dmn$")
@@ -37,7 +37,12 @@ def _existing(name: str) -> Any:
 @login_required(*ROLES)
 def decision(name: str) -> Any:
     _existing(name)
-    labels = {"working": gettext("处理中…"), "failed": gettext("请求失败")}
+    labels = {
+        "working": gettext("处理中…"),
+        "failed": gettext("请求失败"),
+        "colon": colon(),
+        "rule": gettext("规则"),  # a problem in a rule's cell: "规则 2 · 逾期天数"
+    }
     # One table: "决策表" alone is the index's heading over all of them (English plural).
     heading = pgettext("designer page", "决策表")
     return render_template(

@@ -70,6 +70,8 @@ COMMANDS = {
     "recompute_clock": lazy_pgettext("history", "重算时限"),
     "erase_case": lazy_pgettext("history", "删除个人信息"),
     "recompute_clocks": lazy_pgettext("history", "重算全部时限"),
+    # a debt's ladder case begins (engine.collection.cases; the case's own chain)
+    "collection.case_started": lazy_pgettext("history", "进入催收阶梯"),
 }
 
 

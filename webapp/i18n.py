@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,10 @@ from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel, get_translations
 from flask_babel.speaklater import LazyString
 
-__all__ = ["LANGUAGES", "gettext", "init", "lazy_gettext", "lazy_pgettext", "ngettext", "pgettext"]
+__all__ = [
+    "LANGUAGES", "colon", "gettext", "init", "lazy_gettext", "lazy_pgettext", "listed",
+    "ngettext", "pgettext",
+]  # fmt: skip
 
 DEFAULT_LOCALE = "zh_CN"
 # Locale -> what the switch link says (each in its own language).
@@ -47,6 +51,17 @@ def current_locale() -> str:
         return "en"
     chosen = session.get("lang")
     return chosen if chosen in LANGUAGES else DEFAULT_LOCALE
+
+
+def colon() -> str:
+    """What joins a label and its value: the full-width colon in Chinese (no space after
+    it), ": " in English."""
+    return ": " if current_locale() == "en" else "："
+
+
+def listed(items: Iterable[Any]) -> str:
+    """Names one after another: "甲、乙" in Chinese, "a, b" in English."""
+    return (", " if current_locale() == "en" else "、").join(str(item) for item in items)
 
 
 def translations() -> NullTranslations:
@@ -97,6 +112,9 @@ def init(app: Flask) -> None:
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
         newstyle=True,
     )
+
+    app.jinja_env.globals["colon"] = colon
+    app.jinja_env.filters["listed"] = listed
 
     @app.context_processor
     def languages() -> dict[str, object]:

@@ -108,18 +108,57 @@ def tasks() -> Any:
 
 def _task_page(task_id: int, values: dict[str, Any] | None = None,
                errors: dict[str, str] | None = None, status: int = 200) -> Any:  # fmt: skip
+    return _render_task(*_load_task(task_id), values, errors, status)
+
+
+def _load_task(task_id: int) -> tuple[dict[str, Any], list[dict[str, str]], list[dict[str, str]]]:
     app = engine()
 
-    def load(s: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    def load(s: Any) -> tuple[dict[str, Any], list[dict[str, str]], list[dict[str, str]]]:
         org = app.services.org.snapshot(s)
         task = access.visible_task(s, task_id, g.user, org, access.today(app))
         detail = reads.task_detail(s, task, g.user, org, app.services.timezone, app.clock.now())
+        detail["names"] = reads.page_names(s, task.instance, detail)
         return detail, reads.delegates(s, g.user.key), reads.groups(s, task.candidate_groups)
 
-    task, people, groups = app.read(load)
+    return app.read(load)
+
+
+def _render_task(task: dict[str, Any], people: list[dict[str, str]],
+                 groups: list[dict[str, str]], values: dict[str, Any] | None,
+                 errors: dict[str, str] | None, status: int) -> Any:  # fmt: skip
     values = values if values is not None else dict(task["case_data"])
+    # ``acted``: the action whose form was sent, so only that form keeps what was typed.
+    acted = request.view_args.get("action") if request.method == "POST" else None
     return render_template("task.html", task=task, people=people, groups=groups, values=values,
-                           errors=errors or {}, sent=request.form), status  # fmt: skip
+                           errors=errors or {}, sent=request.form, acted=acted), status  # fmt: skip
+
+
+def offers_form(task: dict[str, Any], action: str) -> bool:
+    """Whether the task page shows ``action``'s form (task.html): comments always, an
+    upload while the task is open, the others when offered to the user."""
+    if action == "comment":
+        return True
+    if action == "attachment":
+        return task["state"] == "open"
+    return action in task["may"]
+
+
+def refused(task_id: int, action: str, errors: dict[str, str], status: int) -> Any:
+    """An action's refusal, shown once: in the task page's form for the action (a field's
+    message at the field, any other under the form's button), with what was typed kept.
+    When the page no longer offers that form (someone else claimed the task meanwhile),
+    it is said in the page's message area instead: bad input on the page with its 422,
+    a conflict after a redirect to the task as it is now."""
+    task, people, groups = _load_task(task_id)
+    if not offers_form(task, action):
+        for message in errors.values():
+            flash(message, "error")
+        if status == 422:
+            return _render_task(task, people, groups, None, {}, status)
+        return redirect(url_for("inbox.task", task_id=task_id), 303)
+    values = request.form.to_dict() if action in ("complete", "resolve") else None
+    return _render_task(task, people, groups, values, errors, status)
 
 
 @bp.get("/tasks/<int:task_id>")
@@ -134,18 +173,11 @@ def act(task_id: int, action: str) -> Any:
     try:
         actions.run(engine(), g.user, task_id, action, request.form, html=True)
     except ValidationError as exc:
-        fields = exc.details.get("fields")
-        if fields:
-            # Shown at each field, with what was typed kept in the form.
-            flash(gettext("请更正标出的字段。"), "error")
-            values = request.form.to_dict() if action == "complete" else None
-            return _task_page(task_id, values, {f"{action}.{k}": v for k, v in fields.items()},
-                              422)  # fmt: skip
-        flash(exc.message, "error")
-        return redirect(url_for("inbox.task", task_id=task_id), 303)
+        fields = exc.details.get("fields") or {}
+        errors = {f"{action}.{k}": v for k, v in fields.items()} or {action: exc.message}
+        return refused(task_id, action, errors, exc.http_status)
     except Conflict as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("inbox.task", task_id=task_id), 303)
+        return refused(task_id, action, {action: exc.message}, exc.http_status)
     flash(gettext(DONE[action]), "info")
     if action in ("complete", "unclaim", "delegate", "resolve", "answer"):
         return redirect(url_for("inbox.tasks"), 303)
@@ -161,6 +193,7 @@ def _case(instance_id: int) -> dict[str, Any]:
         org, today = app.services.org.snapshot(s), access.today(app)
         instance = access.visible_case(s, instance_id, g.user, org, today)
         detail = reads.case_detail(s, instance, app.services.timezone, app.clock.now())
+        detail["names"] = reads.page_names(s, instance, detail)
         detail["may_comment"] = may_comment(s, instance, g.user, org, today)
         detail["may_upload"] = may_upload(s, instance, g.user, org, today)
         return detail
@@ -206,8 +239,7 @@ def comment(instance_id: int) -> Any:
         raise Forbidden(f"case {instance_id} is not one you work on")
     try:
         actions.comment(engine(), g.user, instance_id, request.form)
-    except ValidationError as exc:
-        flash(gettext("请更正标出的字段。"), "error")
+    except ValidationError as exc:  # said once, at the field
         errors = {"comment.text": exc.details.get("fields", {}).get("text", exc.message)}
         return render_template("case.html", case=detail, errors=errors), 422
     flash(gettext(DONE["comment"]), "info")

@@ -7,7 +7,8 @@ language instead; a code with no word here is shown as it is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +18,16 @@ from engine import queries
 from engine.calendars import DEFAULT_NAME
 
 from . import engine_text
-from .filters import REQUEST_STATES, elapsed, sla_text, standard_label, when, worktime
-from .i18n import gettext, lazy_pgettext
+from .filters import (
+    LADDER_LEVELS,
+    REQUEST_STATES,
+    elapsed,
+    sla_text,
+    standard_label,
+    when,
+    worktime,
+)
+from .i18n import colon, current_locale, gettext, lazy_pgettext, listed
 from .security import engine
 
 CASE_STATES = {
@@ -109,6 +118,11 @@ PAYLOAD_KEYS = {
     "notices": lazy_pgettext("code", "通知"),
     "requests": lazy_pgettext("code", "申请"),
     "attachments": lazy_pgettext("code", "附件"),
+    "sha256": lazy_pgettext("code", "SHA-256 校验值"),
+    # a collection case's start (engine.collection.cases)
+    "receivable": lazy_pgettext("code", "应收款"),
+    "due_date": lazy_pgettext("code", "到期日"),
+    "as_of": lazy_pgettext("code", "基准日"),
 }
 
 # Who acts when no person does (the worker, the command line, ...): a word, not a code.
@@ -137,6 +151,44 @@ OUTCOMES = {
     "withdrawn": lazy_pgettext("code", "已撤回"),
 }
 
+# How a 催办 ended, for the outcomes that say more than a code (engine.chase, runtime,
+# clock_control, assistance write them in English, naming people by key).
+_ESCALATED = re.compile(r"escalated to (?P<key>\S+)")
+_REASSIGNED = re.compile(r"reassigned to (?P<key>\S+)")
+_EXTENDED = re.compile(r"extended by (?P<amount>.+)")
+_HANDLED = re.compile(r"handled: (?P<note>.*)", re.S)
+_WITHDRAWN = re.compile(r"withdrawn: the asking step was (?P<state>\w+)")
+POOL = "the group pool"
+# A 协办 request's clock is its own standard, labelled with who asked (engine.assistance).
+_ASSIST_STANDARD = re.compile(r"协办 for (?P<key>\S+)")
+
+# Case variables the engine writes itself, which no form declares (so no form labels
+# them): the collection ladder's (engine.collection.cases, .ladder, .case_events) and
+# the 办件's overall limit (case_handling.bpmn's event subprocess sets it).
+VARIABLES = {
+    "receivable_id": lazy_pgettext("code", "应收款编号"),
+    "debtor_name": lazy_pgettext("code", "债务人"),
+    "currency": lazy_pgettext("code", "币种"),
+    "product": lazy_pgettext("code", "产品"),
+    "collector": lazy_pgettext("code", "催收员"),
+    "owed_minor": lazy_pgettext("code", "应还合计（分）"),
+    "amount": lazy_pgettext("code", "应还合计"),
+    "principal_outstanding": lazy_pgettext("code", "未还本金"),
+    "fees_due": lazy_pgettext("code", "应付费用"),
+    "owed_as_of": lazy_pgettext("code", "欠款计算日"),
+    "settled_on": lazy_pgettext("code", "结清日"),
+    "promise_broken_on": lazy_pgettext("code", "承诺还款日"),
+    "broken_promises": lazy_pgettext("code", "违约承诺次数"),
+    "ladder": lazy_pgettext("code", "催收阶梯"),
+    "ladder_due_date": lazy_pgettext("code", "到期日"),
+    "case_overdue": lazy_pgettext("code", "整体超时"),
+}
+# ladder_<level>_at: when the ladder reaches the level; ladder_<level>_role: the group
+# that works it (engine.collection.ladder.case_data; the diagram reads both).
+LADDER_VARIABLE = re.compile(r"ladder_(?P<level>[a-z]+)_(?P<part>at|role)")
+# Case variables whose values are person keys.
+PERSON_VARIABLES = frozenset({"collector"})
+
 # Payload keys whose values are person keys (the engine's audit payloads).
 PEOPLE_KEYS = frozenset({
     "user", "from", "to", "on_behalf_of", "completed_by", "responsible", "superior",
@@ -161,6 +213,8 @@ class Names:
         self.tasks: Mapping[Any, str] = names.get("tasks") or {}
         self.departments: Mapping[Any, str] = names.get("departments") or {}
         self.groups: Mapping[str, str] = names.get("groups") or {}
+        # message name -> the name of the event that waits for it (pages only)
+        self.messages: Mapping[str, str] = names.get("messages") or {}
         self.data: Mapping[str, Any] = (case or {}).get("data_labels") or {}
 
     def person(self, key: Any) -> Any:
@@ -187,14 +241,99 @@ def data_value(value: Any, field: Mapping[str, Any] | None = None) -> Any:
     return value
 
 
+def variable_label(key: str, names: Names) -> str:
+    """A case variable by its form's label, or, for one the engine writes, by its word;
+    any other by its key."""
+    field = names.data.get(key)
+    if field:
+        return str(field["label"])
+    if key in VARIABLES:
+        return str(VARIABLES[key])
+    ladder = LADDER_VARIABLE.fullmatch(key)
+    if ladder and ladder["level"] in LADDER_LEVELS:
+        level = str(LADDER_LEVELS[ladder["level"]])
+        if ladder["part"] == "at":
+            return gettext("%(level)s时间", level=level)
+        return gettext("%(level)s承办组", level=level)
+    return key
+
+
+def variable_value(key: str, value: Any, names: Names) -> Any:
+    """A case variable's value in words: as :func:`data_value` says it, a person or group
+    by name, a product, an instant in the organisation's time, the collection ladder as
+    its levels and when each is due."""
+    if isinstance(value, str):
+        if key in PERSON_VARIABLES:
+            return names.person(value)
+        ladder = LADDER_VARIABLE.fullmatch(key)
+        if ladder and ladder["part"] == "role":
+            return names.groups.get(value, value)
+        if key == "product":
+            # Imported here: webapp.collection imports this module (through reads).
+            from .collection import product_name
+
+            return product_name(value)
+        instant = _instant(value)
+        if instant:
+            return instant
+    if key == "ladder" and isinstance(value, list):
+        return _ladder(value)
+    return data_value(value, names.data.get(key))
+
+
+def _ladder(levels: list[Any]) -> str:
+    shown = []
+    for level in levels:
+        if not isinstance(level, dict):
+            continue
+        name = LADDER_LEVELS.get(level.get("level")) or level.get("action") or level.get("level")
+        at = _instant(level["at"]) if isinstance(level.get("at"), str) else None
+        shown.append(f"{name} {at}" if at else str(name))
+    return listed(shown)
+
+
 def data_text(data: Mapping[str, Any], names: Names) -> str:
     """Form data in a history entry: each variable by its label, values in words."""
-    parts = []
-    for key, value in data.items():
-        field = names.data.get(key)
-        label = field["label"] if field else key
-        parts.append(f"{label}: {data_value(value, field)}")
-    return "; ".join(parts)
+    return _joined(
+        f"{variable_label(key, names)}{colon()}{variable_value(key, value, names)}"
+        for key, value in data.items()
+    )
+
+
+def _joined(parts: Iterable[str]) -> str:
+    """Parts of one detail: "；"-separated in Chinese, "; " in English."""
+    return ("; " if current_locale() == "en" else "；").join(parts)
+
+
+def named_keys(view: Mapping[str, Any]) -> tuple[set[str], set[str]]:
+    """The person and group keys a case or task page names beyond what ``case_names``
+    looks up: in the case's variables (its data and the history's form data), who a
+    催办's outcome or a 协办 clock's standard names."""
+    people: set[str] = set()
+    groups: set[str] = set()
+    datas = [view.get("data") or view.get("case_data") or {}]
+    for key in ("owner", "on_behalf_of"):  # a task page's, by key in the task view
+        if isinstance(view.get(key), str):
+            people.add(view[key])
+    for event in view.get("history") or ():
+        payload = {**event["payload"], **(event.get("private") or {})}
+        if isinstance(payload.get("data"), dict):
+            datas.append(payload["data"])
+        for key, pattern in (("outcome", _ESCALATED), ("outcome", _REASSIGNED),
+                             ("standard", _ASSIST_STANDARD)):  # fmt: skip
+            found = pattern.fullmatch(str(payload.get(key) or ""))
+            if found:
+                people.add(found["key"])
+    for data in datas:
+        for key, value in data.items():
+            if not isinstance(value, str):
+                continue
+            ladder = LADDER_VARIABLE.fullmatch(key)
+            if key in PERSON_VARIABLES:
+                people.add(value)
+            elif ladder and ladder["part"] == "role":
+                groups.add(value)
+    return people, groups
 
 
 def actor_name(actor: str | None, case: Mapping[str, Any] | None = None) -> Any:
@@ -218,19 +357,21 @@ def _spans(value: list[Any], names: Names) -> str:
             shown.append(f"{holder} {worktime(row.get('working_seconds'))}")
             continue
         person = names.person(row.get("responsible")) or gettext("未认领")
-        text = f"{row.get('task') or names.task(row.get('task_id'))}: {person}"
+        text = f"{row.get('task') or names.task(row.get('task_id'))}{colon()}{person}"
         if row.get("superior"):
-            text += f" ({PAYLOAD_KEYS['superior']}: {names.person(row['superior'])})"
+            text = gettext("%(holder)s（上级：%(superior)s）", holder=text,
+                           superior=names.person(row["superior"]))  # fmt: skip
         shown.append(text)
-    return ", ".join(shown)
+    return listed(shown)
 
 
 def _extensions(value: list[Any]) -> str:
-    return ", ".join(
-        f"{sla_text(e.get('amount'))} ({REQUEST_STATES.get(e.get('status'), e.get('status'))})"
-        for e in value
-        if isinstance(e, dict)
-    )
+    return listed(_extension(e) for e in value if isinstance(e, dict))
+
+
+def _extension(row: Mapping[str, Any]) -> str:
+    state = REQUEST_STATES.get(row.get("status"), row.get("status"))
+    return gettext("%(amount)s（%(state)s）", amount=sla_text(row.get("amount")), state=state)
 
 
 def _instant(value: str) -> str | None:
@@ -272,6 +413,8 @@ def _scalar(key: str, value: str | int, names: Names) -> Any:
     if key in PEOPLE_KEYS and isinstance(value, str):
         return names.person(value)
     if key in ELEMENT_KEYS:
+        if value == "case" and value not in names.steps:  # the case's own clock (engine.sla)
+            return SCOPES["case"]
         return names.steps.get(value, value)
     if key in TASK_KEYS:
         return names.task(value)
@@ -282,16 +425,41 @@ def _scalar(key: str, value: str | int, names: Names) -> Any:
     if key in ("limit", "amount") and isinstance(value, str):
         return sla_text(value)
     if key == "standard" and isinstance(value, str):
+        assist = _ASSIST_STANDARD.fullmatch(value)
+        if assist:
+            return gettext("%(name)s 请求的协办", name=names.person(assist["key"]))
         return standard_label(value)
     if key == "scope":
         return SCOPES.get(value, value)
     if key == "outcome" and isinstance(value, str):
-        return OUTCOMES.get(value) or engine_text.localize(value)
+        return outcome_text(value, names)
+    if key == "message" and isinstance(value, str) and value in names.messages:
+        return names.messages[value]
     if key == "calendar" and isinstance(value, str):
         return calendar_name(value)
     if isinstance(value, str):
         return _instant(value) or value
     return value
+
+
+def outcome_text(outcome: str, names: Names) -> str:
+    """How a 催办 ended, in words, with people by name."""
+    if outcome in OUTCOMES:
+        return str(OUTCOMES[outcome])
+    if found := _ESCALATED.fullmatch(outcome):
+        return gettext("已上报给 %(name)s", name=names.person(found["key"]))
+    if outcome == f"reassigned to {POOL}":
+        return gettext("已退回组任务池")
+    if found := _REASSIGNED.fullmatch(outcome):
+        return gettext("已改派给 %(name)s", name=names.person(found["key"]))
+    if found := _EXTENDED.fullmatch(outcome):
+        return gettext("已延期 %(amount)s", amount=sla_text(found["amount"]))
+    if found := _HANDLED.fullmatch(outcome):
+        return gettext("已处理：%(note)s", note=found["note"])
+    if found := _WITHDRAWN.fullmatch(outcome):
+        state = TASK_STATES.get(found["state"]) or gettext("已不存在")
+        return gettext("已撤回（提问的环节%(state)s）", state=state)
+    return engine_text.localize(outcome)
 
 
 def calendar_name(name: str | None) -> str:
@@ -308,6 +476,8 @@ def install(app: Flask) -> None:
         timer_state=lambda code: TIMER_STATES.get(code, code),
         payload_key=lambda key: PAYLOAD_KEYS.get(key, key),
         payload_value=payload_value,
+        variable_label=lambda key, source: variable_label(key, Names(source)),
+        variable_value=lambda key, value, source: variable_value(key, value, Names(source)),
         actor_name=actor_name,
         # an SLA timer of the whole case is named "<purpose>: case" (engine.sla)
         sla_scope=lambda name: SCOPES["case"] if name == "case" else name,

@@ -37,7 +37,7 @@ from engine.store.models import POOL_KINDS, Attachment, SlaExtension
 
 from . import assist_view, notice_log
 from .access import groups_of, stood_in_for
-from .labels import PEOPLE_KEYS
+from .labels import PEOPLE_KEYS, named_keys
 from .names import group_names, person_names
 from .security import engine
 
@@ -508,6 +508,34 @@ def case_names(
         "departments": {d: name for d, name in found if name},
         "groups": group_names(session, (g for g in _values_at(payloads, {"group"}))),
     }
+
+
+def page_names(session: Session, instance: ProcessInstance, view: dict[str, Any]) -> dict[str, Any]:
+    """The case or task page's names: ``view``'s (``case_names``, which the API also
+    answers), the people and groups the case's variables, a 催办's outcome or a 协办
+    clock's standard name by key (:func:`webapp.labels.named_keys`), and the name of the
+    event that waits for each message."""
+    names = dict(view.get("names") or {})
+    people, groups = named_keys(view)
+    names["people"] = {**person_names(session, people), **(names.get("people") or {})}
+    names["groups"] = {**group_names(session, groups), **(names.get("groups") or {})}
+    names["steps"] = names.get("steps") or element_names(session, instance)
+    names["messages"] = message_events(instance.definition.meta, names["steps"])
+    return names
+
+
+def message_events(meta: dict[str, Any] | None, steps: dict[str, str]) -> dict[str, str]:
+    """Message name -> the name of the event that waits for it (an intermediate catch
+    event, or an event subprocess's start), for the messages such an event names."""
+    meta = meta or {}
+    waits = dict(meta.get("message_catches") or {})
+    for sub in (meta.get("event_subprocesses") or {}).values():
+        waits[sub.get("start")] = sub.get("message")
+    found: dict[str, str] = {}
+    for element, message in waits.items():
+        if message and element in steps:
+            found.setdefault(message, steps[element])
+    return found
 
 
 def _values_at(payloads: Iterable[Any], keys: Iterable[str] | frozenset[str]) -> Iterable[Any]:

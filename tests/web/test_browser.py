@@ -84,7 +84,7 @@ def test_staff_claims_and_completes_a_task(site, live, page, clock):
     expect(explain).to_contain_text("1 个工作日")  # the limit in the page's language
     expect(explain).to_contain_text("基本标准（流程图）")
     expect(rows.nth(1)).to_contain_text("李窗口")  # held by li: his name, not his key
-    expect(rows.nth(0)).to_contain_text("组: 受理窗口")  # offered: the group's name
+    expect(rows.nth(0)).to_contain_text("组：受理窗口")  # offered: the group's name
     page.screenshot(path=SHOTS / "inbox.png", full_page=True)
 
     page.locator(f"tr[data-task='{site.receive}'] a[data-testid=task-link]").click()

@@ -64,7 +64,7 @@ def test_the_case_data_reads_by_the_forms_labels_and_option_names(site: Site):
     assert "False" not in data and "True" not in data
     # The completed 受理's data in the history: labels and words too.
     completed = row_of(page, "办理")
-    assert "材料齐全: 是" in completed and "申请人: 张三" in completed
+    assert "材料齐全：是" in completed and "申请人：张三" in completed
     assert "documents_complete" not in completed and "{" not in completed
     # The task page's data card names its variables the same way.
     task = text(li.get(f"/tasks/{site.receive}"))
@@ -102,23 +102,23 @@ def test_the_history_names_commands_details_and_people(site: Site, clock):
                  "Task_receive", "worker", "– –", "basic standard", "working day"):  # fmt: skip
         assert code not in shown, f"{code!r} shown on the case page"
     breach = row_of(page, "超出时限")
-    assert '<span data-key="element_id">环节: 受理</span>' in breach
-    assert '<span data-key="scope">范围: 环节时限</span>' in breach
-    assert '<span data-key="notified">已通知: 是</span>' in breach
-    assert "受理: 李窗口 (上级: 王科长)" in breach
-    assert re.search(r'data-key="late_seconds">延迟: 16 小时 30 分钟<', breach)
+    assert '<span data-key="element_id">环节：受理</span>' in breach
+    assert '<span data-key="scope">范围：环节时限</span>' in breach
+    assert '<span data-key="notified">已通知：是</span>' in breach
+    assert "受理：李窗口（上级：王科长）" in breach
+    assert re.search(r'data-key="late_seconds">延迟：16 小时 30 分钟<', breach)
     ledger = row_of(page, "超时记录")
-    assert '<span data-key="responsible">责任人: 李窗口</span>' in ledger
-    assert '<span data-key="superior">上级: 王科长</span>' in ledger
-    assert '<span data-key="limit">时限: 1 个工作日</span>' in ledger
-    assert '<span data-key="standard">标准: 基本标准（流程图）</span>' in ledger
-    assert '<span data-key="step">环节: 受理</span>' in ledger
-    assert '<span data-key="department_id">部门: 综合受理窗口</span>' in ledger
-    assert re.search(r'data-key="holders">经手人: 李窗口 1 个工作日', ledger)
+    assert '<span data-key="responsible">责任人：李窗口</span>' in ledger
+    assert '<span data-key="superior">上级：王科长</span>' in ledger
+    assert '<span data-key="limit">时限：1 个工作日</span>' in ledger
+    assert '<span data-key="standard">标准：基本标准（流程图）</span>' in ledger
+    assert '<span data-key="step">环节：受理</span>' in ledger
+    assert '<span data-key="department_id">部门：综合受理窗口</span>' in ledger
+    assert re.search(r'data-key="holders">经手人：李窗口 1 个工作日', ledger)
     chase = row_of(page, "发起催办")
-    assert '<span data-key="late_task_id">超时任务: 受理</span>' in chase
-    assert '<span data-key="holder">办理人: 李窗口</span>' in chase
-    assert '<span data-key="to">新办理人: 王科长</span>' in chase
+    assert '<span data-key="late_task_id">超时任务：受理</span>' in chase
+    assert '<span data-key="holder">办理人：李窗口</span>' in chase
+    assert '<span data-key="to">新办理人：王科长</span>' in chase
     assert "预警并入超时" in shown and "<td>定时触发</td>" in history(page)
     assert '<td data-actor="worker">系统定时任务</td>' in page
     assert '<td data-actor="li">李窗口</td>' in page
@@ -139,8 +139,8 @@ def test_an_unclaimed_holder_is_said_so(site: Site, clock):
     Worker(site.engine).run_once()
     page = text(site.client("yang").get(f"/cases/{site.yang_case}"))
     breach = row_of(page, "超出时限")
-    assert "受理: 王科长 (上级: 钱副主任)" in breach and "– –" not in breach
-    assert re.search(r'data-key="holders">经手人: 未认领 \d', row_of(page, "超时记录"))
+    assert "受理：王科长（上级：钱副主任）" in breach and "– –" not in breach
+    assert re.search(r'data-key="holders">经手人：未认领 \d', row_of(page, "超时记录"))
 
 
 def test_the_notices_name_their_kind_and_in_app_recipient(site: Site, clock):

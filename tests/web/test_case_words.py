@@ -29,12 +29,12 @@ def test_the_case_page_names_states_people_groups_timers_and_details(site: Site)
     page = text(li.get(f"/cases/{site.case}"))
     assert '<dd data-state="running">办理中</dd>' in page
     # 审核 is offered to the reviewers group: its name, not its key.
-    assert "组: 审核科" in page and "reviewers" not in page.split("<h2>案件数据")[0]
+    assert "组：审核科" in page and "reviewers" not in page.split("<h2>案件数据")[0]
     # An SLA clock's timer: what it is, then the step, not "deadline: 审核 · sla deadline".
     assert re.search(r"data-kind=\"sla deadline\">[^<]*· 时限截止 · 审核<", page)
     assert "sla deadline" not in re.sub(r'data-kind="[^"]*"', "", page)
     done = history(page)
-    assert '<span data-key="user">用户: 李窗口</span>' in done
+    assert '<span data-key="user">用户：李窗口</span>' in done
 
     li.get("/lang/en")
     page = text(li.get(f"/cases/{site.case}"))
@@ -58,8 +58,8 @@ def test_a_breach_in_the_history_reads_in_local_time_and_working_time(site: Site
     breach = re.search(r"<td>超时记录</td>\s*<td class=\"payload\">(.*?)</td>", history(page), re.S)
     assert breach, "no breach in the history"
     shown = breach.group(1)
-    deadline = re.search(r'<span data-key="deadline">截止时间: ([^<]*)</span>', shown)
+    deadline = re.search(r'<span data-key="deadline">截止时间：([^<]*)</span>', shown)
     assert deadline and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", deadline.group(1))
-    assert '<span data-key="responsible">责任人: 李窗口</span>' in shown
-    holders = re.search(r'<span data-key="holders">经手人: ([^<]*)</span>', shown)
+    assert '<span data-key="responsible">责任人：李窗口</span>' in shown
+    holders = re.search(r'<span data-key="holders">经手人：([^<]*)</span>', shown)
     assert holders and holders.group(1).startswith("李窗口 ") and "{" not in holders.group(1)

@@ -120,7 +120,7 @@ def test_the_page_draws_the_lines_and_the_table(history):
     assert page.status_code == 200 and 'data-testid="trend-chart"' in body
     assert body.count("<polyline") == 1  # li's two weeks; chen has one point, no line
     assert body.count("<circle") == 3
-    assert "李窗口 · 2026-03-09: 50% (1/2)" in body  # the hover text of a point
+    assert "李窗口 · 2026-03-09：50% (1/2)" in body  # the hover text of a point
     assert 'data-period="2026-03-09">50% (1/2)</td>' in body
     assert 'data-period="total">67% (2/3)</td>' in body
     assert " style=" not in body  # the CSP forbids inline style

@@ -11,14 +11,24 @@ export function say(text, kind) {
   statusLine.dataset.state = kind;
 }
 
-// Lists every problem; `mark(problem, item)` marks the element it names (if shown)
-// and may make the list entry clickable.
-export function listProblems(problems, mark) {
+// Where a problem is: the element's name in the diagram being edited (`describe(id)`,
+// which may have changed since the deploy) with its id, "审核 (Task_review)"; an element
+// without a name, or one the diagram no longer has, by its id.
+export function whereIs(id, describe) {
+  const name = (describe(id) || '').trim();
+  return name && name !== id ? `${name} (${id})` : id;
+}
+
+// Lists every problem, each after the element it names (`whereIs`) and the page's colon
+// (`labels.colon`: full-width in Chinese); `mark(problem, item)` marks the element (if
+// shown) and may make the list entry clickable.
+export function listProblems(problems, labels, { mark, describe }) {
   problemList.replaceChildren();
   problems.forEach((problem) => {
     const item = document.createElement('li');
     item.textContent = problem.element_id
-      ? `${problem.element_id}: ${problem.message}` : problem.message;
+      ? `${whereIs(problem.element_id, describe)}${labels.colon}${problem.message}`
+      : problem.message;
     item.dataset.element = problem.element_id || '';
     if (problem.element_id) {
       mark(problem, item);
@@ -54,7 +64,7 @@ export async function submit(url, xml, file, labels, showProblems) {
   try {
     const { response, body } = await post(url, xml, file);
     if (!body) {
-      say(`${labels.failed} (HTTP ${response.status})`, 'error');
+      say(`${labels.failed}${labels.colon}HTTP ${response.status}`, 'error');
       return null;
     }
     if (body.problems && body.problems.length) {
@@ -66,7 +76,7 @@ export async function submit(url, xml, file, labels, showProblems) {
     say(body.message, response.ok ? 'info' : 'error');
     return response.ok ? body : null;
   } catch (error) {
-    say(`${labels.failed}: ${error.message}`, 'error');
+    say(`${labels.failed}${labels.colon}${error.message}`, 'error');
     return null;
   }
 }

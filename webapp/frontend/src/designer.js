@@ -54,7 +54,8 @@ function clearMarks() {
 function showProblems(problems) {
   clearMarks();
   const registry = modeler.get('elementRegistry');
-  listProblems(problems, (problem, item) => {
+  const describe = (id) => registry.get(id)?.businessObject?.name;
+  listProblems(problems, labels, { describe, mark: (problem, item) => {
     const element = registry.get(problem.element_id);
     if (!element) {
       return;
@@ -70,7 +71,7 @@ function showProblems(problems) {
     });
     item.classList.add('at-element');
     item.addEventListener('click', () => modeler.get('selection').select(element));
-  });
+  } });
 }
 
 
@@ -99,4 +100,4 @@ wireActions(root, labels, {
   }
 });
 
-load().catch((error) => say(`${labels.failed}: ${error.message}`, 'error'));
+load().catch((error) => say(`${labels.failed}${labels.colon}${error.message}`, 'error'));

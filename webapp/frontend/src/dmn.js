@@ -23,18 +23,56 @@ let fileName = root.dataset.file;
 let dirty = false;
 guardUnsaved(() => dirty);
 
+// A column by its label, else its expression or output name.
+function columnName(column) {
+  return column.label || column.inputExpression?.text || column.name || '';
+}
+
+// What an element of the table being edited is called: a decision by its name, a column
+// by its label, a rule by its number ("规则 2"), a rule's cell by both ("规则 2 · 逾期天数").
+function describe(id) {
+  const decisions = (modeler.getDefinitions()?.drgElement || []);
+  for (const decision of decisions) {
+    if (decision.id === id) {
+      return decision.name;
+    }
+    const table = decision.decisionLogic;
+    if (!table || !table.rule) {
+      continue;
+    }
+    const columns = [...(table.input || []), ...(table.output || [])];
+    const column = columns.find((c) => c.id === id);
+    if (column) {
+      return columnName(column);
+    }
+    for (const [index, rule] of table.rule.entries()) {
+      const rowName = `${labels.rule} ${index + 1}`;
+      if (rule.id === id) {
+        return rowName;
+      }
+      const entries = [...(rule.inputEntry || []), ...(rule.outputEntry || [])];
+      const at = entries.findIndex((entry) => entry.id === id);
+      if (at >= 0) {
+        const name = columnName(columns[at] || {});
+        return name ? `${rowName} · ${name}` : rowName;
+      }
+    }
+  }
+  return null;
+}
+
 // Problems name the rule's cell (inputEntry/outputEntry id) or the decision; the
 // decision table renders each cell with data-element-id, so the cell is outlined.
 function showProblems(problems) {
   document.querySelectorAll('.cc-problem').forEach((el) => el.classList.remove('cc-problem'));
   clearProblemList();
-  listProblems(problems, (problem, item) => {
+  listProblems(problems, labels, { describe, mark: (problem, item) => {
     const cells = document.querySelectorAll(`[data-element-id="${CSS.escape(problem.element_id)}"]`);
     cells.forEach((cell) => cell.classList.add('cc-problem'));
     if (cells.length) {
       item.classList.add('at-element');
     }
-  });
+  } });
 }
 
 async function load() {
@@ -61,4 +99,4 @@ wireActions(root, labels, {
   deployed: () => { dirty = false; }
 });
 
-load().catch((error) => say(`${labels.failed}: ${error.message}`, 'error'));
+load().catch((error) => say(`${labels.failed}${labels.colon}${error.message}`, 'error'));

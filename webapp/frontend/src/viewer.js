@@ -67,6 +67,6 @@ async function show() {
 }
 
 show().catch((error) => {
-  status.textContent = `${root.dataset.failed}: ${error.message}`;
+  status.textContent = `${root.dataset.failed}${root.dataset.colon}${error.message}`;
   root.dataset.state = 'failed';
 });
