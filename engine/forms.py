@@ -112,17 +112,23 @@ def field_problems(field: dict[str, Any]) -> list[str]:
     return []
 
 
+def yes_or_no(raw: Any) -> bool:
+    """A yes/no value as people write it (a form's checkbox, a CSV cell): text is never
+    true merely for being non-empty ("false" is false); anything else is a ValueError."""
+    if isinstance(raw, bool):
+        return raw
+    word = str(raw).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(f"{raw!r} is not true or false")
+
+
 def _convert(field: dict[str, Any], raw: Any) -> Any:
     kind = field["type"]
     if kind == "boolean":
-        if isinstance(raw, bool):
-            return raw
-        word = str(raw).strip().lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
-        raise ValueError(f"{raw!r} is not true or false")
+        return yes_or_no(raw)
     if kind == "long":
         if isinstance(raw, bool):
             raise ValueError("must be a whole number")

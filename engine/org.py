@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .errors import NotFound, ValidationError
 from .executor import CommandContext
-from .forms import FALSE_WORDS, TRUE_WORDS
+from .forms import yes_or_no
 from .inputs import check_email, check_phone
 from .notices import parse_locale
 from .store import AuditEvent, Department, Group, GroupMember, Person, Task
@@ -284,15 +284,13 @@ def _check_entry(section: str, number: int, row: Any) -> None:
         raise ValidationError(f"{entry}: groups must be a list of group keys, not {groups!r}")
 
 
-def _yes_or_no(row: dict[str, Any], name: str) -> bool:
-    """A yes/no column: a CSV cell is text, and "false" must not read as true."""
-    value = row[name]
-    if isinstance(value, bool):
-        return value
-    word = str(value).strip().lower()
-    if word in TRUE_WORDS or word in FALSE_WORDS:
-        return word in TRUE_WORDS
-    raise ValidationError(f"person {row.get('key')!r}: {name} {value!r} is not yes or no")
+def _digest(row: dict[str, Any]) -> bool:
+    try:
+        return yes_or_no(row["digest"])
+    except ValueError:
+        raise ValidationError(
+            f"person {row.get('key')!r}: digest {row['digest']!r} is not yes or no"
+        ) from None
 
 
 def _unknown(keys: Iterable[Any], allowed: tuple[str, ...]) -> Any | None:
@@ -369,7 +367,7 @@ class ImportOrg:
             person.email = _contact(row, "email", check_email) or person.email
             person.phone = _contact(row, "phone", check_phone) or person.phone
             if row.get("digest") is not None:
-                person.digest = _yes_or_no(row, "digest")
+                person.digest = _digest(row)
             if row.get("locale"):
                 person.locale = parse_locale(str(row["locale"]))
             if row.get("department"):

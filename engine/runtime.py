@@ -17,7 +17,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from sqlalchemy import bindparam, insert, inspect, select
+from sqlalchemy import bindparam, insert, select
 
 from . import (
     applicant_notices,
@@ -44,7 +44,7 @@ from .executor import CommandContext
 from .store import Definition, MessageSubscription, ProcessInstance, Task
 from .store.models import POOL_KINDS
 from .store.prepared import Prepared
-from .store.row_objects import loaded, persistent
+from .store.row_objects import column_keys, loaded, persistent
 from .workflows import LoadedDefinition
 
 
@@ -79,18 +79,15 @@ def lock_instance(ctx: CommandContext, instance_id: int) -> ProcessInstance:
     return instance
 
 
-def _labelled(cls: type, prefix: str, leave: frozenset[str] = frozenset()) -> list[Any]:
-    """The columns of ``cls`` but ``leave``, labelled ``prefix`` + attribute key."""
-    attrs = [attr for attr in inspect(cls).column_attrs if attr.key not in leave]
-    return [attr.columns[0].label(prefix + attr.key) for attr in attrs]
-
-
 # The instance's workflow state is left out: most commands find the workflow in the cache.
 _STATE = frozenset({"workflow_state"})
-_INSTANCE_COLUMNS = _labelled(ProcessInstance, "i_", _STATE)
-_TASK_COLUMNS = _labelled(Task, "t_")
+_INSTANCE_KEYS = sorted(column_keys(ProcessInstance) - _STATE)
+_TASK_KEYS = sorted(column_keys(Task))
 _LOCK_TASK_INSTANCE = Prepared(
-    select(*_INSTANCE_COLUMNS, *_TASK_COLUMNS)
+    select(
+        *(getattr(ProcessInstance, key).label(f"i_{key}") for key in _INSTANCE_KEYS),
+        *(getattr(Task, key).label(f"t_{key}") for key in _TASK_KEYS),
+    )
     .select_from(ProcessInstance)
     .join(Task, Task.instance_id == ProcessInstance.id)
     .where(Task.id == bindparam("task_id"))
@@ -117,9 +114,10 @@ def lock_task(
     found = _LOCK_TASK_INSTANCE.rows(ctx.session.connection(), {"task_id": task_id})
     if not found:
         raise NotFound(f"no task {task_id}")
-    values = found[0]._asdict()
-    instance = loaded(ctx.session, ProcessInstance, _unprefixed(values, "i_"), _STATE)
-    task = loaded(ctx.session, Task, _unprefixed(values, "t_"))
+    row, split = found[0], len(_INSTANCE_KEYS)
+    instance_values = dict(zip(_INSTANCE_KEYS, row[:split], strict=True))
+    instance = loaded(ctx.session, ProcessInstance, instance_values, _STATE)
+    task = loaded(ctx.session, Task, dict(zip(_TASK_KEYS, row[split:], strict=True)))
     ctx.touched.add(instance.id)
     if not ctx.holds_database_lock:
         ctx.session.refresh(task)
@@ -130,10 +128,6 @@ def lock_task(
         wanted = " or ".join(_KIND_NAMES[kind] for kind in kinds)
         raise Conflict(f"task {task_id} {other or f'is not {wanted}'}")
     return task, instance
-
-
-def _unprefixed(values: dict[str, Any], prefix: str) -> dict[str, Any]:
-    return {key[len(prefix) :]: value for key, value in values.items() if key.startswith(prefix)}
 
 
 def acts_for(ctx: CommandContext, task: Task, user: str) -> bool:
