@@ -35,6 +35,7 @@ from .executor import CommandContext
 from .parser import BPMN_NS, CAMUNDA_NS, DMN_NAMESPACES, TIMER_TAGS, CaseClockParser
 from .scripting import validate_expression, validate_script
 from .store import Definition, Deployment, DeploymentResource
+from .store.prepared import Prepared
 from .timer_text import TimerTextError, classify
 
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
@@ -893,7 +894,9 @@ def latest_or_none(session: Any, key: str) -> Definition | None:
     ).first()
 
 
-_LATEST_ID = (
+# Prepared: a start runs it every time, and a deploy flushes its rows, so nothing
+# pending in the session can be missed by reading on the connection.
+_LATEST_ID = Prepared(
     select(Definition.id)
     .where(Definition.key == bindparam("key"))
     .order_by(Definition.version.desc())
@@ -903,8 +906,8 @@ _LATEST_ID = (
 
 def latest_definition_id(session: Any, key: str) -> int:
     """The id only: the definition cache holds the rest, so no row is loaded."""
-    definition_id = session.scalar(_LATEST_ID, {"key": key})
-    if definition_id is None:
+    found = _LATEST_ID.rows(session.connection(), {"key": key})
+    if not found:
         known = ", ".join(session.scalars(select(Definition.key).distinct())) or "none"
         raise NotFound(f"no process definition with key {key!r} (deployed: {known})")
-    return definition_id
+    return found[0].id
