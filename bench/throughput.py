@@ -24,7 +24,9 @@ and, on SQLite, ``minimal`` (only the changed tasks written, one task-projection
 one audit row per step, through SQLAlchemy and through the standard library's ``sqlite3``):
 see their classes. A third, ``required``, is the minimal engine plus the rows and reads
 CaseClock's projections, audit chain and caches cannot do without (stdlib ``sqlite3``):
-its ratio bounds what any engine writing CaseClock's rows reaches here.
+its ratio bounds what any engine writing CaseClock's rows reaches here. It runs twice: as
+is, and writing no workflow state at all (``required_no_state``, the bound of an engine
+that would rebuild workflows by replaying its audit log).
 
 Each variant is warmed up with a few instances that are not counted. For the durable
 variants SQL statements (SQLAlchemy ``before_cursor_execute``, so ``BEGIN IMMEDIATE``
@@ -35,9 +37,10 @@ Usage::
     .venv/bin/python bench/throughput.py [--n 200] [--pg-url URL] [--no-pg] [--separate-claim]
                                          [--profile {sqlite,postgres}] [--profile-out FILE]
 
-The last four lines are ``minimal_sqlalchemy=… minimal_sqlite3=…``, ``required_sqlite3=…``,
-``floor_sqlite=… floor_pg=…`` and always, last, ``ratio_sqlite=X.XX ratio_pg=Y.YY``
-(durable instances/s divided by raw instances/s; ``n/a`` for a variant that did not run).
+The last four lines are ``minimal_sqlalchemy=… minimal_sqlite3=…``,
+``required_sqlite3=… required_no_state=…``, ``floor_sqlite=… floor_pg=…`` and always,
+last, ``ratio_sqlite=X.XX ratio_pg=Y.YY`` (durable instances/s divided by raw
+instances/s; ``n/a`` for a variant that did not run).
 """
 
 from __future__ import annotations
@@ -490,10 +493,15 @@ class RequiredRowsRunner(MinimalEngineRunner):
     claim and the completion are two hash-chained audit events (one statement), and the
     form data goes to the erasable audit part. Changed tasks are found in memory, so
     nothing else is read: a lower bound on CaseClock's cost, whatever its code.
+
+    With ``stores_state=False`` no SpiffWorkflow task is converted or written at all: the
+    bound of a design that keeps the workflow only in memory and rebuilds it after a
+    restart by replaying the commands its audit events record (event sourcing).
     """
 
-    def __init__(self, label: str, path: Path) -> None:
+    def __init__(self, label: str, path: Path, stores_state: bool = True) -> None:
         super().__init__(label, path, through_sqlalchemy=False)
+        self.stores_state = stores_state
         self.connection.executescript(_REQUIRED_SCHEMA)
         self.connection.execute(
             "INSERT INTO r_audit VALUES (NULL, 'org', 1, NULL, 'deploy', '{}', ?)", (audit.GENESIS,)
@@ -513,9 +521,10 @@ class RequiredRowsRunner(MinimalEngineRunner):
             else:
                 seq, head, _task = execute(_LOCK_INSTANCE, (instance_id,)).fetchone()
                 events = ["claim", "complete"]
-            states = [(instance_id, str(t.id), json.dumps(self.registry.convert(t)))
-                      for t in changed]  # fmt: skip
-            execute(_UPSERT_STATE, states)
+            if self.stores_state:
+                states = [(instance_id, str(t.id), json.dumps(self.registry.convert(t)))
+                          for t in changed]  # fmt: skip
+                execute(_UPSERT_STATE, states)
             self._projections(execute, instance_id, changed)
             rows = []
             for command in events:
@@ -640,7 +649,7 @@ def fresh_pg_database(url: str) -> None:
 
 def print_table(results: list[Result]) -> None:
     head = (
-        f"{'variant':<28}{'instances':>10}{'seconds':>10}{'inst/s':>10}"
+        f"{'variant':<32}{'instances':>10}{'seconds':>10}{'inst/s':>10}"
         f"{'stmts/inst':>12}{'commits/inst':>14}"
     )
     print(head)
@@ -649,7 +658,7 @@ def print_table(results: list[Result]) -> None:
         stmts = f"{r.statements / r.instances:.1f}" if r.statements is not None else "-"
         commits = f"{r.commits / r.instances:.1f}" if r.commits is not None else "-"
         print(
-            f"{r.variant:<28}{r.instances:>10}{r.seconds:>10.2f}{r.rate:>10.1f}"
+            f"{r.variant:<32}{r.instances:>10}{r.seconds:>10.2f}{r.rate:>10.1f}"
             f"{stmts:>12}{commits:>14}"
         )
     for r in results:
@@ -729,6 +738,8 @@ def main(argv: list[str] | None = None) -> int:
             floor(MinimalEngineRunner(name, path, through_sqlalchemy), name)
         required = RequiredRowsRunner("required rows sqlite3", Path(tmp) / "required.db")
         floor(required, "required")
+        replayed = RequiredRowsRunner("required rows, no state", Path(tmp) / "replayed.db", False)
+        floor(replayed, "no state")
         ratio_sqlite = measure("CaseClock SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", "sqlite")
 
     ratio_pg: float | None = None
@@ -753,8 +764,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"minimal_sqlalchemy={floors['minimal SQLAlchemy']:.2f} "
           f"minimal_sqlite3={floors['minimal sqlite3']:.2f}   (changed tasks only, one "
           "projection row and one audit row per step; SQLite)")  # fmt: skip
-    print(f"required_sqlite3={floors['required']:.2f}   (the minimal engine plus the rows and "
-          "reads CaseClock's projections, audit chain and caches need; SQLite)")  # fmt: skip
+    print(f"required_sqlite3={floors['required']:.2f} required_no_state={floors['no state']:.2f}"
+          "   (the minimal engine plus the rows and reads CaseClock's projections, audit chain "
+          "and caches need; without any workflow state written; SQLite)")  # fmt: skip
     print(f"floor_sqlite={floors['sqlite']:.2f} floor_pg={pg_floor}   "
           "(SpiffWorkflow + serialize + one committed statement per step)")  # fmt: skip
     pg_text = f"{ratio_pg:.2f}" if ratio_pg is not None else "n/a"
