@@ -125,7 +125,8 @@ def seed_demo_accounts(app: CaseClock) -> list[str]:
         created.append(f"{key} ({', '.join(sorted(roles))})")
     lines = [f"accounts: {len(created)} created" + (f": {'; '.join(created)}" if created else "")]
     lines.append(
-        "log in at http://127.0.0.1:5000/login as li (staff), wang (supervisor), zhou (auditor),"
-        f" chen (designer) or zhao (admin); password: {DEMO_PASSWORD}"
+        # The port is serve's to choose (scripts/demo.sh takes PORT), so no address here.
+        "log in (at /login on the address serve prints) as li (staff), wang (supervisor),"
+        f" zhou (auditor), chen (designer) or zhao (admin); password: {DEMO_PASSWORD}"
     )
     return lines

@@ -37,5 +37,7 @@ def configure() -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(os.environ.get("CASECLOCK_LOG_LEVEL", "INFO").upper())
-    # APScheduler logs every job run at INFO; keep its warnings only.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # APScheduler logs every job run and SpiffWorkflow every task's change of state at
+    # INFO (a hundred lines a minute on the demo); keep their warnings only.
+    for noisy in ("apscheduler", "spiff"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
