@@ -1,14 +1,15 @@
 """Admins (系统管理): the org chart and accounts, absences and handovers, calendars and
 their overrides, SLA standards, incidents (failed timers), the notice templates and the send log.
 
-Every action runs one engine command (which writes its audit event); bad input is shown
-at the field of the form that sent it, with the engine's status (422, 404, 409).
+Every action runs one engine command (which writes its audit event). A refusal is said
+once, with the engine's status (422, 404, 409): at the field of the form that sent it, or
+under that form's button, what was typed kept (:mod:`webapp.refusals`).
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -37,6 +38,7 @@ from engine.standards import RetireStandard, SetStandard
 
 from . import admin_views, converters, notice_log
 from .i18n import gettext
+from .refusals import refusal, said_once
 from .security import engine, login_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -90,17 +92,44 @@ def _instant(field: str) -> datetime | None:
 # --- rendering --------------------------------------------------------------------------
 
 
-def _page(template: str, errors: dict[str, str] | None, status: int, failed: str | None,
-          **context: Any) -> Any:  # fmt: skip
-    typed = request.form if failed else {}
-    return render_template(
-        f"admin/{template}.html", errors=errors or {}, failed=failed, typed=typed, **context
-    ), status  # fmt: skip
+def _page(
+    template: str,
+    errors: dict[str, str] | None,
+    status: int,
+    failed: str | None,
+    listed: Mapping[str, Collection[object]] | None = None,
+    **context: Any,
+) -> Any:
+    """The page with ``errors`` in the form ``failed``, what was typed there kept.
+    ``listed``: the rows the page lists, by the kind of form each carries (``{"cancel":
+    [3]}`` for the form ``cancel-3``), so that a refusal whose row is gone is said too."""
+
+    def page(shown: dict[str, str]) -> str:
+        typed = request.form if failed else {}
+        return render_template(f"admin/{template}.html", errors=shown, failed=failed,
+                               typed=typed, **context)  # fmt: skip
+
+    offered = failed is None or _offered(failed, listed or {})
+    return said_once(page, errors or {}, status, offered, url_for(f"admin.{template}"))
+
+
+def _offered(form: str, listed: Mapping[str, Collection[object]]) -> bool:
+    """Whether the page shows ``form``: a row's form while the row is listed, the form
+    that adds a row (``person-new``) and every other form always."""
+    kind, _, key = form.partition("-")
+    return kind not in listed or key == "new" or key in {str(row) for row in listed[kind]}
 
 
 def _org(errors: dict[str, str] | None = None, status: int = 200, failed: str | None = None) -> Any:
     view = engine().read(admin_views.org)
-    return _page("org", errors, status, failed, org=view, roles=ROLES)
+    accounts = [a["person"] for a in view["accounts"]]
+    listed = {
+        "cancel": [a["id"] for a in view["absences"]], "roles": accounts, "active": accounts,
+        "person": [p["key"] for p in view["people"]],
+        "department": [d["key"] for d in view["departments"]],
+        "group": [gr["key"] for gr in view["groups"]],
+    }  # fmt: skip
+    return _page("org", errors, status, failed, listed, org=view, roles=ROLES)
 
 
 def _calendars(
@@ -133,7 +162,8 @@ def _year(text: str) -> int | None:
 
 def _sla(errors: dict[str, str] | None = None, status: int = 200, failed: str | None = None) -> Any:
     rows = engine().read(admin_views.sla)
-    return _page("sla", errors, status, failed, standards=rows, actions=DEADLINE_ACTIONS)
+    return _page("sla", errors, status, failed, {"retire": [s["id"] for s in rows]},
+                 standards=rows, actions=DEADLINE_ACTIONS)  # fmt: skip
 
 
 def _incidents(
@@ -142,7 +172,8 @@ def _incidents(
     rows = engine().read(admin_views.failed_timers)
     zone = engine().services.timezone
     messages = engine().read(lambda s: admin_views.undeliverable(s, zone))
-    return _page("incidents", errors, status, failed, incidents=rows, messages=messages,
+    listed = {"incident": [i["id"] for i in rows], "delivery": [m["id"] for m in messages]}
+    return _page("incidents", errors, status, failed, listed, incidents=rows, messages=messages,
                  failing_after=FAILING_AFTER)  # fmt: skip
 
 
@@ -151,25 +182,22 @@ def _act(
     form: str,
     build: Callable[[], Any],
     done: str,
-    field: str,
+    field: str | None,
     back: Callable[[], str],
 ) -> Any:
-    """Run the command ``build`` makes; on bad input re-render the page with the error at
-    the field (the engine's own field, else ``field``) of the form that sent it."""
+    """Run the command ``build`` makes; a refusal re-renders the page with it said once in
+    the form that sent it (:func:`refusal`): at the engine's field, else at ``field``
+    (the one to blame, if the form has one), a conflict under the form's button."""
     try:
         command = build()
         engine().execute(command, actor=g.user.key)
     except Forbidden:
         raise
     except CaseClockError as exc:
-        fields = exc.details.get("fields") or {field: exc.message}
-        # A 404 or 409 may concern a row no longer on the page: its message goes on top too.
-        flash(gettext("请更正标出的字段。") if isinstance(exc, ValidationError) else exc.message,
-              "error")  # fmt: skip
-        return render({f"{form}.{k}": v for k, v in fields.items()}, exc.http_status, form)
+        return render(refusal(exc, form, field), exc.http_status, form)
     except DBAPIError:
-        flash(gettext("请更正标出的字段。"), "error")
-        return render({f"{form}.{field}": gettext("数据库拒绝了该输入（值可能过长）。")}, 422, form)
+        refused = ValidationError(gettext("数据库拒绝了该输入（值可能过长）。"))
+        return render(refusal(refused, form, field), 422, form)
     flash(done, "info")
     return redirect(back(), 303)
 
@@ -360,7 +388,7 @@ def cancel_absence(absence_id: int) -> Any:
     def build() -> Any:
         return absence_commands.CancelAbsence(absence_id)
 
-    return _act(_org, f"cancel-{absence_id}", build, gettext("休假委托已取消。"), "id", _org_back)
+    return _act(_org, f"cancel-{absence_id}", build, gettext("休假委托已取消。"), None, _org_back)
 
 
 @bp.post("/reassign")
@@ -476,7 +504,7 @@ def set_standard() -> Any:
 @login_required("admin")
 def retire_standard(standard_id: int) -> Any:
     return _act(_sla, f"retire-{standard_id}", lambda: RetireStandard(standard_id),
-                gettext("时限标准已停用。"), "id", lambda: url_for("admin.sla"))  # fmt: skip
+                gettext("时限标准已停用。"), None, lambda: url_for("admin.sla"))  # fmt: skip
 
 
 # --- incidents ------------------------------------------------------------------------------
@@ -492,7 +520,7 @@ def incidents() -> Any:
 @login_required("admin")
 def retry(timer_id: int) -> Any:
     return _act(_incidents, f"incident-{timer_id}", lambda: RetryTimer(timer_id),
-                gettext("已安排立即重试。"), "id", lambda: url_for("admin.incidents"))  # fmt: skip
+                gettext("已安排立即重试。"), None, lambda: url_for("admin.incidents"))  # fmt: skip
 
 
 @bp.post("/incidents/<int:timer_id>/skip")
@@ -501,7 +529,7 @@ def skip(timer_id: int) -> Any:
     def build() -> Any:
         return SkipTimer(timer_id, _text("note", 500, required=False))
 
-    return _act(_incidents, f"incident-{timer_id}", build, gettext("已跳过该定时器。"), "id",
+    return _act(_incidents, f"incident-{timer_id}", build, gettext("已跳过该定时器。"), None,
                 lambda: url_for("admin.incidents"))  # fmt: skip
 
 
@@ -509,7 +537,7 @@ def skip(timer_id: int) -> Any:
 @login_required("admin")
 def retry_delivery(message_id: int) -> Any:
     return _act(_incidents, f"delivery-{message_id}", lambda: RetryDelivery(message_id),
-                gettext("已安排立即重新发送。"), "id",
+                gettext("已安排立即重新发送。"), None,
                 lambda: url_for("admin.incidents"))  # fmt: skip
 
 
@@ -519,7 +547,7 @@ def drop_delivery(message_id: int) -> Any:
     def build() -> Any:
         return DropDelivery(message_id, _text("note", 500, required=False))
 
-    return _act(_incidents, f"delivery-{message_id}", build, gettext("已放弃发送该通知。"), "id",
+    return _act(_incidents, f"delivery-{message_id}", build, gettext("已放弃发送该通知。"), None,
                 lambda: url_for("admin.incidents"))  # fmt: skip
 
 
@@ -575,9 +603,7 @@ def set_template(kind: str, locale: str) -> Any:
         try:
             shown = preview(kind, locale, subject, body)
         except ValidationError as exc:
-            flash(gettext("请更正标出的字段。"), "error")
-            errors = {f"{form}.{k}": v for k, v in exc.details["fields"].items()}
-            return _notices(errors, exc.http_status, form)
+            return _notices(refusal(exc, form, _text_field(kind)), exc.http_status, form)
         return _notices(failed=form, previewed=shown)
     return _act(_notices, form, lambda: SetNoticeTemplate(kind, locale, subject, body),
                 gettext("通知模板已保存。"), _text_field(kind),
@@ -609,8 +635,7 @@ def outbox() -> Any:
     choices = {"statuses": notice_log.STATUSES, "channels": CHANNELS, "limit": notice_log.LIMIT}
     try:
         chosen = notice_log.parse(request.args)
-    except ValidationError as exc:
-        flash(gettext("请更正标出的字段。"), "error")
+    except ValidationError as exc:  # said at the filter's fields, not in the message area too
         return _page("outbox", exc.details["fields"], 422, None, rows=None, args=request.args,
                      **choices)  # fmt: skip
     rows = app.read(lambda s: notice_log.notices(s, app.services.timezone, chosen))

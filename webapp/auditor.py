@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from engine import accountability
 from engine.errors import NotFound, ValidationError
 
 from . import charts, ledger_view
-from .i18n import gettext
 from .security import engine, login_required
 
 bp = Blueprint("auditor", __name__)
@@ -47,8 +46,7 @@ def ledger() -> Any:
             }  # fmt: skip
 
         view = app.read(load)
-    except ValidationError as exc:
-        flash(gettext("请更正标出的字段。"), "error")
+    except ValidationError as exc:  # said at the filter's fields, not in the message area too
         fields = exc.details.get("fields") or {"from": exc.message}
         departments = app.read(ledger_view.departments)
         return render_template("auditor/ledger.html", errors=fields, args=request.args,

@@ -29,7 +29,7 @@ from engine.collection.importing import export_rows, parse_csv, to_csv
 from engine.collection.money import format_amount, from_minor, parse_amount
 from engine.collection.promises import RecordPromise
 from engine.collection.receivables import ImportReceivables, ImportReport, RecordPayment
-from engine.errors import Forbidden, NotFound, ValidationError, at_field
+from engine.errors import Conflict, Forbidden, NotFound, ValidationError, at_field
 from engine.store.collection_tables import PRODUCTS, Receivable
 from engine.store.ladder_tables import CollectionCase
 
@@ -40,6 +40,7 @@ from .filters import GRADES as GRADE_NAMES
 from .filters import label
 from .i18n import gettext, lazy_gettext
 from .names import department_names, person_names
+from .refusals import refusal
 from .security import engine, login_required
 
 T = TypeVar("T")
@@ -373,8 +374,7 @@ def aging_page() -> Any:
     app = engine()
     try:
         report = aging_report(app, g.user, request.args)
-    except ValidationError as exc:
-        flash(gettext("请更正标出的字段。"), "error")
+    except ValidationError as exc:  # said at the filter's fields, not in the message area too
         return render_template("collection/aging.html", report=None, args=request.args,
                                errors=exc.details.get("fields", {}), charts={}), 422  # fmt: skip
     args = {k: v for k, v in (("as_of", report.as_of.isoformat()), ("by", report.by or ""),
@@ -399,8 +399,7 @@ def grades_page() -> Any:
     app = engine()
     try:
         summary = grade_report(app, g.user, request.args)
-    except ValidationError as exc:
-        flash(gettext("请更正标出的字段。"), "error")
+    except ValidationError as exc:  # said at the filter's fields only
         return render_template("collection/grades.html", summary=None, args=request.args,
                                errors=exc.details.get("fields", {})), 422  # fmt: skip
     dist = summary.distribution
@@ -427,8 +426,7 @@ def grades_download(fmt: str) -> Any:
 def receivable_list() -> Any:
     try:
         view = receivables(engine(), g.user, request.args)
-    except ValidationError as exc:
-        flash(gettext("请更正标出的字段。"), "error")
+    except ValidationError as exc:  # said at the filter's fields only
         return render_template("collection/receivables.html", view=None, args=request.args,
                                errors=exc.details.get("fields", {}), products=PRODUCTS,
                                grades=GRADES), 422  # fmt: skip
@@ -478,11 +476,10 @@ def receivable_page(key: str) -> Any:
 def act(key: str, action: str) -> Any:
     try:
         record(engine(), g.user, key, action, request.form)
-    except ValidationError as exc:
-        flash(gettext("请更正标出的字段。"), "error")
-        fields = exc.details.get("fields") or {"amount": exc.message}
+    except (ValidationError, Conflict) as exc:
+        # Said once, in the form that was sent (both are offered to whoever may post).
         typed = {**request.form.to_dict(), "form": action}
-        return _receivable_page(key, {f"{action}.{k}": v for k, v in fields.items()}, typed, 422)
+        return _receivable_page(key, refusal(exc, action, "amount"), typed, exc.http_status)
     flash(str(DONE[action]), "info")
     return redirect(url_for("collection.receivable_page", key=key), 303)
 
@@ -502,13 +499,12 @@ def import_upload() -> Any:
             raise at_field("file", gettext("请选择一个 CSV 文件。"))
         # The app's MAX_CONTENT_LENGTH (1 MB) bounds the upload: a larger one is a 413.
         report = import_csv(engine(), g.user, decode(upload.read()), upload.filename)
-    except ValidationError as exc:
-        flash(gettext("请更正标出的字段。"), "error")
+    except ValidationError as exc:  # said at the file field only
         return render_template("collection/import.html", result=None,
                                errors=exc.details.get("fields", {})), 422  # fmt: skip
+    # The report on the page says how many rows were written and why each other one was
+    # refused: not again in the message area.
     result = import_result(report)
-    flash(gettext("已导入 %(w)s 行，%(f)s 行有错误。", w=result["written"], f=result["failed"]),
-          "error" if result["failed"] else "info")  # fmt: skip
     return render_template("collection/import.html", result=result, errors={}), (
         422 if result["failed"] else 200
     )

@@ -13,6 +13,7 @@ from engine.store.models import Person
 
 from . import charts, decisions, oversight
 from .i18n import gettext
+from .refusals import refusal, said_once
 from .security import engine, login_required
 
 bp = Blueprint("supervisor", __name__)
@@ -27,17 +28,34 @@ DONE = {
 }
 
 
-def _board(errors: dict[str, str] | None = None, status: int = 200) -> Any:
+def _board(errors: dict[str, str] | None = None, status: int = 200,
+           failed: str | None = None) -> Any:  # fmt: skip
+    """The board, with a refusal of the form ``failed`` said once (refusals.said_once): in
+    that form, what was typed kept, or in the message area when the board no longer
+    shows it (the chase was closed, the request decided meanwhile)."""
     app = engine()
     view = app.read(
         lambda s: oversight.board(s, g.user.key, app.services.timezone, app.clock.now())
     )
     names = view["names"]
-    return render_template(
-        "supervisor/board.html", board=view, names=names, errors=errors or {},
-        by_person=charts.rate_chart(view["on_time"], names),
-        by_step=charts.rate_chart(view["on_time_by_step"]),
-    ), status  # fmt: skip
+
+    def page(shown: dict[str, str]) -> str:
+        return render_template(
+            "supervisor/board.html", board=view, names=names, errors=shown, failed=failed,
+            sent=request.form, by_person=charts.rate_chart(view["on_time"], names),
+            by_step=charts.rate_chart(view["on_time_by_step"]),
+        )  # fmt: skip
+
+    offered = failed is None or failed in _forms(view)
+    return said_once(page, errors or {}, status, offered, url_for("supervisor.board"))
+
+
+def _forms(view: dict[str, Any]) -> set[str]:
+    """The forms the board shows (board.html): one per action on each of my chase tasks,
+    one per request waiting for my decision (approve and refuse share it)."""
+    chases = {f"chase{c['id']}.{action}" for c in view["my_chase_tasks"]
+              for action in decisions.CHASE_ACTIONS}  # fmt: skip
+    return chases | {f"{r['kind']}{r['id']}" for r in view["pending"]}
 
 
 @bp.get("/board")
@@ -62,19 +80,11 @@ def trends() -> Any:
                            chart=charts.trend_chart(view), rate_text=charts.rate_text)  # fmt: skip
 
 
-def _outcome(run: Any, action: str, prefix: str) -> Any:
+def _outcome(run: Any, action: str, form: str) -> Any:
     try:
         run()
-    except ValidationError as exc:
-        fields = exc.details.get("fields") or {}
-        if not fields:
-            flash(exc.message, "error")
-            return redirect(url_for("supervisor.board"), 303)
-        flash(gettext("请更正标出的字段。"), "error")
-        return _board({f"{prefix}.{k}": v for k, v in fields.items()}, 422)
-    except Conflict as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("supervisor.board"), 303)
+    except (ValidationError, Conflict) as exc:
+        return _board(refusal(exc, form), exc.http_status, form)
     flash(gettext(DONE[action]), "info")
     return redirect(url_for("supervisor.board"), 303)
 

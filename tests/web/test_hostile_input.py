@@ -359,7 +359,9 @@ def roles_of(site, key):
 
 def test_the_last_admin_cannot_drop_the_admin_role(site):
     response = post(site.client("zhao"), "/admin/accounts/zhao/roles", {"roles": ["staff"]})
-    assert response.status_code == 409 and "是最后一个启用的管理员账号" in text_of(response)
+    assert response.status_code == 409
+    page, said = text_of(response), "最后一个启用的管理员账号不能失去管理员角色。"
+    assert page.count(said) == 1 and 'data-error="roles-zhao.roles"' in page  # at the field
     assert roles_of(site, "zhao") == ["admin"]
     with pytest.raises(Conflict):
         site.engine.execute(SetRoles("zhao", ["auditor"]), actor="cli")

@@ -59,10 +59,10 @@ def test_urge_then_handle_a_chase(site, clock):
         ).all()
     )
     assert urged and "今天下班前办完" in urged[0].body
-    # Twice in the same hour is refused, as a message, not an error page.
+    # Twice in the same hour is refused, under the urge form on the board, not an error page.
     again = post(wang, f"/board/chase/{chase}/urge", {"message": "again"})
-    assert again.status_code == 303
-    assert "本小时内已催办过" in wang.get("/board").get_data(as_text=True)
+    assert again.status_code == 409
+    assert "本小时内已催办过" in again.get_data(as_text=True)
     assert post(wang, f"/board/chase/{chase}/handle", {"note": "已电话督促"}).status_code == 303
     closed = task(site, chase)
     assert closed.state == "completed" and closed.outcome == "handled: 已电话督促"
