@@ -6,17 +6,27 @@ there in the page's language through this catalogue: each English pattern with i
 Chinese wording, the named parts carried over. A message with no entry is shown as it
 is (English beats a wrong guess); ``tests/web/test_engine_text.py`` runs the page flows
 in Chinese and checks that what they show has an entry.
+
+The engine names people by their keys ("claimed by chen"); a page, in either language,
+names them as people see them (陈窗口): see :data:`PERSON_GROUPS`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 
 from .i18n import current_locale
+from .names import person_names
+from .security import engine
 
 _ID = r"(?P<id>\d+)"
 _WHO = r"(?P<who>[\w.\-]+)"
 _Q = r"""(?:'[^']*'|"[^"]*")"""  # a value the engine quotes with repr()
+# Named groups that hold a person's key, bare or quoted: a page shows the person's name
+# there (a key that names nobody, an unknown user's, stays as written). The command line
+# and the API show the engine's own wording, keys and all.
+PERSON_GROUPS = frozenset({"who", "user", "other"})
 
 # (pattern, Chinese). A pattern matches the whole message; {name} takes its named group.
 # A group named ``inner`` is a whole message of its own that the engine composed into
@@ -585,8 +595,8 @@ ENTRIES: list[tuple[str, str]] = [
     (rf"(?P<raw>{_Q}) is not a value", "{raw} 不是一个值。"),
     (r"unknown escape (?P<escape>\\.?) in string", "字符串中有无法识别的转义 {escape}。"),
     # accounts and the org file (engine.accounts, engine.org, engine.org_edit)
-    (rf"(?P<key>{_Q}) already has an account", "{key} 已有账号。"),
-    (rf"(?P<key>{_Q}) has no account", "{key} 没有账号。"),
+    (rf"(?P<who>{_Q}) already has an account", "{who} 已有账号。"),
+    (rf"(?P<who>{_Q}) has no account", "{who} 没有账号。"),
     (r"a password needs at least (?P<n>\d+) characters", "密码至少 {n} 个字符。"),
     (r"at least (?P<n>\d+) characters", "至少 {n} 个字符。"),
     (
@@ -820,14 +830,19 @@ _FORM = re.compile(r"invalid form data: (?P<parts>.+)")
 
 
 def localize(message: str) -> str:
-    """``message`` in the page's language (unchanged in English or when not catalogued)."""
-    if not message or current_locale() == "en":
+    """``message`` in the page's language, people by name (the English as it is, but for
+    the names, when not catalogued)."""
+    if not message:
         return message
-    return chinese(message) or message
+    people = _people(message)
+    if current_locale() == "en":
+        return _named(message, people)
+    return chinese(message, people) or _named(message, people)
 
 
-def chinese(message: str) -> str | None:
-    """The catalogue's Chinese for ``message``, or ``None`` if it has no entry."""
+def chinese(message: str, people: Mapping[str, str] | None = None) -> str | None:
+    """The catalogue's Chinese for ``message``, or ``None`` if it has no entry; a person
+    whose key is in ``people`` by their name there."""
     form = _FORM.fullmatch(message)
     if form:
         return "表单数据有误：" + "；".join(
@@ -836,13 +851,62 @@ def chinese(message: str) -> str | None:
     for pattern, text in _COMPILED:
         found = pattern.fullmatch(message)
         if found:
-            parts = {k: _word(k, v) for k, v in found.groupdict().items()}
+            parts = {k: _word(k, v, people or {}) for k, v in found.groupdict().items()}
             if "inner" in parts:
-                parts["inner"] = chinese(found["inner"])
+                parts["inner"] = chinese(found["inner"], people)
                 if parts["inner"] is None:
                     continue
             return text.format(**parts)
     return None
+
+
+def _people(message: str) -> dict[str, str]:
+    """The names of the people ``message`` names by key (one read, only if it names any)."""
+    keys = set(_person_keys(message))
+    if not keys:
+        return {}
+    return engine().read(lambda session: person_names(session, keys))
+
+
+def _person_keys(message: str) -> Iterator[str]:
+    """The person keys in ``message``: the person groups of every entry it matches."""
+    for pattern, _ in _COMPILED:
+        found = pattern.fullmatch(message)
+        if found is None:
+            continue
+        for name, value in found.groupdict().items():
+            if value is not None and name in PERSON_GROUPS:
+                yield _unquoted(value)
+            elif value is not None and name == "inner":
+                yield from _person_keys(value)
+
+
+def _named(message: str, people: Mapping[str, str]) -> str:
+    """The English ``message`` with the people its first entry names by key by name."""
+    found = next(filter(None, (p.fullmatch(message) for p, _ in _COMPILED)), None)
+    if found is None or not people:
+        return message
+    spans = sorted(
+        (found.span(name), name) for name in PERSON_GROUPS | {"inner"}
+        if name in found.re.groupindex and found[name] is not None
+    )  # fmt: skip
+    text, end = "", 0
+    for (start, stop), name in spans:
+        part = message[start:stop]
+        named = _named(part, people) if name == "inner" else _person(part, people)
+        text, end = text + message[end:start] + named, stop
+    return text + message[end:]
+
+
+def _person(value: str, people: Mapping[str, str]) -> str:
+    """A person group's value: the person's name, or the value as written."""
+    return people.get(_unquoted(value), value)
+
+
+def _unquoted(value: str) -> str:
+    """A key the engine quoted with repr() (``'li'``) as the key itself."""
+    quoted = len(value) >= 2 and value[0] == value[-1] and value[0] in "'\""
+    return value[1:-1] if quoted else value
 
 
 def _field_part(part: str) -> str:
@@ -850,8 +914,11 @@ def _field_part(part: str) -> str:
     return f"{field}：{chinese(problem) or problem}"
 
 
-def _word(name: str, value: str) -> str:
-    """Known words inside a message (a kind of thing, a task state, a unit) in Chinese too."""
+def _word(name: str, value: str, people: Mapping[str, str]) -> str:
+    """Known words inside a message (a kind of thing, a task state, a unit) in Chinese too,
+    people by name."""
+    if name in PERSON_GROUPS:
+        return _person(value, people)
     if name in _LISTS:
         return _listed(value, *_LISTS[name])
     return _WORDS.get(name, {}).get(value, value)

@@ -19,15 +19,18 @@ from engine.calendars import DEFAULT_NAME
 
 from . import engine_text
 from .filters import (
+    GRADES,
     LADDER_LEVELS,
     REQUEST_STATES,
     elapsed,
+    label,
     sla_text,
     standard_label,
     when,
     worktime,
 )
 from .i18n import colon, current_locale, gettext, lazy_pgettext, listed
+from .names import person_names
 from .security import engine
 
 CASE_STATES = {
@@ -163,8 +166,10 @@ POOL = "the group pool"
 _ASSIST_STANDARD = re.compile(r"协办 for (?P<key>\S+)")
 
 # Case variables the engine writes itself, which no form declares (so no form labels
-# them): the collection ladder's (engine.collection.cases, .ladder, .case_events) and
-# the 办件's overall limit (case_handling.bpmn's event subprocess sets it).
+# them): the collection ladder's (engine.collection.cases, .ladder, .case_events), a risk
+# warning report's (engine.collection.risk) and the 办件's overall limit
+# (case_handling.bpmn's event subprocess sets it). A variable only a designer's diagram
+# or a message's sender sets, and no form labels, keeps its key.
 VARIABLES = {
     "receivable_id": lazy_pgettext("code", "应收款编号"),
     "debtor_name": lazy_pgettext("code", "债务人"),
@@ -182,12 +187,23 @@ VARIABLES = {
     "ladder": lazy_pgettext("code", "催收阶梯"),
     "ladder_due_date": lazy_pgettext("code", "到期日"),
     "case_overdue": lazy_pgettext("code", "整体超时"),
+    "customer": lazy_pgettext("code", "客户"),
+    "department": lazy_pgettext("code", "部门"),
+    "old_grade": lazy_pgettext("code", "原风险等级"),
+    "new_grade": lazy_pgettext("code", "新风险等级"),
+    "days_past_due": lazy_pgettext("code", "逾期天数"),
+    "as_of": lazy_pgettext("code", "基准日"),
+    "recommended_actions": lazy_pgettext("code", "建议措施"),
+    "warning_group": lazy_pgettext("code", "预警承办组"),
 }
 # ladder_<level>_at: when the ladder reaches the level; ladder_<level>_role: the group
 # that works it (engine.collection.ladder.case_data; the diagram reads both).
 LADDER_VARIABLE = re.compile(r"ladder_(?P<level>[a-z]+)_(?P<part>at|role)")
-# Case variables whose values are person keys.
+# Case variables whose values are person, group or department keys, or risk grades.
 PERSON_VARIABLES = frozenset({"collector"})
+GROUP_VARIABLES = frozenset({"warning_group"})
+DEPARTMENT_VARIABLES = frozenset({"department"})
+GRADE_VARIABLES = frozenset({"old_grade", "new_grade"})
 
 # Payload keys whose values are person keys (the engine's audit payloads).
 PEOPLE_KEYS = frozenset({
@@ -216,6 +232,10 @@ class Names:
         # message name -> the name of the event that waits for it (pages only)
         self.messages: Mapping[str, str] = names.get("messages") or {}
         self.data: Mapping[str, Any] = (case or {}).get("data_labels") or {}
+        # the case's process version as the engine labels it (``case_handling:1``), and
+        # the process's name (the diagram's)
+        self.definition: str = (case or {}).get("definition") or ""
+        self.process: str | None = (case or {}).get("process")
 
     def person(self, key: Any) -> Any:
         return self.people.get(key, key) if isinstance(key, str) else key
@@ -259,15 +279,19 @@ def variable_label(key: str, names: Names) -> str:
 
 
 def variable_value(key: str, value: Any, names: Names) -> Any:
-    """A case variable's value in words: as :func:`data_value` says it, a person or group
-    by name, a product, an instant in the organisation's time, the collection ladder as
-    its levels and when each is due."""
+    """A case variable's value in words: as :func:`data_value` says it, a person, group or
+    department by name, a risk grade, a product, an instant in the organisation's time,
+    the collection ladder as its levels and when each is due."""
     if isinstance(value, str):
         if key in PERSON_VARIABLES:
             return names.person(value)
         ladder = LADDER_VARIABLE.fullmatch(key)
-        if ladder and ladder["part"] == "role":
+        if key in GROUP_VARIABLES or (ladder and ladder["part"] == "role"):
             return names.groups.get(value, value)
+        if key in DEPARTMENT_VARIABLES:
+            return names.departments.get(value, value)
+        if key in GRADE_VARIABLES:
+            return label(GRADES, value)
         if key == "product":
             # Imported here: webapp.collection imports this module (through reads).
             from .collection import product_name
@@ -305,12 +329,13 @@ def _joined(parts: Iterable[str]) -> str:
     return ("; " if current_locale() == "en" else "；").join(parts)
 
 
-def named_keys(view: Mapping[str, Any]) -> tuple[set[str], set[str]]:
-    """The person and group keys a case or task page names beyond what ``case_names``
-    looks up: in the case's variables (its data and the history's form data), who a
-    催办's outcome or a 协办 clock's standard names."""
+def named_keys(view: Mapping[str, Any]) -> tuple[set[str], set[str], set[str]]:
+    """The person, group and department keys a case or task page names beyond what
+    ``case_names`` looks up: in the case's variables (its data and the history's form
+    data), who a 催办's outcome or a 协办 clock's standard names."""
     people: set[str] = set()
     groups: set[str] = set()
+    departments: set[str] = set()
     datas = [view.get("data") or view.get("case_data") or {}]
     for key in ("owner", "on_behalf_of"):  # a task page's, by key in the task view
         if isinstance(view.get(key), str):
@@ -331,9 +356,11 @@ def named_keys(view: Mapping[str, Any]) -> tuple[set[str], set[str]]:
             ladder = LADDER_VARIABLE.fullmatch(key)
             if key in PERSON_VARIABLES:
                 people.add(value)
-            elif ladder and ladder["part"] == "role":
+            elif key in GROUP_VARIABLES or (ladder and ladder["part"] == "role"):
                 groups.add(value)
-    return people, groups
+            elif key in DEPARTMENT_VARIABLES:
+                departments.add(value)
+    return people, groups, departments
 
 
 def actor_name(actor: str | None, case: Mapping[str, Any] | None = None) -> Any:
@@ -425,10 +452,9 @@ def _scalar(key: str, value: str | int, names: Names) -> Any:
     if key in ("limit", "amount") and isinstance(value, str):
         return sla_text(value)
     if key == "standard" and isinstance(value, str):
-        assist = _ASSIST_STANDARD.fullmatch(value)
-        if assist:
-            return gettext("%(name)s 请求的协办", name=names.person(assist["key"]))
-        return standard_label(value)
+        return standard_text(value, names.people)
+    if key == "definition" and isinstance(value, str):
+        return definition_text(value, names)
     if key == "scope":
         return SCOPES.get(value, value)
     if key == "outcome" and isinstance(value, str):
@@ -440,6 +466,34 @@ def _scalar(key: str, value: str | int, names: Names) -> Any:
     if isinstance(value, str):
         return _instant(value) or value
     return value
+
+
+def standard_text(standard: str | None, people: Mapping[str, str]) -> str:
+    """The SLA standard a clock follows, in words: a 协办 request's names who asked, by
+    their name in ``people`` (else by key)."""
+    found = _ASSIST_STANDARD.fullmatch(standard or "")
+    if found:
+        return gettext("%(name)s 请求的协办", name=people.get(found["key"], found["key"]))
+    return standard_label(standard)
+
+
+def clock_standard(clock: Mapping[str, Any]) -> str:
+    """A clock's standard in words (the clock panel's): a 协办 clock's asker is looked up
+    here, as the clock (the JSON API's too) carries keys only."""
+    found = _ASSIST_STANDARD.fullmatch(clock.get("policy") or "")
+    people = engine().read(lambda s: person_names(s, [found["key"]])) if found else {}
+    return standard_text(clock.get("policy"), people)
+
+
+def definition_text(definition: str, names: Names) -> str:
+    """A process version as the engine labels it (``case_handling:1``), in words: the
+    process's name (the case's; another process by its key) and the version."""
+    key, _, version = definition.rpartition(":")
+    if not key or not version.isdigit():
+        return definition
+    own = names.process and names.definition.rpartition(":")[0] == key
+    return gettext("%(process)s 第 %(version)s 版", process=names.process if own else key,
+                   version=version)  # fmt: skip
 
 
 def outcome_text(outcome: str, names: Names) -> str:
@@ -476,6 +530,7 @@ def install(app: Flask) -> None:
         timer_state=lambda code: TIMER_STATES.get(code, code),
         payload_key=lambda key: PAYLOAD_KEYS.get(key, key),
         payload_value=payload_value,
+        clock_standard=clock_standard,
         variable_label=lambda key, source: variable_label(key, Names(source)),
         variable_value=lambda key, value, source: variable_value(key, value, Names(source)),
         actor_name=actor_name,

@@ -38,7 +38,7 @@ from engine.store.models import POOL_KINDS, Attachment, SlaExtension
 from . import assist_view, notice_log
 from .access import groups_of, stood_in_for
 from .labels import PEOPLE_KEYS, named_keys
-from .names import group_names, person_names
+from .names import department_names, group_names, person_names
 from .security import engine
 
 FILTERS = ("all", "mine", "group")
@@ -512,13 +512,16 @@ def case_names(
 
 def page_names(session: Session, instance: ProcessInstance, view: dict[str, Any]) -> dict[str, Any]:
     """The case or task page's names: ``view``'s (``case_names``, which the API also
-    answers), the people and groups the case's variables, a 催办's outcome or a 协办
-    clock's standard name by key (:func:`webapp.labels.named_keys`), and the name of the
-    event that waits for each message."""
+    answers), the people, groups and departments the case's variables, a 催办's outcome or
+    a 协办 clock's standard name by key (:func:`webapp.labels.named_keys`), and the name of
+    the event that waits for each message."""
     names = dict(view.get("names") or {})
-    people, groups = named_keys(view)
+    people, groups, departments = named_keys(view)
     names["people"] = {**person_names(session, people), **(names.get("people") or {})}
     names["groups"] = {**group_names(session, groups), **(names.get("groups") or {})}
+    # by key, beside the history's departments by id
+    names["departments"] = {**department_names(session, departments),
+                            **(names.get("departments") or {})}  # fmt: skip
     names["steps"] = names.get("steps") or element_names(session, instance)
     names["messages"] = message_events(instance.definition.meta, names["steps"])
     return names

@@ -40,12 +40,12 @@ def english(client):
 def test_a_page_the_roles_do_not_open_says_so_in_chinese(collection):  # noqa: F811
     wu = collection.client("wu")
     html = shown(wu.get("/collection/aging"), 403)
-    assert "wu 没有打开此页面所需的角色（主管、审计员或系统管理员）。" in html
+    assert "吴催收 没有打开此页面所需的角色（主管、审计员或系统管理员）。" in html  # wu, by name
     assert "lacks the role" not in html
     html = shown(collection.client("zhou").get("/board"), 403)
-    assert "zhou 没有打开此页面所需的角色（主管）。" in html
+    assert "周律师 没有打开此页面所需的角色（主管）。" in html
     html = shown(english(wu).get("/collection/aging"), 403)
-    assert "wu lacks the role supervisor or auditor or admin" in html
+    assert "吴催收 lacks the role supervisor or auditor or admin" in html
 
 
 def test_the_catalogue_s_role_names_are_the_pages_role_names(site):

@@ -13,6 +13,7 @@ from html import unescape
 from xml.sax.saxutils import escape
 
 import pytest
+from flask import session
 from sqlalchemy import select, text
 
 from engine import outbox
@@ -89,20 +90,49 @@ def test_the_engine_messages_staff_meet_have_chinese(site):
 
 
 def test_a_chinese_page_shows_the_engine_message_in_chinese(site):
+    """Naming 李窗口 (li), who holds the task, as people see him: in Chinese and in English
+    pages; the API keeps the engine's wording, key and all."""
     li, chen = site.client("li"), site.client("chen")
     assert post(li, f"/tasks/{site.receive}/claim").status_code in (302, 303)
     refused = post(chen, f"/tasks/{site.receive}/claim")
     html = chen.get(refused.headers["Location"]).get_data(as_text=True)
-    assert "已被 li 认领" in html and "already claimed" not in html
+    assert f"任务 {site.receive} 已被 李窗口 认领。" in html and "already claimed" not in html
+    assert "已被 li " not in html
     assert chen.get("/lang/en").status_code == 302
     again = post(chen, f"/tasks/{site.receive}/claim")
     english = chen.get(again.headers["Location"]).get_data(as_text=True)
-    assert "already claimed by li" in english
+    assert f"task {site.receive} is already claimed by 李窗口" in english
+    assert "claimed by li" not in english
     api = site.flask.test_client().post(
         f"/api/tasks/{site.receive}/claim",
         headers={"Authorization": f"Bearer {site.token('chen')}"},
     )
-    assert "already claimed by li" in api.get_json()["message"]
+    assert api.get_json()["message"] == f"task {site.receive} is already claimed by li"
+
+
+@pytest.mark.parametrize(
+    ("message", "zh", "en"),
+    [
+        ("task 5 is claimed by li, not chen", "任务 5 由 李窗口 认领，不是 陈窗口。",
+         "task 5 is claimed by 李窗口, not 陈窗口"),
+        ("'wang' has no account", "王科长 没有账号。", "王科长 has no account"),
+        ("li reports (directly or not) to zhao",
+         "李窗口（直接或间接）是 赵主任 的下级，不能做其上级。",
+         "李窗口 reports (directly or not) to 赵主任"),
+        # a key that names nobody stays as written
+        ("unknown user 'nobody'", "未知用户 'nobody'。", "unknown user 'nobody'"),
+        ("task 5 is not delegated to ghost", "任务 5 没有委派给 ghost。",
+         "task 5 is not delegated to ghost"),
+    ],
+)  # fmt: skip
+def test_a_page_names_every_person_an_engine_message_names_by_key(site, message, zh, en):
+    """Each kind of part that holds a person's key (``who``, ``user``, ``other``, quoted
+    or not), as a page's message area words it."""
+    for lang, expected in (("zh_CN", zh), ("en", en)):
+        with site.flask.test_request_context("/"):
+            session["lang"] = lang
+            assert engine_text.localize(message) == expected
+    assert engine_text.chinese(message) is not None  # the catalogue has it, keys and all
 
 
 def test_the_incident_messages_admins_meet_have_chinese(site):

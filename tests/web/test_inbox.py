@@ -211,7 +211,7 @@ def test_conflicts_come_back_as_a_message(site):
     response = post(client, f"/tasks/{site.receive}/claim")
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "已被 chen 认领" in page
+    assert "已被 陈窗口 认领" in page  # chen, by name
 
 
 def test_object_level_refusals_are_403_pages(site):

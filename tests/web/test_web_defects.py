@@ -150,7 +150,7 @@ def test_a_supervisor_who_is_not_the_superior_is_refused(site, clock, password_h
     # Pending: the engine's refusal is a 403 page saying so, nothing decided.
     refused = post(qian, f"/board/extension/{ext}/approve", {"note": "同意"})
     assert refused.status_code == 403
-    assert "只有 li 的上级可以审批" in text(refused)
+    assert "只有 李窗口 的上级可以审批" in text(refused)  # li, by name
     assert _status(site, ext) == "pending"
     assert post(site.client("wang"), f"/board/extension/{ext}/approve").status_code == 303
     # Decided by wang: still a 403 for qian, never "已处理（approved）" as if it were his.

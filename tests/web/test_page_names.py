@@ -1,0 +1,114 @@
+"""Pages name processes and people in words, not keys, in Chinese and in English: the
+process version a case started on, the variables CaseClock itself writes into a case
+(a variable only the sender of a message sets keeps its key: test_history_words), and
+who asked for the 协办 whose clock a request follows. The people an engine message names
+by key: test_engine_text."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+
+from sqlalchemy import select
+
+from engine.collection.daily import run_collection_day
+from engine.store import ProcessInstance
+from engine.store.ladder_tables import GradeChange
+
+from ..collection.helpers import import_rows, row
+from ..conftest import SHIPPED, deploy
+from .conftest import Site
+from .test_assist_pages import ask, review  # noqa: F401 (a fixture)
+from .test_case_page_words import row_of, text, visible
+
+
+def english(client) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/lang/en").status_code == 302
+
+
+def test_a_case_names_the_process_version_it_started_on(site: Site):
+    li = site.client("li")
+    started = row_of(text(li.get(f"/cases/{site.case}")), "启动")
+    assert '<span data-key="definition">流程版本：行政审批办件 第 1 版</span>' in started
+    assert "case_handling" not in started
+
+    english(li)
+    page = text(li.get(f"/cases/{site.case}"))
+    started = re.search(r'<span data-key="definition">([^<]*)</span>', page)
+    assert started and started.group(1) == "process version: 行政审批办件, version 1"
+
+
+def warning_case(site: Site) -> int:
+    """A receivable of 催收部, collected by 吴催收, downgraded from 关注 to 次级 on day 91:
+    CaseClock opens a risk warning report (bpmn/risk_warning.bpmn) with its own data."""
+    app = site.engine
+    deploy(app, SHIPPED / "debt_collection.bpmn", SHIPPED / "risk_grade.dmn",
+           SHIPPED / "risk_warning.bpmn")  # fmt: skip
+    import_rows(app, row("W-1", "1000.00", "2026-03-01", department="collections",
+                         collector="wu"))  # fmt: skip
+    run_collection_day(app, date(2026, 3, 2))  # enters the ladder as 关注
+    run_collection_day(app, date(2026, 5, 31))  # day 91: 次级
+    found = app.read(lambda s: s.scalars(
+        select(ProcessInstance.id).join(
+            GradeChange, GradeChange.warning_instance_id == ProcessInstance.id)
+    ).all())  # fmt: skip
+    assert len(found) == 1
+    return found[0]
+
+
+def data_card(page: str) -> str:
+    return page.split('<dl class="data">')[1].split("</dl>")[0]
+
+
+def entry(card: str, key: str) -> tuple[str, str]:
+    """The label (its muted key left out) and the value the data card shows for ``key``."""
+    found = re.search(rf'<dt data-key="{key}">(.*?)</dt><dd>(.*?)</dd>', card, re.S)
+    assert found, f"{key} not in the data card"
+    return visible(found.group(1)).strip(), html.unescape(found.group(2))
+
+
+def test_the_variables_caseclock_writes_read_by_their_labels(site: Site):
+    case = warning_case(site)
+    zhou = site.client("zhou")  # the auditor reads every case
+    card = data_card(text(zhou.get(f"/cases/{case}")))
+    assert entry(card, "old_grade") == ("原风险等级", "关注")
+    assert entry(card, "new_grade") == ("新风险等级", "次级")
+    assert entry(card, "days_past_due") == ("逾期天数", "91")
+    assert entry(card, "warning_group") == ("预警承办组", "催收主管")
+    assert entry(card, "department") == ("部门", "催收部")
+    assert entry(card, "as_of") == ("基准日", "2026-05-31")
+    assert entry(card, "customer") == ("客户", "C-W-1")
+    assert entry(card, "recommended_actions")[0] == "建议措施"
+    assert entry(card, "collector") == ("催收员", "吴催收")
+
+    english(zhou)
+    card = data_card(text(zhou.get(f"/cases/{case}")))
+    assert entry(card, "old_grade") == ("previous grade", "Special mention")
+    assert entry(card, "new_grade") == ("new grade", "Substandard")
+    assert entry(card, "days_past_due") == ("days past due", "91")
+    assert entry(card, "warning_group") == ("warning report group", "催收主管")
+    assert entry(card, "recommended_actions")[0] == "recommended actions"
+    assert entry(card, "customer")[0] == "customer"
+
+
+def clock_standard(page: str, label: str) -> str:
+    found = re.search(rf"<dt>{label}</dt><dd>([^<]*)</dd>", page)
+    assert found, f"no {label} line in the clock"
+    return html.unescape(found.group(1))
+
+
+def test_an_assist_clock_names_who_asked_in_the_page_language(site: Site, review: int):  # noqa: F811
+    """杨审核 (yang) asks 法务 for 协办; 周律师 (zhou, in 法务) opens the request."""
+    request = ask(site, review)
+    zhou = site.client("zhou")
+    page = text(zhou.get(f"/tasks/{request}"))
+    assert clock_standard(page, "标准") == "杨审核 请求的协办"
+    case = text(zhou.get(f"/cases/{site.case}"))
+    assert "杨审核 请求的协办" in case
+    for shown in (page, case):
+        assert "协办 for" not in shown and "yang" not in visible(shown)
+
+    english(zhou)
+    page = text(zhou.get(f"/tasks/{request}"))
+    assert clock_standard(page, "Standard") == "assistance requested by 杨审核"
