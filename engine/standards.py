@@ -144,7 +144,7 @@ class SetStandard:
                            f"-{PRIORITY_LIMIT} to {PRIORITY_LIMIT}")  # fmt: skip
         self.values = {
             "process_key": process_key, "step": step, "kind": kind,
-            "label": label or f"{kind} {limit}", "limit": limit,
+            "label": label or limit, "limit": limit,
             "warnings": list(warnings or []), "on_deadline": on_deadline, "calendar": calendar,
             "valid_from": valid_from, "valid_to": valid_to, "condition": condition or None,
             "priority": priority,

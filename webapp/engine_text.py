@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
+from engine.calendar import CalendarError, parse_duration
+
 from .i18n import current_locale
 from .names import person_names
 from .security import engine
@@ -794,9 +796,13 @@ ENTRIES: list[tuple[str, str]] = [
 _KINDS = {"person": "人员", "department": "部门", "group": "用户组",
           "extension": "延期", "exemption": "免责"}  # fmt: skip
 _STATES = {"completed": "办结", "cancelled": "取消", "open": "办理中"}
-_UNITS = {"working days": "个工作日", "working hours": "个工作小时",
-          "working minutes": "个工作分钟", "days": "天", "hours": "小时",
-          "minutes": "分钟"}  # fmt: skip
+# A duration's unit (engine.calendar's codes) as a Chinese page writes it; messages
+# write the codes as words ("working days").
+_DURATION_UNITS = {
+    "working_days": "个工作日", "working_hours": "个工作小时", "working_minutes": "个工作分钟",
+    "days": "天", "hours": "小时", "minutes": "分钟",
+}  # fmt: skip
+_UNITS = {code.replace("_", " "): chinese for code, chinese in _DURATION_UNITS.items()}
 _WORDS: dict[str, dict[str, str]] = {
     "kind": _KINDS, "what": _KINDS, "state": _STATES, "unit": _UNITS,
     "status": {"approved": "已批准", "refused": "已驳回", "pending": "待审批"},
@@ -909,6 +915,16 @@ def _unquoted(value: str) -> str:
     return value[1:-1] if quoted else value
 
 
+def duration_chinese(text: str) -> str | None:
+    """A duration as the engine writes it (``3 working days``) in Chinese, or ``None`` if
+    ``text`` is not one."""
+    try:
+        duration = parse_duration(text)
+    except CalendarError:
+        return None
+    return f"{duration.amount.normalize():f} {_DURATION_UNITS[duration.unit]}"
+
+
 def _field_part(part: str) -> str:
     field, _, problem = part.partition(": ")
     return f"{field}：{chinese(problem) or problem}"
@@ -919,6 +935,8 @@ def _word(name: str, value: str, people: Mapping[str, str]) -> str:
     people by name."""
     if name in PERSON_GROUPS:
         return _person(value, people)
+    if name == "label":  # an SLA standard's: its limit when it was given no label
+        return duration_chinese(value) or value
     if name in _LISTS:
         return _listed(value, *_LISTS[name])
     return _WORDS.get(name, {}).get(value, value)

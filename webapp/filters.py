@@ -10,8 +10,6 @@ from typing import Any
 import chinese_calendar
 from flask import Flask
 
-from engine.calendar import CalendarError, parse_duration
-
 from . import engine_text
 from .i18n import current_locale, gettext, lazy_gettext, lazy_pgettext, ngettext
 
@@ -109,12 +107,6 @@ REQUEST_STATES = {
     "refused": lazy_gettext("已驳回"),
 }
 
-# A duration's unit as a Chinese page writes it (engine.calendar's units).
-_UNITS_ZH = {
-    "working_days": "个工作日", "working_hours": "个工作小时", "working_minutes": "个工作分钟",
-    "days": "天", "hours": "小时", "minutes": "分钟",
-}  # fmt: skip
-
 
 def sla_text(text: str | None) -> str:
     """A limit or an extension (``3 working days``) or the label of an SLA standard
@@ -126,11 +118,7 @@ def sla_text(text: str | None) -> str:
 
 @lru_cache(maxsize=512)  # a page shows the same few limits many times
 def _sla_chinese(text: str) -> str:
-    try:
-        duration = parse_duration(text)
-    except CalendarError:
-        return engine_text.chinese(text) or text
-    return f"{duration.amount.normalize():f} {_UNITS_ZH[duration.unit]}"
+    return engine_text.duration_chinese(text) or engine_text.chinese(text) or text
 
 
 # --- the names of codes the engine stores (the engine and the API keep the codes) ------

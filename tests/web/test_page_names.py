@@ -1,8 +1,8 @@
 """Pages name processes and people in words, not keys, in Chinese and in English: the
 process version a case started on, the variables CaseClock itself writes into a case
-(a variable only the sender of a message sets keeps its key: test_history_words), and
-who asked for the 协办 whose clock a request follows. The people an engine message names
-by key: test_engine_text."""
+(a variable only the sender of a message sets keeps its key: test_history_words), who
+asked for the 协办 whose clock a request follows, and an SLA standard given no label.
+The people an engine message names by key: test_engine_text."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ from datetime import date
 from sqlalchemy import select
 
 from engine.collection.daily import run_collection_day
+from engine.runtime import StartInstance
+from engine.standards import SetStandard
 from engine.store import ProcessInstance
 from engine.store.ladder_tables import GradeChange
 
 from ..collection.helpers import import_rows, row
 from ..conftest import SHIPPED, deploy
+from ..helpers import open_tasks
 from .conftest import Site
 from .test_assist_pages import ask, review  # noqa: F401 (a fixture)
 from .test_case_page_words import row_of, text, visible
@@ -112,3 +115,19 @@ def test_an_assist_clock_names_who_asked_in_the_page_language(site: Site, review
     english(zhou)
     page = text(zhou.get(f"/tasks/{request}"))
     assert clock_standard(page, "Standard") == "assistance requested by 杨审核"
+
+
+def test_a_standard_without_a_label_is_named_by_its_limit_in_the_page_language(site: Site):
+    """An admin sets a basic standard for 受理 and gives it no label: the clock's 标准 line
+    names it by its limit, in the page's words, not "basic 4 working days"."""
+    app = site.engine
+    standard = app.execute(SetStandard("case_handling", "Task_receive", "4 working days"))
+    case = app.execute(StartInstance("case_handling", "BJ-0003"), actor="zhao").id
+    task = open_tasks(app, case)["Task_receive"]["id"]
+    li = site.client("li")
+    page = text(li.get(f"/tasks/{task}"))
+    assert clock_standard(page, "标准") == f"基本标准 #{standard.id}：4 个工作日"
+
+    english(li)
+    page = text(li.get(f"/tasks/{task}"))
+    assert clock_standard(page, "Standard") == f"basic standard #{standard.id}: 4 working days"
