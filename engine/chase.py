@@ -69,7 +69,7 @@ def _open(
     sla.start_task_clock(ctx, instance, chase, grace, late.calendar_name, "chase grace period")
     notice = notices.render(ctx, "chase_task", {
         "person": to.name, "task": late.name, "case": instance.business_key or instance.id,
-        "holder": org.name_of(ctx.session, late.assignee), "level": level,
+        "holder": _holder(ctx, late, to.locale), "level": level,
     }, to.locale)  # fmt: skip
     key = f"chase:{chase.id}:{{channel}}"
     notices.send(ctx, to, notice, key, {"kind": "chase_task"}, instance.id)
@@ -78,6 +78,17 @@ def _open(
         "on_behalf_of": absent.key if absent else None,
     })  # fmt: skip
     return chase
+
+
+# How a chase notice names the holder of a late task nobody claimed (it waits in its
+# group's pool).
+UNCLAIMED = {"zh-CN": "尚未认领", "en": "nobody yet (unclaimed)"}
+
+
+def _holder(ctx: CommandContext, late: Task, locale: str) -> str:
+    if late.assignee is None:
+        return UNCLAIMED.get(locale, UNCLAIMED[notices.DEFAULT_LOCALE])
+    return org.name_of(ctx.session, late.assignee)
 
 
 def close_for(ctx: CommandContext, instance: ProcessInstance, late: Task, outcome: str) -> None:

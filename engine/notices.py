@@ -67,7 +67,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
     "chase_task": {
         "zh-CN": (
             "【催办】{task}（{case}）已超期，请督办",
-            "{person}：{holder} 办理的“{task}”（办件 {case}）已超过办理时限。已在您的待办中"
+            "{person}：“{task}”（办件 {case}，办理人：{holder}）已超过办理时限。已在您的待办中"
             "生成第 {level} 级催办任务，请督促办理或说明情况。",
         ),
         "en": (

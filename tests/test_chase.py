@@ -10,6 +10,7 @@ from engine import queries
 from engine.chase import HandleChase, UrgeChase
 from engine.clock_control import DecideExtension, RequestExtension
 from engine.errors import Conflict, Forbidden
+from engine.org_edit import SavePerson
 from engine.runtime import ClaimTask, CompleteTask, ReassignTask, StartInstance
 from engine.store import OutboxMessage
 from timers.worker import Worker
@@ -192,3 +193,23 @@ def test_an_unclaimed_late_task_is_the_department_heads_and_chased_above_them(or
                 if e["command"] == "ledger_breach"]  # fmt: skip
     assert (breach["responsible"], breach["superior"]) == ("liu", "qian")
     assert [t["kind"] for t in inbox(org_app, "qian")] == ["chase"]
+
+
+@pytest.mark.parametrize("locale, says", [
+    ("zh-CN", "“审核”（办件 BJ-U，办理人：尚未认领）已超过办理时限"),
+    ("en", '"审核" of case BJ-U, held by nobody yet (unclaimed), passed its deadline'),
+])  # fmt: skip
+def test_the_chase_notice_of_an_unclaimed_task_says_nobody_holds_it(org_app, clock, locale, says):
+    """The notice to 钱副主任 names no holder "-": the late task waits in its pool."""
+    org_app.execute(SavePerson("qian", "钱副主任", "leaders", "zhao", ["approvers"],
+                               "qian@example.gov.cn", locale=locale))  # fmt: skip
+    clock.set(at("2026-03-02T09:00"))
+    deploy_bytes(org_app, sla_process(limit="1 working day", warnings="",
+                                      extra='caseclock:onDeadline="chase"'))  # fmt: skip
+    org_app.execute(StartInstance("sla", "BJ-U"))
+    fire_at(org_app, clock, "2026-03-03T17:31")
+    [body] = org_app.read(lambda s: s.scalars(select(OutboxMessage.body).where(
+        OutboxMessage.recipient == "qian@example.gov.cn",
+        OutboxMessage.payload["kind"].as_string() == "chase_task",
+    )).all())  # fmt: skip
+    assert says in body and "- " not in body
