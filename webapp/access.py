@@ -54,6 +54,18 @@ def can_see_task(
     return task.kind in POOL_KINDS and bool(set(task.candidate_groups or ()) & groups)
 
 
+def openable_tasks(
+    session: Session, task_ids: Sequence[int], user: Principal, org: OrgSnapshot, today: date
+) -> set[int]:
+    """Which of ``task_ids`` ``user`` may open (:func:`visible_task`), so that a page
+    links only those: a case page lists a 催办 its reader cannot open."""
+    if not task_ids:
+        return set()
+    groups, deputy_for = groups_of(org, user), stood_in_for(org, user, today)
+    tasks = session.scalars(select(Task).where(or_(*(Task.id == i for i in task_ids))))
+    return {t.id for t in tasks if can_see_task(t, user, groups, deputy_for)}
+
+
 def visible_task(
     session: Session, task_id: int, user: Principal, org: OrgSnapshot, today: date | None = None
 ) -> Task:

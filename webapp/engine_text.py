@@ -380,6 +380,7 @@ ENTRIES: list[tuple[str, str]] = [
     ),
     # SLA standards (engine.standards): the label of the standard a clock follows
     (r"basic standard \(diagram\)", "基本标准（流程图）"),
+    (r"chase grace period", "催办宽限期"),  # a 催办's own clock (engine.chase)
     (rf"basic standard #{_ID}: (?P<label>.*)", "基本标准 #{id}：{label}"),
     (rf"temporary standard #{_ID}: (?P<label>.*)", "临时标准 #{id}：{label}"),
     # notice templates (engine.notice_templates)

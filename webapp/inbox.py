@@ -196,6 +196,8 @@ def _case(instance_id: int) -> dict[str, Any]:
         detail["names"] = reads.page_names(s, instance, detail)
         detail["may_comment"] = may_comment(s, instance, g.user, org, today)
         detail["may_upload"] = may_upload(s, instance, g.user, org, today)
+        listed = [t["id"] for t in detail["open_tasks"]]
+        detail["may_open"] = access.openable_tasks(s, listed, g.user, org, today)
         return detail
 
     return app.read(load)

@@ -22,6 +22,7 @@ from ..collection.helpers import import_rows, row
 from ..conftest import SHIPPED, deploy
 from ..helpers import open_tasks
 from .conftest import Site
+from .late import go_overdue
 from .test_assist_pages import ask, review  # noqa: F401 (a fixture)
 from .test_case_page_words import row_of, text, visible
 
@@ -131,3 +132,19 @@ def test_a_standard_without_a_label_is_named_by_its_limit_in_the_page_language(s
     english(li)
     page = text(li.get(f"/tasks/{task}"))
     assert clock_standard(page, "Standard") == f"basic standard #{standard.id}: 4 working days"
+
+
+def test_a_case_page_links_only_the_tasks_its_reader_may_open(site: Site, clock):
+    """BJ-0001 goes overdue: 王科长 (wang) gets a 催办. 李窗口 (li), who holds the late
+    受理, sees the 催办 on the case page but cannot open it, so it is no link for him;
+    wang's is a link. Its clock follows the chase's grace period, in words."""
+    chase = go_overdue(site, clock)
+    link = f'href="/tasks/{chase}"'
+    li_page = text(site.client("li").get(f"/cases/{site.case}"))
+    assert "催办：受理" in li_page and link not in li_page
+    assert site.client("li").get(f"/tasks/{chase}").status_code == 403
+    wang = site.client("wang")
+    wang_page = text(wang.get(f"/cases/{site.case}"))
+    assert link in wang_page and "催办宽限期" in wang_page
+    assert "chase grace period" not in wang_page
+    assert clock_standard(text(wang.get(f"/tasks/{chase}")), "标准") == "催办宽限期"
