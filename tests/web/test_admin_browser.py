@@ -47,3 +47,21 @@ def test_admin_adds_a_holiday_override(site, live, page):  # noqa: F811
         )
     )
     assert payloads[-1]["day"] == "2026-06-15" and payloads[-1]["note"] == "防汛停工"
+
+
+def test_a_refused_form_far_down_the_page_gets_the_view_and_the_keyboard(site, live, page):  # noqa: F811
+    """The org page is long: an absence whose end comes before its start is refused at
+    the end date's field, and the page opens there with the cursor in that field."""
+    expect.set_options(timeout=30_000)
+    log_in(page, live, "zhao")
+    page.goto(f"{live}/admin/org")
+    form = page.get_by_test_id("declare-absence")
+    form.locator("select[name=person]").select_option("li")
+    form.locator("select[name=deputy]").select_option("chen")
+    form.locator("input[name=from]").fill("2026-03-10")
+    form.locator("input[name=to]").fill("2026-03-06")
+    form.locator("button[type=submit]").click()
+    message = page.locator("[data-error='absence.to']")
+    expect(message).to_be_in_viewport()
+    expect(page.get_by_test_id("declare-absence").locator("input[name=to]")).to_be_focused()
+    assert page.evaluate("window.scrollY") > 0
