@@ -6,7 +6,6 @@ is gone) does the message area say it, once."""
 
 from __future__ import annotations
 
-import html
 import io
 import re
 from datetime import date
@@ -25,16 +24,7 @@ from ..collection.helpers import csv_text, row
 from .conftest import Site, csrf, post
 from .late import go_overdue
 from .test_collection_pages import TODAY, collection  # noqa: F401 (a fixture)
-
-
-def said(page: str) -> list[str]:
-    """Every message the page shows: the message area's and the forms'."""
-    found = re.findall(r'<p class="(?:flash [^"]*|field-error)"[^>]*>(.*?)</p>', page, re.S)
-    return [html.unescape(m) for m in found]
-
-
-def flashes(page: str) -> list[str]:
-    return re.findall(r'<p class="flash [^"]*"[^>]*>(.*?)</p>', page, re.S)
+from .test_task_refusals import flashes, messages
 
 
 def form_of(page: str, action: str) -> str:
@@ -48,7 +38,7 @@ def form_of(page: str, action: str) -> str:
 def once(response: Any, status: int, words: str) -> str:
     """The page, saying exactly one thing, which contains ``words``, with ``status``."""
     page = response.get_data(as_text=True)
-    shown = said(page)
+    shown = messages(page)
     assert response.status_code == status, shown
     assert len(shown) == 1 and words in shown[0], shown
     return page
@@ -56,7 +46,7 @@ def once(response: Any, status: int, words: str) -> str:
 
 def followed(client: FlaskClient, response: Any) -> Any:
     """The page a redirect leads to: its message area shows what was flashed."""
-    assert response.status_code == 303, said(response.get_data(as_text=True))
+    assert response.status_code == 303, messages(response.get_data(as_text=True))
     return client.get(response.headers["Location"])
 
 
