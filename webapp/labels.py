@@ -250,10 +250,11 @@ def yes_no(value: bool) -> str:
 
 def data_value(value: Any, field: Mapping[str, Any] | None = None) -> Any:
     """A case variable's value as a page shows it: a yes/no in words, an enum value by its
-    option's name (the form's ``field``), nothing as "–", the rest as it is."""
+    option's name (the form's ``field``), nothing (or a field left blank) as "–", the rest
+    as it is."""
     if isinstance(value, bool):
         return yes_no(value)
-    if value is None:
+    if value is None or value == "":
         return "–"
     options = (field or {}).get("options") or {}
     if isinstance(value, str) and value in options:

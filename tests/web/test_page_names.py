@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import select
 
 from engine.collection.daily import run_collection_day
-from engine.runtime import StartInstance
+from engine.runtime import CompleteTask, StartInstance
 from engine.standards import SetStandard
 from engine.store import ProcessInstance
 from engine.store.ladder_tables import GradeChange
@@ -148,3 +148,13 @@ def test_a_case_page_links_only_the_tasks_its_reader_may_open(site: Site, clock)
     assert link in wang_page and "催办宽限期" in wang_page
     assert "chase grace period" not in wang_page
     assert clock_standard(text(wang.get(f"/tasks/{chase}")), "标准") == "催办宽限期"
+
+
+def test_a_field_left_blank_reads_as_a_dash_in_the_history(site: Site):
+    """李窗口 completes 受理 without the applicant's e-mail: the history's form data says
+    "申请人邮箱：–", not "申请人邮箱：" with nothing after it."""
+    form = {"applicant_name": "张三", "matter": "食品经营许可证", "applicant_email": "",
+            "documents_complete": True}  # fmt: skip
+    site.engine.execute(CompleteTask(site.receive, "li", form, claim=True), actor="li")
+    done = row_of(text(site.client("li").get(f"/cases/{site.case}")), "办理")
+    assert "申请人邮箱：–" in visible(done) and "申请人：张三" in visible(done)
