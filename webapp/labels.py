@@ -532,6 +532,7 @@ def install(app: Flask) -> None:
         payload_key=lambda key: PAYLOAD_KEYS.get(key, key),
         payload_value=payload_value,
         clock_standard=clock_standard,
+        definition_text=lambda definition, case: definition_text(definition, Names(case)),
         variable_label=lambda key, source: variable_label(key, Names(source)),
         variable_value=lambda key, value, source: variable_value(key, value, Names(source)),
         actor_name=actor_name,

@@ -33,14 +33,19 @@ def english(client) -> None:  # type: ignore[no-untyped-def]
 
 def test_a_case_names_the_process_version_it_started_on(site: Site):
     li = site.client("li")
-    started = row_of(text(li.get(f"/cases/{site.case}")), "启动")
+    page = text(li.get(f"/cases/{site.case}"))
+    started = row_of(page, "启动")
     assert '<span data-key="definition">流程版本：行政审批办件 第 1 版</span>' in started
     assert "case_handling" not in started
+
+    heading = re.search(r'<small class="muted" data-definition="case_handling:1">([^<]*)<', page)
+    assert heading and heading.group(1) == "行政审批办件 第 1 版"
 
     english(li)
     page = text(li.get(f"/cases/{site.case}"))
     started = re.search(r'<span data-key="definition">([^<]*)</span>', page)
     assert started and started.group(1) == "process version: 行政审批办件, version 1"
+    assert ">行政审批办件, version 1<" in page  # the heading
 
 
 def warning_case(site: Site) -> int:
