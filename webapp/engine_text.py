@@ -381,8 +381,6 @@ ENTRIES: list[tuple[str, str]] = [
     # SLA standards (engine.standards): the label of the standard a clock follows
     (r"basic standard \(diagram\)", "基本标准（流程图）"),
     (r"chase grace period", "催办宽限期"),  # a 催办's own clock (engine.chase)
-    (rf"basic standard #{_ID}: (?P<label>.*)", "基本标准 #{id}：{label}"),
-    (rf"temporary standard #{_ID}: (?P<label>.*)", "临时标准 #{id}：{label}"),
     # notice templates (engine.notice_templates)
     (r"must be a single line", "只能写一行。"),
     (
@@ -936,8 +934,6 @@ def _word(name: str, value: str, people: Mapping[str, str]) -> str:
     people by name."""
     if name in PERSON_GROUPS:
         return _person(value, people)
-    if name == "label":  # an SLA standard's: its limit when it was given no label
-        return duration_chinese(value) or value
     if name in _LISTS:
         return _listed(value, *_LISTS[name])
     return _WORDS.get(name, {}).get(value, value)

@@ -245,15 +245,24 @@ def _held_chinese(part: str) -> str:
 
 
 _LADDER_LABEL = re.compile(r"催收阶梯 (?P<level>\w+)")
+# The standard in force as engine.standards names it: its kind and id, then its label.
+_IN_FORCE = re.compile(r"(?P<kind>basic|temporary) standard #(?P<id>\d+): (?P<label>.*)", re.S)
 
 
 def standard_label(text: str | None) -> str:
-    """An SLA standard's label: the collection ladder's (``催收阶梯 call``, written by
-    engine.collection.ladder) names its level; any other as the engine or admin wrote it."""
+    """An SLA standard, or its label, in words: the collection ladder's label (``催收阶梯
+    call``, written by engine.collection.ladder) names its level, one given no label is
+    its limit (``3 working days``); any other label as the admin wrote it."""
     found = _LADDER_LABEL.fullmatch(text or "")
     if found and found["level"] in LADDER_LEVELS:
         return gettext("催收阶梯：%(level)s", level=str(LADDER_LEVELS[found["level"]]))
-    return sla_text(text)
+    in_force = _IN_FORCE.fullmatch(text or "")
+    if in_force is None:
+        return sla_text(text)
+    label = standard_label(in_force["label"])
+    if in_force["kind"] == "basic":
+        return gettext("基本标准 #%(id)s：%(label)s", id=in_force["id"], label=label)
+    return gettext("临时标准 #%(id)s：%(label)s", id=in_force["id"], label=label)
 
 
 def warnings_text(text: str | None) -> str:

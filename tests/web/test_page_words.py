@@ -13,10 +13,12 @@ from datetime import datetime, time
 from engine.collection import contact
 from engine.collection.notices import render
 from engine.collection.receivables import load_account
+from timers.worker import Worker
 
 from ..conftest import SHANGHAI
 from . import test_collection_pages
 from .late import go_overdue
+from .test_collection_access import _open_step
 from .test_collection_pages import TODAY
 
 collection = test_collection_pages.collection  # the seeded portfolio (a fixture)
@@ -200,3 +202,20 @@ def test_calendar_names_holidays_in_the_page_s_language(site):
     national = cell(en, r'<tr data-day="2026-10-01".*?(?:<td>.*?</td>\s*){3}<td>')
     assert national == "National Day" and "国庆节" not in en
     assert "Spring Festival" in en and "春节" not in en
+
+
+def test_a_ladder_step_s_clock_names_its_standard_in_words(collection):
+    """The call on A-010 follows the ladder's standard (labelled "催收阶梯 call" by
+    engine.collection.ladder): its clock says which level, in the page's language."""
+    app = collection.engine
+    while Worker(app).run_once().fired:
+        pass
+    call = _open_step(app, "A-010", "Task_call")
+    assert call.sla_policy.endswith(": 催收阶梯 call")
+    number = call.sla_policy.split("#")[1].split(":")[0]
+    client = collection.client("zheng")  # offered the call through the collectors' pool
+    in_english = f"basic standard #{number}: Collection ladder: Collection call"
+    for lang, words in ((ZH, f"基本标准 #{number}：催收阶梯：电话催收"), (EN, in_english)):
+        html = page(client, lang, f"/tasks/{call.id}")
+        standard = re.search(r"<dt>(?:标准|Standard)</dt><dd>([^<]*)</dd>", html)
+        assert standard and standard.group(1) == words
