@@ -19,8 +19,7 @@ from collections.abc import Iterator, Mapping
 from engine.calendar import CalendarError, parse_duration
 
 from .i18n import current_locale
-from .names import person_names
-from .security import engine
+from .names import page_person_names
 
 _ID = r"(?P<id>\d+)"
 _WHO = r"(?P<who>[\w.\-]+)"
@@ -866,11 +865,8 @@ def chinese(message: str, people: Mapping[str, str] | None = None) -> str | None
 
 
 def _people(message: str) -> dict[str, str]:
-    """The names of the people ``message`` names by key (one read, only if it names any)."""
-    keys = set(_person_keys(message))
-    if not keys:
-        return {}
-    return engine().read(lambda session: person_names(session, keys))
+    """The names of the people ``message`` names by key (read only if it names any)."""
+    return page_person_names(set(_person_keys(message)))
 
 
 def _person_keys(message: str) -> Iterator[str]:

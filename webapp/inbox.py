@@ -18,6 +18,7 @@ from engine.store import ProcessInstance
 
 from . import access, actions, converters, reads
 from .i18n import gettext, lazy_gettext
+from .refusals import refusal, said_once
 from .security import engine, login_required
 
 bp = Blueprint("inbox", __name__)
@@ -145,20 +146,19 @@ def offers_form(task: dict[str, Any], action: str) -> bool:
 
 
 def refused(task_id: int, action: str, errors: dict[str, str], status: int) -> Any:
-    """An action's refusal, shown once: in the task page's form for the action (a field's
-    message at the field, any other under the form's button), with what was typed kept.
-    When the page no longer offers that form (someone else claimed the task meanwhile),
-    it is said in the page's message area instead: bad input on the page with its 422,
-    a conflict after a redirect to the task as it is now."""
+    """An action's refusal, said once (:func:`webapp.refusals.said_once`): in the task
+    page's form for the action (a field's message at the field, any other under the form's
+    button), with what was typed kept; in the message area when the page no longer offers
+    that form (someone else claimed the task meanwhile)."""
     task, people, groups = _load_task(task_id)
-    if not offers_form(task, action):
-        for message in errors.values():
-            flash(message, "error")
-        if status == 422:
-            return _render_task(task, people, groups, None, {}, status)
-        return redirect(url_for("inbox.task", task_id=task_id), 303)
-    values = request.form.to_dict() if action in ("complete", "resolve") else None
-    return _render_task(task, people, groups, values, errors, status)
+    typed = request.form.to_dict() if action in ("complete", "resolve") else None
+
+    def page(shown: dict[str, str]) -> str:
+        html, _ = _render_task(task, people, groups, typed if shown else None, shown, status)
+        return html
+
+    back = url_for("inbox.task", task_id=task_id)
+    return said_once(page, errors, status, offers_form(task, action), back)
 
 
 @bp.get("/tasks/<int:task_id>")
@@ -172,12 +172,8 @@ def task(task_id: int) -> Any:
 def act(task_id: int, action: str) -> Any:
     try:
         actions.run(engine(), g.user, task_id, action, request.form, html=True)
-    except ValidationError as exc:
-        fields = exc.details.get("fields") or {}
-        errors = {f"{action}.{k}": v for k, v in fields.items()} or {action: exc.message}
-        return refused(task_id, action, errors, exc.http_status)
-    except Conflict as exc:
-        return refused(task_id, action, {action: exc.message}, exc.http_status)
+    except (ValidationError, Conflict) as exc:
+        return refused(task_id, action, refusal(exc, action), exc.http_status)
     flash(gettext(DONE[action]), "info")
     if action in ("complete", "unclaim", "delegate", "resolve", "answer"):
         return redirect(url_for("inbox.tasks"), 303)

@@ -30,7 +30,7 @@ from .filters import (
     worktime,
 )
 from .i18n import colon, current_locale, gettext, lazy_pgettext, listed
-from .names import person_names
+from .names import page_person_names
 from .security import engine
 
 CASE_STATES = {
@@ -482,7 +482,7 @@ def clock_standard(clock: Mapping[str, Any]) -> str:
     """A clock's standard in words (the clock panel's): a 协办 clock's asker is looked up
     here, as the clock (the JSON API's too) carries keys only."""
     found = _ASSIST_STANDARD.fullmatch(clock.get("policy") or "")
-    people = engine().read(lambda s: person_names(s, [found["key"]])) if found else {}
+    people = page_person_names([found["key"]]) if found else {}
     return standard_text(clock.get("policy"), people)
 
 

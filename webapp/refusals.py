@@ -1,7 +1,6 @@
-"""A refused form, said once: the admin pages, the collection pages and the supervisor
-board answer a refusal as the task page does (:func:`webapp.inbox.refused`), at the field
-of the form that sent it or under its button, and in the message area only when the page
-no longer offers that form."""
+"""A refused form, said once: the task page, the admin and collection pages and the
+supervisor board say a refusal at the field of the form that sent it or under its
+button, and in the message area only when the page no longer offers that form."""
 
 from __future__ import annotations
 
@@ -26,11 +25,11 @@ def refusal(exc: CaseClockError, form: str, field: str | None = None) -> dict[st
 
 def said_once(page: Callable[[dict[str, str]], str], errors: dict[str, str], status: int,
               offered: bool, back: str) -> Any:  # fmt: skip
-    """A refused form's page, as the task page answers (:func:`webapp.inbox.refused`):
-    ``page(errors)`` says each message in the form that was sent, never in the message
-    area too. When the page no longer offers that form (its row was removed meanwhile),
-    the message area says it instead: a conflict after a redirect to ``back``, the page
-    as it is now; anything else on the page, with its status."""
+    """A refused form's page: ``page(errors)`` says each message in the form that was
+    sent, never in the message area too. When the page no longer offers that form (its
+    row was removed, the task claimed by someone else meanwhile), the message area says it
+    instead: a conflict after a redirect to ``back``, the page as it is now; anything else
+    on the page, with its status."""
     if offered:
         return page(errors), status
     for message in errors.values():

@@ -13,26 +13,7 @@ from engine.store import Definition
 from ..conftest import SHIPPED, deploy
 from .conftest import Site
 from .test_browser import browser, live, log_in, page  # noqa: F401 (fixtures)
-
-APPROVE = '.djs-element[data-element-id="Task_approve"]'
-
-
-def open_modeler(page: Page, live: str) -> None:  # noqa: F811
-    log_in(page, live, "huang")
-    page.goto(f"{live}/designer/case_handling")
-    expect(page.locator("#designer")).to_have_attribute("data-ready", "true", timeout=30_000)
-
-
-def break_approve_limit(page: Page) -> None:  # noqa: F811
-    """审批's limit set to text the engine refuses, through the SLA group."""
-    page.locator(APPROVE).click()
-    page.locator('[data-group-id="group-caseclock-sla"] .bio-properties-panel-group-header').click()
-    page.locator("#bio-properties-panel-caseclock-limit").fill("2 fortnights")
-    page.wait_for_function(
-        "() => window.caseclockModeler.get('elementRegistry').get('Task_approve')"
-        ".businessObject.get('caseclock:limit') === '2 fortnights'",
-        timeout=30_000,
-    )
+from .test_designer import break_approve_limit, open_modeler
 
 
 def test_a_problem_names_its_element_as_the_edited_diagram_does(
